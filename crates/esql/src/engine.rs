@@ -1,0 +1,142 @@
+//! Running a query: parse, analyze, plan, execute, collect warnings.
+
+use crate::analyzer::analyze_query;
+use crate::catalog::Catalog;
+use crate::ir::TypedQuery;
+use crate::planner::Planner;
+use crate::types::EsType;
+use crate::warnings::Warnings;
+use chrono::{DateTime, Utc};
+use datafusion::arrow::record_batch::RecordBatch;
+use datafusion::common::DataFusionError;
+use datafusion::prelude::{SessionConfig, SessionContext};
+use esql_syntax::Diagnostic;
+use std::sync::Arc;
+
+/// A query parameter value (`?name`, `?1`).
+#[derive(Debug, Clone, PartialEq)]
+pub enum Value {
+    /// `null`
+    Null,
+    /// A boolean.
+    Boolean(bool),
+    /// An integer (typed integer if it fits in 32 bits, else long, as Elastic does).
+    Integer(i64),
+    /// A double.
+    Double(f64),
+    /// A string (keyword).
+    String(String),
+}
+
+/// Settings of one query execution.
+#[derive(Debug, Clone)]
+pub struct QueryOptions {
+    /// What `now()` returns; the current time when `None`.
+    pub now: Option<DateTime<Utc>>,
+    /// Positional parameters (`?`, `?1`).
+    pub positional_params: Vec<Value>,
+    /// Named parameters (`?name`).
+    pub named_params: Vec<(String, Value)>,
+    /// The `LIMIT` applied when the query has none (Elastic: 1000).
+    pub default_limit: usize,
+    /// The most rows a query may return (Elastic: 10000).
+    pub max_limit: usize,
+}
+
+impl Default for QueryOptions {
+    fn default() -> Self {
+        QueryOptions {
+            now: None,
+            positional_params: Vec::new(),
+            named_params: Vec::new(),
+            default_limit: 1000,
+            max_limit: 10000,
+        }
+    }
+}
+
+/// A query's result.
+#[derive(Debug, Clone)]
+pub struct QueryOutput {
+    /// Column names and ES|QL types, in order.
+    pub columns: Vec<(String, EsType)>,
+    /// The rows. A multi-valued column is a `List`; a list of one value is that value and an
+    /// empty list is null.
+    pub batches: Vec<RecordBatch>,
+    /// Response warnings, as Elastic sends them in `Warning` headers.
+    pub warnings: Vec<String>,
+}
+
+/// Why a query failed.
+#[derive(Debug, Clone, thiserror::Error)]
+pub enum QueryError {
+    /// The query is invalid: parse or verification errors, each with its position.
+    #[error("{}", esql_syntax::diagnostic::elastic_message(.diagnostics, .query))]
+    Invalid {
+        /// The query text, for rendering positions.
+        query: String,
+        /// Every problem found.
+        diagnostics: Vec<Diagnostic>,
+    },
+    /// The query was valid but failed while running (an Elastic `*_exception` at run time).
+    #[error("{message}")]
+    Execution {
+        /// Elastic's error type, e.g. `illegal_argument_exception`.
+        es_type: String,
+        /// The message.
+        message: String,
+    },
+    /// A bug in Saker.
+    #[error("internal error: {0}; please report this")]
+    Internal(String),
+}
+
+/// Parses and analyzes `query` against `catalog` without running it.
+///
+/// # Errors
+/// [`QueryError::Invalid`] with every parse or verification problem.
+pub fn analyze(catalog: &dyn Catalog, query: &str, options: &QueryOptions) -> Result<TypedQuery, QueryError> {
+    let invalid = |diagnostics| QueryError::Invalid { query: query.to_string(), diagnostics };
+    let ast = esql_syntax::parse(query).map_err(invalid)?;
+    analyze_query(catalog, &ast, query, options).map_err(invalid)
+}
+
+/// A DataFusion session configured for ES|QL plans.
+pub fn session() -> SessionContext {
+    // One partition keeps rows in index order, as Elastic returns them without SORT.
+    let config = SessionConfig::new().with_target_partitions(1).with_batch_size(8192);
+    SessionContext::new_with_config(config)
+}
+
+/// Parses, analyzes, plans and runs `query` against `catalog`.
+///
+/// # Errors
+/// [`QueryError::Invalid`] for a bad query, [`QueryError::Execution`] for run-time failures.
+pub async fn execute(
+    catalog: Arc<dyn Catalog>,
+    query: &str,
+    options: &QueryOptions,
+) -> Result<QueryOutput, QueryError> {
+    let typed = analyze(catalog.as_ref(), query, options)?;
+    let warnings = Warnings::new();
+    let now_ms = options.now.unwrap_or_else(Utc::now).timestamp_millis();
+    let planner = Planner::new(query, warnings.clone(), now_ms);
+    let plan = planner.plan(&typed).map_err(|e| QueryError::Internal(format!("planning failed: {e}")))?;
+    let ctx = session();
+    let df = ctx.execute_logical_plan(plan).await.map_err(df_error)?;
+    let batches = df.collect().await.map_err(df_error)?;
+    let columns = typed.columns.iter().map(|c| (c.name.clone(), c.ty)).collect();
+    Ok(QueryOutput { columns, batches, warnings: warnings.messages() })
+}
+
+fn df_error(e: DataFusionError) -> QueryError {
+    match e {
+        DataFusionError::Execution(m) => {
+            QueryError::Execution { es_type: "illegal_argument_exception".into(), message: m }
+        }
+        DataFusionError::ResourcesExhausted(m) => {
+            QueryError::Execution { es_type: "circuit_breaking_exception".into(), message: m }
+        }
+        other => QueryError::Internal(other.to_string()),
+    }
+}

@@ -1,0 +1,6 @@
+//! Math functions.
+
+use super::ScalarDef;
+
+/// The math functions.
+pub static ALL: &[&ScalarDef] = &[];

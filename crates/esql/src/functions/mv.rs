@@ -1,0 +1,6 @@
+//! Multi-value functions (`MV_*`).
+
+use super::ScalarDef;
+
+/// The multi-value functions.
+pub static ALL: &[&ScalarDef] = &[];

@@ -1,0 +1,130 @@
+//! `LIKE` (wildcards `*` and `?`, `\` escapes) and `RLIKE` (Lucene regular expressions), both
+//! case-sensitive and matching the whole string.
+
+use crate::udf::{self, EvalCtx, Kernel};
+use crate::warnings::WarningSink;
+use datafusion::arrow::array::{Array, ArrayRef, AsArray, BooleanArray};
+use datafusion::arrow::datatypes::DataType;
+use datafusion::common::{DataFusionError, Result};
+use datafusion::logical_expr::Expr;
+use regex::Regex;
+use std::sync::Arc;
+
+/// Translates a LIKE pattern into an anchored regular expression.
+pub fn like_to_regex(pattern: &str) -> String {
+    let mut out = String::from("(?s)^(?:");
+    let mut chars = pattern.chars();
+    while let Some(c) = chars.next() {
+        match c {
+            '*' => out.push_str(".*"),
+            '?' => out.push('.'),
+            '\\' => match chars.next() {
+                Some(n) => out.push_str(&regex::escape(&n.to_string())),
+                None => out.push_str(&regex::escape("\\")),
+            },
+            c => out.push_str(&regex::escape(&c.to_string())),
+        }
+    }
+    out.push_str(")$");
+    out
+}
+
+/// Translates a Lucene regular expression (as RLIKE uses) into an anchored Rust regex.
+///
+/// # Errors
+/// When the pattern is not a valid regular expression.
+pub fn compile_rlike(pattern: &str) -> Result<Regex, String> {
+    let mut out = String::from("(?s)^(?:");
+    let mut chars = pattern.chars().peekable();
+    let mut in_class = false;
+    while let Some(c) = chars.next() {
+        match c {
+            '\\' => {
+                if let Some(n) = chars.next() {
+                    out.push_str(&regex::escape(&n.to_string()));
+                }
+            }
+            '[' if !in_class => {
+                in_class = true;
+                out.push('[');
+                if chars.peek() == Some(&'^') {
+                    out.push('^');
+                    chars.next();
+                }
+            }
+            ']' if in_class => {
+                in_class = false;
+                out.push(']');
+            }
+            // Literal in Lucene syntax, anchors in Rust's.
+            '^' | '$' if !in_class => out.push_str(&regex::escape(&c.to_string())),
+            '@' if !in_class => out.push_str(".*"),
+            '"' if !in_class => {
+                // A quoted literal run.
+                let mut lit = String::new();
+                for n in chars.by_ref() {
+                    if n == '"' {
+                        break;
+                    }
+                    lit.push(n);
+                }
+                out.push_str(&regex::escape(&lit));
+            }
+            '&' | '~' | '<' | '>' | '#' if !in_class => {
+                return Err(format!("the Lucene regular expression operator [{c}] is not supported"));
+            }
+            c => out.push(c),
+        }
+    }
+    out.push_str(")$");
+    Regex::new(&out).map_err(|e| e.to_string())
+}
+
+/// The expression testing `e` against any of `patterns`.
+///
+/// # Errors
+/// When a pattern does not compile.
+pub fn like_expr(e: Expr, patterns: &[String], regex: bool, sink: &WarningSink) -> Result<Expr> {
+    let mut compiled = Vec::new();
+    for p in patterns {
+        let r = if regex {
+            compile_rlike(p).map_err(DataFusionError::Plan)?
+        } else {
+            Regex::new(&like_to_regex(p)).map_err(|e| DataFusionError::Plan(e.to_string()))?
+        };
+        compiled.push(r);
+    }
+    let set = Arc::new(compiled);
+    let kernel: Kernel = Arc::new(move |args: &[ArrayRef], _ctx: &EvalCtx| {
+        let a = &args[0];
+        if a.data_type() == &DataType::Null {
+            return Ok(Arc::new(BooleanArray::from(vec![None::<bool>; a.len()])) as ArrayRef);
+        }
+        let s = a.as_string::<i32>();
+        let out: BooleanArray = s.iter().map(|v| v.map(|v| set.iter().any(|r| r.is_match(v)))).collect();
+        Ok(Arc::new(out) as ArrayRef)
+    });
+    Ok(udf::call(if regex { "rlike" } else { "like" }, DataType::Boolean, sink, vec![e], kernel))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn like_patterns() {
+        let r = Regex::new(&like_to_regex("foo*ba?")).unwrap();
+        assert!(r.is_match("foo123bar"));
+        assert!(!r.is_match("xfoo123bar"));
+        let r = Regex::new(&like_to_regex("a\\*b")).unwrap();
+        assert!(r.is_match("a*b"));
+        assert!(!r.is_match("axb"));
+    }
+
+    #[test]
+    fn rlike_patterns() {
+        assert!(compile_rlike(".*foo.*").unwrap().is_match("a foo b"));
+        assert!(!compile_rlike("foo").unwrap().is_match("a foo"));
+        assert!(compile_rlike("a$b").unwrap().is_match("a$b"));
+    }
+}

@@ -1,0 +1,390 @@
+//! The planner: turns an analyzed [`TypedQuery`] into a DataFusion [`LogicalPlan`].
+
+use crate::functions::{AggPlanArgs, PlanArgs, Resolved, kernels};
+use crate::ir::{Column, Literal, StatsOutput, Step, TAgg, TExpr, TExprKind, TSortKey, TypedQuery};
+use crate::types::EsType;
+use crate::warnings::{WarningSink, Warnings};
+use datafusion::arrow::datatypes::{DataType, Field, TimeUnit};
+use datafusion::common::{Column as DfColumn, Result, ScalarValue, TableReference, UnnestOptions};
+use datafusion::datasource::provider_as_source;
+use datafusion::logical_expr::{Expr, LogicalPlan, LogicalPlanBuilder, SortExpr, lit};
+use datafusion::prelude::{is_not_null, is_null};
+use esql_syntax::Span;
+use esql_syntax::ast::{BinaryOp, NullsOrder, SortOrder};
+use std::sync::Arc;
+
+/// Plans an analyzed query.
+pub struct Planner<'a> {
+    source: &'a str,
+    warnings: Arc<Warnings>,
+    now_ms: i64,
+}
+
+/// A column reference by exact name (dots are part of the name, not qualifiers).
+pub fn column(name: &str) -> Expr {
+    Expr::Column(DfColumn::from_name(name))
+}
+
+impl<'a> Planner<'a> {
+    /// A planner for `source`, reporting to `warnings`, with `now()` fixed at `now_ms`.
+    pub fn new(source: &'a str, warnings: Arc<Warnings>, now_ms: i64) -> Planner<'a> {
+        Planner { source, warnings, now_ms }
+    }
+
+    /// The sink for warnings raised by the expression at `span`.
+    pub fn sink(&self, span: Span) -> WarningSink {
+        let (line, col) = span.line_col(self.source);
+        WarningSink::new(self.warnings.clone(), line, col, span.text(self.source))
+    }
+
+    /// Builds the plan.
+    ///
+    /// # Errors
+    /// DataFusion planning errors (internal errors: the analyzer checked the query).
+    pub fn plan(&self, q: &TypedQuery) -> Result<LogicalPlan> {
+        let mut b: Option<LogicalPlanBuilder> = None;
+        let mut scope: Vec<Column> = Vec::new();
+        for step in &q.steps {
+            b = Some(self.step(b, step, &mut scope)?);
+        }
+        let b = b.unwrap_or(LogicalPlanBuilder::empty(false));
+        let out: Vec<Expr> = q.columns.iter().map(|c| column(&c.name)).collect();
+        b.project(out)?.build()
+    }
+
+    fn step(&self, b: Option<LogicalPlanBuilder>, step: &Step, scope: &mut Vec<Column>) -> Result<LogicalPlanBuilder> {
+        match step {
+            Step::From { sources, columns } => {
+                let mut plans = Vec::new();
+                for (i, s) in sources.iter().enumerate() {
+                    let alias = format!("__src{i}");
+                    let table = s.index.table();
+                    let scan = LogicalPlanBuilder::scan(alias.as_str(), provider_as_source(table), None)?;
+                    let mut exprs = Vec::new();
+                    for c in columns {
+                        let e = match c.name.as_str() {
+                            "_index" => lit(s.index.name().to_string()),
+                            "_version" if !s.index.fields().iter().any(|f| f.name == "_version") => lit(1i64),
+                            "_score" => lit(0.0f64),
+                            _ => match s.index.fields().iter().find(|f| f.name == c.name) {
+                                Some(f) if f.es_type == c.ty => {
+                                    let e = Expr::Column(DfColumn::new(
+                                        Some(TableReference::bare(alias.as_str())),
+                                        &c.name,
+                                    ));
+                                    if c.multi && !f.multi { self.to_list(e, c.ty) } else { e }
+                                }
+                                _ => typed_null(c.ty, c.multi),
+                            },
+                        };
+                        exprs.push(e.alias(&c.name));
+                    }
+                    plans.push(scan.project(exprs)?.build()?);
+                }
+                let mut it = plans.into_iter();
+                let Some(first) = it.next() else {
+                    // No index matched a wildcard pattern: an empty relation with the columns.
+                    *scope = columns.clone();
+                    let exprs: Vec<Expr> = columns.iter().map(|c| typed_null(c.ty, c.multi).alias(&c.name)).collect();
+                    return LogicalPlanBuilder::empty(false).project(exprs);
+                };
+                let mut b = LogicalPlanBuilder::from(first);
+                for p in it {
+                    b = b.union(p)?;
+                }
+                *scope = columns.clone();
+                Ok(b)
+            }
+            Step::Row(fields) => {
+                let b = LogicalPlanBuilder::empty(true);
+                let mut exprs = Vec::new();
+                for (n, t) in fields {
+                    exprs.push(self.expr(t)?.alias(n));
+                }
+                *scope = fields.iter().map(|(n, t)| Column { name: n.clone(), ty: t.ty, multi: t.multi }).collect();
+                b.project(exprs)
+            }
+            Step::Where(t) => {
+                let b = b.expect("invariant: a source command comes first");
+                let e = self.single(t)?;
+                b.filter(e)
+            }
+            Step::Eval(fields) => {
+                let mut b = b.expect("invariant: a source command comes first");
+                for (n, t) in fields {
+                    let e = self.expr(t)?.alias(n);
+                    let mut exprs: Vec<Expr> = scope.iter().filter(|c| c.name != *n).map(|c| column(&c.name)).collect();
+                    exprs.push(e);
+                    scope.retain(|c| c.name != *n);
+                    scope.push(Column { name: n.clone(), ty: t.ty, multi: t.multi });
+                    b = b.project(exprs)?;
+                }
+                Ok(b)
+            }
+            Step::Stats { inline, aggs, groups, outputs } => {
+                let b = b.expect("invariant: a source command comes first");
+                self.stats(b, *inline, aggs, groups, outputs, scope)
+            }
+            Step::Project(mapping) => {
+                let b = b.expect("invariant: a source command comes first");
+                let old = scope.clone();
+                let exprs: Vec<Expr> = mapping.iter().map(|(out, inp)| column(inp).alias(out)).collect();
+                *scope = mapping
+                    .iter()
+                    .map(|(out, inp)| {
+                        let c = old.iter().find(|c| c.name == *inp).expect("invariant: analyzer resolved it");
+                        Column { name: out.clone(), ty: c.ty, multi: c.multi }
+                    })
+                    .collect();
+                b.project(exprs)
+            }
+            Step::Sort(keys) => {
+                let b = b.expect("invariant: a source command comes first");
+                let sorts = keys.iter().map(|k| self.sort_key(k)).collect::<Result<Vec<_>>>()?;
+                b.sort(sorts)
+            }
+            Step::Limit(n) => {
+                let b = b.expect("invariant: a source command comes first");
+                b.limit(0, Some(*n))
+            }
+            Step::MvExpand(name) => {
+                let b = b.expect("invariant: a source command comes first");
+                let c = scope.iter_mut().find(|c| c.name == *name).expect("invariant: analyzer resolved it");
+                if !c.multi {
+                    return Ok(b);
+                }
+                c.multi = false;
+                let order: Vec<Expr> = scope.iter().map(|c| column(&c.name)).collect();
+                b.unnest_column_with_options(DfColumn::from_name(name), UnnestOptions::default())?.project(order)
+            }
+        }
+    }
+
+    fn stats(
+        &self,
+        b: LogicalPlanBuilder,
+        inline: bool,
+        aggs: &[TAgg],
+        groups: &[(String, TExpr)],
+        outputs: &[StatsOutput],
+        scope: &mut Vec<Column>,
+    ) -> Result<LogicalPlanBuilder> {
+        if inline {
+            return Err(datafusion::common::DataFusionError::NotImplemented("INLINE STATS".into()));
+        }
+        // 1. materialise group keys as `__g{i}`, expanding multi-valued keys to one row per value.
+        let mut pre: Vec<Expr> = scope.iter().map(|c| column(&c.name)).collect();
+        for (i, (_, g)) in groups.iter().enumerate() {
+            pre.push(self.expr(g)?.alias(format!("__g{i}")));
+        }
+        let mut b = b.project(pre)?;
+        for (i, (_, g)) in groups.iter().enumerate() {
+            if g.multi {
+                b = b.unnest_column_with_options(DfColumn::from_name(format!("__g{i}")), UnnestOptions::default())?;
+            }
+        }
+        // 2. aggregate.
+        let group_exprs: Vec<Expr> = (0..groups.len()).map(|i| column(&format!("__g{i}"))).collect();
+        let mut agg_exprs = Vec::new();
+        for (j, a) in aggs.iter().enumerate() {
+            agg_exprs.push(self.agg(a)?.alias(format!("__agg{j}")));
+        }
+        let b = b.aggregate(group_exprs, agg_exprs)?;
+        // 3. name the groups, then compute the outputs.
+        let mut named: Vec<Expr> = (0..aggs.len()).map(|j| column(&format!("__agg{j}"))).collect();
+        for (i, (n, _)) in groups.iter().enumerate() {
+            named.push(column(&format!("__g{i}")).alias(n));
+        }
+        let b = b.project(named)?;
+        let mut out = Vec::new();
+        let mut cols = Vec::new();
+        for o in outputs {
+            out.push(self.expr(&o.expr)?.alias(&o.name));
+            cols.push(Column { name: o.name.clone(), ty: o.expr.ty, multi: o.expr.multi });
+        }
+        for (n, g) in groups {
+            out.push(column(n));
+            cols.push(Column { name: n.clone(), ty: g.ty, multi: false });
+        }
+        *scope = cols;
+        b.project(out)
+    }
+
+    fn agg(&self, a: &TAgg) -> Result<Expr> {
+        let sink = self.sink(a.span);
+        let args = a.args.iter().map(|t| self.expr(t)).collect::<Result<Vec<_>>>()?;
+        let filter = match &a.filter {
+            Some(f) => Some(self.single(f)?),
+            None => None,
+        };
+        let resolved = Resolved { ty: a.ty, multi: a.multi, casts: Vec::new() };
+        (a.func.plan)(AggPlanArgs {
+            args,
+            types: a.args.iter().map(|t| t.ty).collect(),
+            multi: a.args.iter().map(|t| t.multi).collect(),
+            literals: a
+                .args
+                .iter()
+                .map(|t| match &t.kind {
+                    TExprKind::Literal(l) => Some(l),
+                    _ => None,
+                })
+                .collect(),
+            resolved: &resolved,
+            filter,
+            sink: &sink,
+        })
+    }
+
+    fn sort_key(&self, k: &TSortKey) -> Result<SortExpr> {
+        let mut e = self.expr(&k.expr)?;
+        if k.expr.multi {
+            // Elastic sorts multi-valued fields by their smallest value ascending, largest
+            // descending.
+            e = match k.order {
+                SortOrder::Asc => kernels::mv_min_expr(e, k.expr.ty),
+                SortOrder::Desc => kernels::mv_max_expr(e, k.expr.ty),
+            };
+        }
+        Ok(e.sort(k.order == SortOrder::Asc, k.nulls == NullsOrder::First))
+    }
+
+    fn to_list(&self, e: Expr, ty: EsType) -> Expr {
+        kernels::to_list_expr(e, ty)
+    }
+
+    /// Plans an expression whose result must be single-valued (a predicate or sort key):
+    /// a multi-valued result becomes null with a warning.
+    pub fn single(&self, t: &TExpr) -> Result<Expr> {
+        let e = self.expr(t)?;
+        Ok(if t.multi { kernels::mv_single_expr(e, t.ty, &self.sink(t.span)) } else { e })
+    }
+
+    /// An argument of a single-value operation at `span`.
+    fn single_arg(&self, t: &TExpr, span: Span) -> Result<Expr> {
+        let e = self.expr(t)?;
+        Ok(if t.multi { kernels::mv_single_expr(e, t.ty, &self.sink(span)) } else { e })
+    }
+
+    /// Plans an expression.
+    pub fn expr(&self, t: &TExpr) -> Result<Expr> {
+        // Left-deep AND/OR chains: explicit stack.
+        if let TExprKind::Binary { op: op @ (BinaryOp::And | BinaryOp::Or), .. } = &t.kind {
+            let mut chain = Vec::new();
+            let mut cur = t;
+            while let TExprKind::Binary { op: o, left, right } = &cur.kind {
+                if o != op {
+                    break;
+                }
+                chain.push(right.as_ref());
+                cur = left;
+            }
+            let mut acc = self.single_arg(cur, cur.span)?;
+            while let Some(r) = chain.pop() {
+                let r = self.single_arg(r, r.span)?;
+                acc = if *op == BinaryOp::And { acc.and(r) } else { acc.or(r) };
+            }
+            return Ok(acc);
+        }
+        Ok(match &t.kind {
+            TExprKind::Literal(l) => lit(literal_to_scalar(l, t.ty)),
+            TExprKind::Column(n) => column(n),
+            TExprKind::Call { func, args } => {
+                let sink = self.sink(t.span);
+                let mut planned = Vec::with_capacity(args.len());
+                for a in args {
+                    let e = self.expr(a)?;
+                    planned.push(if a.multi && !func.mv_args { kernels::mv_single_expr(e, a.ty, &sink) } else { e });
+                }
+                let resolved = Resolved { ty: t.ty, multi: t.multi, casts: Vec::new() };
+                (func.plan)(PlanArgs {
+                    args: planned,
+                    types: args.iter().map(|a| a.ty).collect(),
+                    multi: args.iter().map(|a| a.multi && func.mv_args).collect(),
+                    literals: args
+                        .iter()
+                        .map(|a| match &a.kind {
+                            TExprKind::Literal(l) => Some(l),
+                            _ => None,
+                        })
+                        .collect(),
+                    resolved: &resolved,
+                    sink: &sink,
+                    now_ms: self.now_ms,
+                })?
+            }
+            TExprKind::Binary { op, left, right } => {
+                let l = self.single_arg(left, t.span)?;
+                let r = self.single_arg(right, t.span)?;
+                match op {
+                    BinaryOp::Eq => l.eq(r),
+                    BinaryOp::NotEq => l.not_eq(r),
+                    BinaryOp::Lt => l.lt(r),
+                    BinaryOp::LtEq => l.lt_eq(r),
+                    BinaryOp::Gt => l.gt(r),
+                    BinaryOp::GtEq => l.gt_eq(r),
+                    BinaryOp::And => l.and(r),
+                    BinaryOp::Or => l.or(r),
+                    _ => unreachable!("arithmetic is planned as function calls"),
+                }
+            }
+            TExprKind::Not(e) => datafusion::logical_expr::not(self.single_arg(e, t.span)?),
+            TExprKind::IsNull { expr, negated } => {
+                let e = self.expr(expr)?;
+                if *negated { is_not_null(e) } else { is_null(e) }
+            }
+            TExprKind::In { expr, list, negated } => {
+                let e = self.single_arg(expr, t.span)?;
+                let items = list.iter().map(|i| self.single_arg(i, t.span)).collect::<Result<Vec<_>>>()?;
+                e.in_list(items, *negated)
+            }
+            TExprKind::Like { expr, patterns, negated, regex } => {
+                let e = self.single_arg(expr, t.span)?;
+                let m = crate::functions::string::like::like_expr(e, patterns, *regex, &self.sink(t.span))?;
+                if *negated { datafusion::logical_expr::not(m) } else { m }
+            }
+        })
+    }
+}
+
+/// A typed null of an ES|QL type.
+pub fn typed_null(ty: EsType, multi: bool) -> Expr {
+    let dt = ty.arrow_column(multi);
+    lit(ScalarValue::try_from(&dt).unwrap_or(ScalarValue::Null))
+}
+
+/// The DataFusion constant for an ES|QL constant of type `ty`.
+pub fn literal_to_scalar(l: &Literal, ty: EsType) -> ScalarValue {
+    match l {
+        Literal::Null => ScalarValue::try_from(&ty.arrow()).unwrap_or(ScalarValue::Null),
+        Literal::Boolean(b) => ScalarValue::Boolean(Some(*b)),
+        Literal::Integer(i) => ScalarValue::Int32(Some(*i)),
+        Literal::Long(i) => ScalarValue::Int64(Some(*i)),
+        Literal::UnsignedLong(u) => ScalarValue::UInt64(Some(*u)),
+        Literal::Double(d) => ScalarValue::Float64(Some(*d)),
+        Literal::String(s) => ScalarValue::Utf8(Some(s.clone())),
+        Literal::Ip(b) => ScalarValue::FixedSizeBinary(16, Some(b.to_vec())),
+        Literal::Version(v) => ScalarValue::Binary(Some(v.clone())),
+        Literal::Date(ms) => ScalarValue::TimestampMillisecond(Some(*ms), None),
+        Literal::DateNanos(ns) => ScalarValue::TimestampNanosecond(Some(*ns), None),
+        Literal::Period { months, days } => ScalarValue::IntervalMonthDayNano(Some(
+            datafusion::arrow::datatypes::IntervalMonthDayNano::new(*months, *days, 0),
+        )),
+        Literal::Duration(ms) => ScalarValue::DurationMillisecond(Some(*ms)),
+        Literal::List(items) => {
+            let values: Vec<ScalarValue> = items.iter().map(|i| literal_to_scalar(i, ty)).collect();
+            let arr = ScalarValue::new_list_nullable(&values, &ty.arrow());
+            ScalarValue::List(arr)
+        }
+    }
+}
+
+/// The Arrow field of a list item of an ES|QL type.
+pub fn item_field(ty: EsType) -> Arc<Field> {
+    Arc::new(Field::new("item", ty.arrow(), true))
+}
+
+/// Timestamp type helper.
+pub fn millis_type() -> DataType {
+    DataType::Timestamp(TimeUnit::Millisecond, None)
+}
