@@ -99,8 +99,8 @@ impl<'a> Analyzer<'a> {
             CommandKind::Sort(keys) => self.sort(keys),
             CommandKind::Limit(e) => self.limit(e),
             CommandKind::MvExpand(ident) => self.mv_expand(ident),
-            CommandKind::Dissect(_) => Err(self.error(cmd.span, "DISSECT is not supported yet")),
-            CommandKind::Grok(_) => Err(self.error(cmd.span, "GROK is not supported yet")),
+            CommandKind::Dissect(d) => self.dissect(d),
+            CommandKind::Grok(g) => self.grok(g),
             CommandKind::Enrich(_) => Err(self.error(cmd.span, "ENRICH is not supported yet")),
             CommandKind::LookupJoin(_) => Err(self.error(cmd.span, "LOOKUP JOIN is not supported yet")),
             CommandKind::Unsupported { name } => Err(self.error(cmd.span, format!("{name} is not supported by Saker"))),
@@ -563,6 +563,60 @@ impl<'a> Analyzer<'a> {
         };
         c.multi = false;
         self.steps.push(Step::MvExpand(ident.name.clone()));
+        Ok(())
+    }
+
+    fn dissect(&mut self, d: &ast::Dissect) -> R<()> {
+        let input = self.string_input(&d.input, "DISSECT")?;
+        let mut separator = String::new();
+        for (name, value) in &d.options {
+            if !name.name.eq_ignore_ascii_case("append_separator") {
+                return Err(self.error(name.span, format!("Invalid option for dissect: [{}]", name.name)));
+            }
+            match &value.kind {
+                ExprKind::Literal(ast::Literal::String(s)) => separator = s.clone(),
+                _ => {
+                    return Err(self.error(
+                        value.span,
+                        format!(
+                            "Invalid value for dissect append_separator: expected a string, but was [{}]",
+                            self.text(value.span)
+                        ),
+                    ));
+                }
+            }
+        }
+        let pattern =
+            crate::extract::dissect::Dissect::new(&d.pattern, &separator).map_err(|m| self.error(d.pattern_span, m))?;
+        self.extraction(input, crate::extract::Pattern::Dissect(pattern))
+    }
+
+    fn grok(&mut self, g: &ast::Grok) -> R<()> {
+        let input = self.string_input(&g.input, "GROK")?;
+        let pattern = crate::extract::grok::Grok::new(&g.pattern).map_err(|m| self.error(g.pattern_span, m))?;
+        self.extraction(input, crate::extract::Pattern::Grok(pattern))
+    }
+
+    fn string_input(&mut self, e: &ast::Expr, command: &str) -> R<TExpr> {
+        let t = self.expr(e)?;
+        if !t.ty.is_string() && t.ty != EsType::Null {
+            return Err(self.error(
+                e.span,
+                format!(
+                    "{command} only supports KEYWORD or TEXT values, found expression [{}] type [{}]",
+                    self.text(e.span),
+                    t.ty.name().to_uppercase()
+                ),
+            ));
+        }
+        Ok(t)
+    }
+
+    fn extraction(&mut self, input: TExpr, pattern: crate::extract::Pattern) -> R<()> {
+        for (name, ty, multi) in pattern.outputs() {
+            self.define(Column { name, ty, multi });
+        }
+        self.steps.push(Step::Extract { input, pattern: std::sync::Arc::new(pattern) });
         Ok(())
     }
 

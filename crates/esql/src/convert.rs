@@ -215,6 +215,8 @@ pub fn literal_to(l: &Literal, to: EsType) -> Option<Literal> {
         (L::Version(v), EsType::Version) => L::Version(v.clone()),
         (L::Period { months, days }, EsType::DatePeriod) => L::Period { months: *months, days: *days },
         (L::Duration(d), EsType::TimeDuration) => L::Duration(*d),
+        (L::String(s), EsType::DatePeriod) => crate::functions::date::to_dateperiod::parse(s)?,
+        (L::String(s), EsType::TimeDuration) => crate::functions::date::to_timeduration::parse(s)?,
         _ => return None,
     })
 }

@@ -211,6 +211,13 @@ pub enum Step {
     Limit(usize),
     /// One row per value of a multi-valued column.
     MvExpand(String),
+    /// DISSECT or GROK: adds (or replaces) the pattern's output columns.
+    Extract {
+        /// The input string.
+        input: TExpr,
+        /// The compiled pattern.
+        pattern: Arc<crate::extract::Pattern>,
+    },
 }
 
 /// An analyzed query.

@@ -8,6 +8,7 @@
 pub mod analyzer;
 pub mod catalog;
 pub mod convert;
+pub mod extract;
 pub mod functions;
 pub mod ir;
 pub mod planner;

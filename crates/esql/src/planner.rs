@@ -157,6 +157,27 @@ impl<'a> Planner<'a> {
                 let order: Vec<Expr> = scope.iter().map(|c| column(&c.name)).collect();
                 b.unnest_column_with_options(DfColumn::from_name(name), UnnestOptions::default())?.project(order)
             }
+            Step::Extract { input, pattern } => {
+                let b = b.expect("invariant: a source command comes first");
+                let e = crate::extract::extract_expr(pattern.clone(), self.single(input)?, &self.sink(input.span));
+                let outputs = pattern.outputs();
+                let mut exprs: Vec<Expr> = scope
+                    .iter()
+                    .filter(|c| !outputs.iter().any(|(n, _, _)| *n == c.name))
+                    .map(|c| column(&c.name))
+                    .collect();
+                exprs.push(e.alias("__extract"));
+                let b = b.project(exprs)?;
+                scope.retain(|c| !outputs.iter().any(|(n, _, _)| *n == c.name));
+                let mut exprs: Vec<Expr> = scope.iter().map(|c| column(&c.name)).collect();
+                for (n, ty, multi) in outputs {
+                    exprs.push(
+                        datafusion::functions::core::expr_fn::get_field(column("__extract"), n.as_str()).alias(&n),
+                    );
+                    scope.push(Column { name: n, ty, multi });
+                }
+                b.project(exprs)
+            }
         }
     }
 
@@ -169,27 +190,26 @@ impl<'a> Planner<'a> {
         outputs: &[StatsOutput],
         scope: &mut Vec<Column>,
     ) -> Result<LogicalPlanBuilder> {
-        if inline {
-            return Err(datafusion::common::DataFusionError::NotImplemented("INLINE STATS".into()));
-        }
         // 1. materialise group keys as `__g{i}`, expanding multi-valued keys to one row per value.
         let mut pre: Vec<Expr> = scope.iter().map(|c| column(&c.name)).collect();
         for (i, (_, g)) in groups.iter().enumerate() {
             pre.push(self.expr(g)?.alias(format!("__g{i}")));
         }
-        let mut b = b.project(pre)?;
+        let mut input = b.project(pre)?;
         for (i, (_, g)) in groups.iter().enumerate() {
             if g.multi {
-                b = b.unnest_column_with_options(DfColumn::from_name(format!("__g{i}")), UnnestOptions::default())?;
+                input = input
+                    .unnest_column_with_options(DfColumn::from_name(format!("__g{i}")), UnnestOptions::default())?;
             }
         }
+        let input = input.build()?;
         // 2. aggregate.
         let group_exprs: Vec<Expr> = (0..groups.len()).map(|i| column(&format!("__g{i}"))).collect();
         let mut agg_exprs = Vec::new();
         for (j, a) in aggs.iter().enumerate() {
             agg_exprs.push(self.agg(a)?.alias(format!("__agg{j}")));
         }
-        let b = b.aggregate(group_exprs, agg_exprs)?;
+        let b = LogicalPlanBuilder::from(input.clone()).aggregate(group_exprs, agg_exprs)?;
         // 3. name the groups, then compute the outputs.
         let mut named: Vec<Expr> = (0..aggs.len()).map(|j| column(&format!("__agg{j}"))).collect();
         for (i, (n, _)) in groups.iter().enumerate() {
@@ -198,16 +218,47 @@ impl<'a> Planner<'a> {
         let b = b.project(named)?;
         let mut out = Vec::new();
         let mut cols = Vec::new();
-        for o in outputs {
-            out.push(self.expr(&o.expr)?.alias(&o.name));
+        for (k, o) in outputs.iter().enumerate() {
+            let name = if inline { format!("__o{k}") } else { o.name.clone() };
+            out.push(self.expr(&o.expr)?.alias(name));
             cols.push(Column { name: o.name.clone(), ty: o.expr.ty, multi: o.expr.multi });
         }
-        for (n, g) in groups {
-            out.push(column(n));
+        for (i, (n, g)) in groups.iter().enumerate() {
+            out.push(if inline { column(n).alias(format!("__k{i}")) } else { column(n) });
             cols.push(Column { name: n.clone(), ty: g.ty, multi: false });
         }
-        *scope = cols;
-        b.project(out)
+        let aggregated = b.project(out)?;
+        if !inline {
+            *scope = cols;
+            return Ok(aggregated);
+        }
+        // INLINE STATS: every input row gets its group's aggregates.
+        let joined = if groups.is_empty() {
+            LogicalPlanBuilder::from(input).cross_join(aggregated.build()?)?
+        } else {
+            let left: Vec<DfColumn> = (0..groups.len()).map(|i| DfColumn::from_name(format!("__g{i}"))).collect();
+            let right: Vec<DfColumn> = (0..groups.len()).map(|i| DfColumn::from_name(format!("__k{i}"))).collect();
+            LogicalPlanBuilder::from(input).join_detailed(
+                aggregated.build()?,
+                datafusion::common::JoinType::Inner,
+                (left, right),
+                None,
+                datafusion::common::NullEquality::NullEqualsNull,
+            )?
+        };
+        let new_names: Vec<&str> = cols.iter().map(|c| c.name.as_str()).collect();
+        let mut exprs: Vec<Expr> =
+            scope.iter().filter(|c| !new_names.contains(&c.name.as_str())).map(|c| column(&c.name)).collect();
+        let mut kept: Vec<Column> = scope.iter().filter(|c| !new_names.contains(&c.name.as_str())).cloned().collect();
+        for (k, o) in outputs.iter().enumerate() {
+            exprs.push(column(&format!("__o{k}")).alias(&o.name));
+        }
+        for (i, (n, _)) in groups.iter().enumerate() {
+            exprs.push(column(&format!("__g{i}")).alias(n));
+        }
+        kept.extend(cols);
+        *scope = kept;
+        joined.project(exprs)
     }
 
     fn agg(&self, a: &TAgg) -> Result<Expr> {

@@ -515,3 +515,107 @@ fn panicking_and_blocking_queries_are_contained() {
     let r: Result<u8, String> = run_contained(|| async { Ok(7) }, quick, quick, 0);
     assert_eq!(r, Ok(7));
 }
+
+/// Checks the loader and the comparator end to end without the engine: a few upstream cases
+/// are simple enough (`FROM x | SORT k | KEEP a, b | LIMIT n`) to answer straight from the loaded
+/// index, and the answers must match Elastic's expected tables.
+#[test]
+fn loaded_data_matches_simple_upstream_expectations() {
+    use compare::{Cell, Val};
+    let specs = specs_dir();
+    assert!(specs.is_dir(), "{}", missing_corpus_message());
+    let corpus = datasets::load(&esql_spec_root());
+    let wanted = [
+        ("boolean.csv-spec", "simple"),
+        ("date.csv-spec", "simple"),
+        ("date.csv-spec", "sort"),
+        ("date.csv-spec", "sortDesc"),
+        ("keep.csv-spec", "projectFrom"),
+        ("keep.csv-spec", "sortWithLimitOne"),
+        ("keep.csv-spec", "sortWithLimitOne_DropHeight"),
+        ("keep.csv-spec", "simpleEvalWithSortAndLimitOne"),
+        ("keep.csv-spec", "projectMultiValueKeywords"),
+        ("keep.csv-spec", "projectMultiValueBooleans"),
+        ("keep.csv-spec", "projectMultiValueNumbers"),
+        ("version.csv-spec", "selectAll"),
+        ("ip.csv-spec", "simpleProject"),
+    ];
+    let mut checked = 0;
+    for path in std::fs::read_dir(&specs).unwrap().flatten().map(|e| e.path()) {
+        let file = path.file_name().unwrap().to_string_lossy().into_owned();
+        let Ok(text) = std::fs::read_to_string(&path) else { continue };
+        for case in spec::read_spec(&text) {
+            if !wanted.iter().any(|(f, _)| *f == file) {
+                continue;
+            }
+            let stages: Vec<String> = case.query.split('|').map(|s| s.trim().to_ascii_lowercase()).collect();
+            let Some(index) = stages[0].strip_prefix("from ") else { continue };
+            let simple = stages[1..].iter().all(|s| {
+                s.starts_with("sort ") && !s.contains(',') && s.split_whitespace().count() <= 3
+                    || s.starts_with("keep ") && !s.contains('*') && {
+                        let names: BTreeSet<&str> = s[5..].split(',').map(str::trim).collect();
+                        names.len() == s[5..].split(',').count()
+                    }
+                    || s.starts_with("limit ")
+            });
+            if !simple || !corpus.indices.contains(index.trim()) {
+                continue;
+            }
+            let idx = corpus.catalog.index(index.trim()).unwrap();
+            let mem = {
+                let rt = tokio::runtime::Builder::new_current_thread().enable_all().build().unwrap();
+                rt.block_on(async {
+                    let ctx = esql::datafusion::prelude::SessionContext::new();
+                    ctx.read_table(idx.table()).unwrap().collect().await.unwrap()
+                })
+            };
+            let output = QueryOutput {
+                columns: idx.fields().iter().map(|f| (f.name.clone(), f.es_type)).collect(),
+                batches: mem,
+                warnings: Vec::new(),
+            };
+            let mut actual = compare::read_output(&output).unwrap();
+            for stage in &stages[1..] {
+                let words: Vec<&str> = stage.split_whitespace().collect();
+                match words[0] {
+                    "sort" => {
+                        let col = actual.columns.iter().position(|c| c.0 == words[1]).unwrap();
+                        let desc = words.get(2) == Some(&"desc");
+                        let key = |c: &Cell| match c {
+                            Cell::One(Val::Int(i)) => Some(*i),
+                            Cell::One(Val::Time(t, _)) => Some(*t),
+                            _ => None,
+                        };
+                        actual.rows.sort_by(|a, b| {
+                            let (x, y) = (key(&a[col]), key(&b[col]));
+                            match (x, y) {
+                                (Some(x), Some(y)) if desc => y.cmp(&x),
+                                (Some(x), Some(y)) => x.cmp(&y),
+                                (None, None) => std::cmp::Ordering::Equal,
+                                (None, _) => std::cmp::Ordering::Greater,
+                                (_, None) => std::cmp::Ordering::Less,
+                            }
+                        });
+                    }
+                    "keep" => {
+                        let names: Vec<&str> = stage[5..].split(',').map(str::trim).collect();
+                        let pos: Vec<usize> =
+                            names.iter().map(|n| actual.columns.iter().position(|c| c.0 == *n).unwrap_or_else(|| panic!("{}: no column {n}", case.name))).collect();
+                        actual.columns = pos.iter().map(|&p| actual.columns[p].clone()).collect();
+                        actual.rows = actual.rows.iter().map(|r| pos.iter().map(|&p| r[p].clone()).collect()).collect();
+                    }
+                    _ => {
+                        let n: usize = words[1].parse().unwrap();
+                        actual.rows.truncate(n);
+                    }
+                }
+            }
+            let expected = spec::parse_table(&case.expected_lines).unwrap();
+            let result = compare::compare_columns(&expected, &actual)
+                .and_then(|_| compare::compare_rows(&expected, &actual, case.ignore_order));
+            assert!(result.is_ok(), "{file}::{}: {}", case.name, result.unwrap_err());
+            checked += 1;
+        }
+    }
+    assert!(checked >= 10, "only {checked} reference cases were checked");
+}

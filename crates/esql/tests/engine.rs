@@ -166,3 +166,125 @@ fn hidden_indices_need_explicit_patterns() {
         .unwrap();
     assert_eq!(rows(&out), [["3", "logs-test-default"]]);
 }
+
+// ===================================================================================
+// String functions
+// ===================================================================================
+
+#[test]
+fn string_functions_on_rows() {
+    let c = MemCatalog::new();
+    let out = run(
+        &c,
+        "ROW a = \"hello\", b = \"\" | EVAL l = length(a) + length(b), s = substring(a, 2, 3), n = substring(a, -3), \
+         c = concat(a, \" \", \"world\"), t = trim(\"  x \"), lo = locate(a, \"l\"), r = reverse(a), \
+         sw = starts_with(a, \"he\"), ew = ends_with(a, \"lo\"), ct = contains(a, \"ell\")",
+    )
+    .unwrap();
+    assert_eq!(
+        rows(&out),
+        [["hello", "", "5", "ell", "llo", "hello world", "x", "3", "olleh", "true", "true", "true"]]
+    );
+    let types: Vec<EsType> = out.columns.iter().map(|(_, t)| *t).collect();
+    assert_eq!(types[2], EsType::Integer);
+    assert_eq!(types[3], EsType::Keyword);
+    assert_eq!(types[9], EsType::Boolean);
+}
+
+#[test]
+fn split_is_multi_valued() {
+    let c = MemCatalog::new();
+    let out = run(&c, "ROW words = \"foo;bar;baz\" | EVAL word = SPLIT(words, \";\")").unwrap();
+    assert_eq!(rows(&out), [["foo;bar;baz", "[foo, bar, baz]"]]);
+    let err = run(&c, "ROW words = \"foo\" | EVAL word = SPLIT(words, \";;\")").unwrap_err();
+    assert_eq!(err.to_string(), "delimiter must be single byte for now");
+}
+
+#[test]
+fn replace_uses_java_regex() {
+    let c = MemCatalog::new();
+    let out = run(
+        &c,
+        "ROW s = \"curl -H 'x-api-key: abc123' https://h\" \
+         | EVAL r = REPLACE(s, \"\"\"(?i)(x-api-key *[:=] *)[^'\" ]+\"\"\", \"$1<REDACTED>\"), d = REPLACE(\"a1b22\", \"\\\\d+\", \"#\")",
+    )
+    .unwrap();
+    assert_eq!(rows(&out)[0][1..], ["curl -H 'x-api-key: <REDACTED>' https://h", "a#b#"]);
+    let out = run(&c, "ROW s = \"abc\", p = \"(\" | EVAL r = REPLACE(s, p, \"x\")").unwrap();
+    assert_eq!(rows(&out), [["abc", "(", "null"]]);
+    assert_eq!(out.warnings[0], "Line 1:38: evaluation of [REPLACE(s, p, \"x\")] failed, treating result as null. Only first 20 failures recorded.");
+    assert!(out.warnings[1].starts_with("Line 1:38: java.util.regex.PatternSyntaxException: Unclosed group"), "{:?}", out.warnings);
+}
+
+#[test]
+fn url_decode_maps_every_value() {
+    let out = run(&sample(), "FROM logs-test-default | EVAL e = URL_ENCODE(CONCAT(host, \" /\")), u = URL_DECODE(tags) | KEEP e, u").unwrap();
+    assert_eq!(rows(&out), [["h1+%2F", "[a, b]"], ["h2+%2F", "c"], ["h1+%2F", "null"]]);
+    let c = MemCatalog::new();
+    let out = run(&c, "ROW u = \"%zz\" | EVAL d = URL_DECODE(u)").unwrap();
+    assert_eq!(rows(&out), [["%zz", "null"]]);
+    assert_eq!(
+        out.warnings[1],
+        "Line 1:27: java.lang.IllegalArgumentException: URLDecoder: Illegal hex characters in escape (%) pattern - Error at index 0 in: \"zz\""
+    );
+}
+
+#[test]
+fn json_extract_and_base64() {
+    let c = MemCatalog::new();
+    let out = run(
+        &c,
+        "ROW j = \"{\\\"a\\\":{\\\"b\\\":[1,{\\\"c\\\":\\\"x\\\"}]}}\" \
+         | EVAL c = JSON_EXTRACT(j, \"$.a.b[1].c\"), o = JSON_EXTRACT(j, \"a.b\"), m = JSON_EXTRACT(j, \"z\"), \
+         b = FROM_BASE64(TO_BASE64(\"elastic\")), h = MD5(\"hello\")",
+    )
+    .unwrap();
+    assert_eq!(rows(&out)[0][1..], ["x", "[1,{\"c\":\"x\"}]", "null", "elastic", "5d41402abc4b2a76b9719d911017c592"]);
+    assert!(out.warnings[1].ends_with("java.lang.IllegalArgumentException: path [z] does not exist"), "{:?}", out.warnings);
+    let err = run(&c, "ROW b = \"ab-d\" | EVAL d = FROM_BASE64(b)").unwrap_err();
+    assert_eq!(err.to_string(), "Illegal base64 character 2d");
+}
+
+#[test]
+fn string_function_type_errors() {
+    let c = MemCatalog::new();
+    let err = run(&c, "ROW a = 1 | EVAL s = substring(\"abc\", 1, 2, 3)").unwrap_err();
+    assert_eq!(err.to_string(), "line 1:22: error building [substring]: expects two or three arguments");
+    let err = run(&c, "ROW a = 1 | EVAL s = left(\"abc\", 1.5)").unwrap_err();
+    assert_eq!(err.to_string(), "line 1:22: second argument of [left(\"abc\", 1.5)] must be [integer], found value [1.5] type [double]");
+    let err = run(&c, "ROW a = 1 | EVAL s = concat(\"abc\", a)").unwrap_err();
+    assert_eq!(err.to_string(), "line 1:22: argument of [concat(\"abc\", a)] must be [string], found value [a] type [integer]");
+}
+
+// ---- commands: DISSECT, GROK, INLINE STATS -----------------------------------------------------
+
+#[test]
+fn dissect_adds_keyword_columns() {
+    let c = MemCatalog::new();
+    let out = run(&c, "ROW a = \"GET /index.html 200\" | DISSECT a \"%{method} %{path} %{code}\" | DROP a").unwrap();
+    assert_eq!(out.columns.iter().map(|(n, _)| n.as_str()).collect::<Vec<_>>(), ["method", "path", "code"]);
+    assert_eq!(rows(&out), [["GET", "/index.html", "200"]]);
+    let out = run(&c, "ROW a = \"no match\" | DISSECT a \"%{x}-%{y}\" | KEEP x, y").unwrap();
+    assert_eq!(rows(&out), [["null", "null"]]);
+}
+
+#[test]
+fn grok_types_its_outputs() {
+    let c = MemCatalog::new();
+    let out = run(&c, "ROW a = \"user=bob bytes=512\" | GROK a \"user=%{WORD:user} bytes=%{NUMBER:bytes:int}\" | KEEP user, bytes")
+        .unwrap();
+    assert_eq!(out.columns[1].1, EsType::Integer);
+    assert_eq!(rows(&out), [["bob", "512"]]);
+    let err = run(&c, "ROW a = \"x\" | GROK a \"%{NOPE:x}\"").unwrap_err();
+    assert!(err.to_string().contains("Unable to find pattern [NOPE]"), "{err}");
+}
+
+#[test]
+fn inline_stats_keeps_rows() {
+    let out = run(&sample(), "FROM logs-test-default | KEEP host, bytes | INLINE STATS total = SUM(bytes) BY host | SORT host, bytes")
+        .unwrap();
+    assert_eq!(out.columns.iter().map(|(n, _)| n.as_str()).collect::<Vec<_>>(), ["bytes", "total", "host"]);
+    assert_eq!(rows(&out), [["10", "10", "h1"], ["null", "10", "h1"], ["20", "20", "h2"]]);
+    let out = run(&sample(), "FROM logs-test-default | INLINE STATS n = COUNT(*) | KEEP host, n | LIMIT 1").unwrap();
+    assert_eq!(rows(&out), [["h1", "3"]]);
+}

@@ -196,17 +196,23 @@ pub fn expect_arity(name: &str, args: &[ArgInfo], min: usize, max: usize) -> Res
     if n >= min && n <= max {
         return Ok(());
     }
+    // Elastic's function registry spells the counts out in words.
+    const WORDS: [&str; 6] = ["zero", "one", "two", "three", "four", "five"];
+    let word = |k: usize| WORDS.get(k).map_or_else(|| k.to_string(), |w| (*w).to_string());
+    let plural = |k: usize| if k == 1 { "argument" } else { "arguments" };
     Err(if min == max {
         match min {
             0 => format!("error building [{name}]: expects no arguments"),
-            1 => format!("error building [{name}]: expects exactly one argument"),
-            2 => format!("error building [{name}]: expects exactly two arguments"),
-            k => format!("error building [{name}]: expects exactly {k} arguments"),
+            k => format!("error building [{name}]: expects exactly {} {}", word(k), plural(k)),
         }
     } else if max == usize::MAX {
-        format!("error building [{name}]: expects at least {min} argument{}", if min == 1 { "" } else { "s" })
+        format!("error building [{name}]: expects at least {} {}", word(min), plural(min))
+    } else if max == min + 1 {
+        format!("error building [{name}]: expects {} or {} arguments", word(min), word(max))
+    } else if min == 2 && max == 4 {
+        format!("error building [{name}]: expects minimum two, maximum four arguments")
     } else {
-        format!("error building [{name}]: expects between {min} and {max} arguments")
+        format!("error building [{name}]: expects between {} and {} arguments", word(min), word(max))
     })
 }
 

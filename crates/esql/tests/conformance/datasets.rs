@@ -14,7 +14,7 @@ use crate::spec::java_trim;
 use crate::values;
 use esql::catalog::{EnrichKind, EnrichPolicy, FieldInfo, MemCatalog, MemIndex};
 use esql::datafusion::arrow::array::{
-    ArrayBuilder, ArrayRef, BinaryBuilder, BooleanBuilder, FixedSizeBinaryBuilder, Float64Builder, Int32Builder,
+    ArrayRef, BinaryBuilder, BooleanBuilder, FixedSizeBinaryBuilder, Float64Builder, Int32Builder,
     Int64Builder, ListBuilder, NullArray, StringBuilder, TimestampMillisecondBuilder, TimestampNanosecondBuilder,
     UInt64Builder,
 };
@@ -828,7 +828,7 @@ fn build_array(column: &Column, multi: bool) -> Result<ArrayRef, String> {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use esql::catalog::{Catalog, Index};
+    use esql::catalog::Catalog;
     use esql::datafusion::arrow::array::{Array, AsArray};
     use esql::datafusion::arrow::datatypes::{Float64Type, Int32Type};
 

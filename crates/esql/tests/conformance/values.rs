@@ -268,7 +268,7 @@ mod tests {
         assert_eq!(parse_date_nanos("1980-02-29T23:59:59.999"), Some(320716799999000000));
         assert_eq!(parse_date_nanos("bad"), None);
         assert_eq!(parse_date_field_millis("1698069301543"), Some(1698069301543));
-        assert_eq!(render_millis(-515548800000), "1953-09-02T00:00:00.000Z");
+        assert_eq!(render_millis(-515376000000), "1953-09-02T00:00:00.000Z");
         assert_eq!(render_nanos(1698069301543123456), "2023-10-23T13:55:01.543123456Z");
         assert_eq!(render_nanos(0), "1970-01-01T00:00:00.000000000Z");
     }

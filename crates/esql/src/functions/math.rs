@@ -1,6 +1,0 @@
-//! Math functions.
-
-use super::ScalarDef;
-
-/// The math functions.
-pub static ALL: &[&ScalarDef] = &[];

@@ -1,0 +1,148 @@
+//! `saker query`: load an NDJSON folder, run one ES|QL query, print the result.
+
+use crate::Reporter;
+use crate::output::{self, OutputFormat};
+use anyhow::Context;
+use chrono::{DateTime, Utc};
+use esql::catalog::{Catalog, MemCatalog};
+use esql::{QueryError, QueryOptions, QueryOutput};
+use std::path::{Path, PathBuf};
+use std::process::ExitCode;
+use std::sync::Arc;
+
+pub const EXAMPLES: &str = "\
+Examples:
+  saker query --data fixtures/ 'FROM logs-* | KEEP @timestamp, source.ip | LIMIT 5'
+  saker query --data fixtures/ --format csv --file query.esql > out.csv
+  saker query --now 2024-05-01T00:00:00Z 'ROW t = NOW()'
+
+Each `<index>.ndjson` (or .jsonl, .json) file of --data is one index; fields are typed as ECS
+and the flagship integrations map them, other fields by their JSON values.";
+
+/// Arguments of `saker query`.
+#[derive(Debug, clap::Args)]
+pub struct QueryArgs {
+    /// Folder of NDJSON files, one index per file (`logs-x-default.ndjson` is index `logs-x-default`).
+    #[arg(long, short, value_name = "DIR")]
+    pub data: Option<PathBuf>,
+
+    /// How to print the result.
+    #[arg(long, short, value_enum, default_value_t = OutputFormat::Table)]
+    pub format: OutputFormat,
+
+    /// The time `NOW()` returns, e.g. `2024-05-01T00:00:00Z` (default: the current time).
+    #[arg(long, value_name = "RFC3339", value_parser = parse_now)]
+    pub now: Option<DateTime<Utc>>,
+
+    /// Read the query from this file instead of the command line.
+    #[arg(long, value_name = "FILE", conflicts_with = "query")]
+    pub file: Option<PathBuf>,
+
+    /// The ES|QL query.
+    #[arg(value_name = "ES|QL", required_unless_present = "file")]
+    pub query: Option<String>,
+}
+
+fn parse_now(text: &str) -> Result<DateTime<Utc>, String> {
+    DateTime::parse_from_rfc3339(text)
+        .map(|t| t.with_timezone(&Utc))
+        .map_err(|e| format!("`{text}` is not an RFC 3339 time such as 2024-05-01T00:00:00Z ({e})"))
+}
+
+/// Runs `saker query`.
+///
+/// # Errors
+/// When the query file or the data folder cannot be read.
+pub fn run(args: &QueryArgs, reporter: Reporter) -> anyhow::Result<ExitCode> {
+    let (query, origin) = match (&args.file, &args.query) {
+        (Some(file), _) => {
+            let text = std::fs::read_to_string(file).with_context(|| format!("cannot read {}", file.display()))?;
+            (text, file.display().to_string())
+        }
+        (None, Some(query)) => (query.clone(), "<query>".to_string()),
+        (None, None) => anyhow::bail!("no query given: pass it as an argument or with --file"),
+    };
+    let catalog = match &args.data {
+        Some(dir) => load_data(dir, reporter)?,
+        None => MemCatalog::new(),
+    };
+    let options = QueryOptions { now: args.now, ..QueryOptions::default() };
+    let runtime = tokio::runtime::Builder::new_multi_thread().enable_all().build().context("starting the runtime")?;
+    let catalog: Arc<dyn Catalog> = Arc::new(catalog);
+    let result = runtime.block_on(esql::execute(catalog, &query, &options));
+    match result {
+        Ok(output) => {
+            print_result(&output, args.format, reporter)?;
+            Ok(ExitCode::SUCCESS)
+        }
+        Err(error) => {
+            report_query_error(&error, &origin);
+            Ok(ExitCode::FAILURE)
+        }
+    }
+}
+
+/// Loads the NDJSON folder; bad lines become warnings.
+fn load_data(dir: &Path, reporter: Reporter) -> anyhow::Result<MemCatalog> {
+    let loaded = ecs::ndjson::load_dir(dir).with_context(|| format!("cannot load --data {}", dir.display()))?;
+    for error in &loaded.errors {
+        reporter.warning(&error.to_string());
+    }
+    let documents: usize = loaded.indices.iter().map(|(_, n)| n).sum();
+    reporter.info(&format!(
+        "loaded {} {} ({documents} {}) from {}",
+        loaded.indices.len(),
+        plural(loaded.indices.len(), "index", "indices"),
+        plural(documents, "document", "documents"),
+        dir.display()
+    ));
+    Ok(loaded.catalog)
+}
+
+fn plural<'a>(n: usize, one: &'a str, many: &'a str) -> &'a str {
+    if n == 1 { one } else { many }
+}
+
+fn print_result(output: &QueryOutput, format: OutputFormat, reporter: Reporter) -> anyhow::Result<()> {
+    for warning in &output.warnings {
+        reporter.warning(warning);
+    }
+    let mut stdout = std::io::stdout().lock();
+    let written = output::write_result(&mut stdout, format, output, output::table_width())
+        .context("writing the result")?;
+    if format == OutputFormat::Table {
+        let rows: usize = output.batches.iter().map(|b| b.num_rows()).sum();
+        reporter.info(&format!("({rows} {})", plural(rows, "row", "rows")));
+        if written.truncated {
+            reporter.info("(use --format json to see full values)");
+        }
+    }
+    Ok(())
+}
+
+/// Prints a failed query's error on stderr: rustc-style diagnostics for an invalid query.
+pub fn report_query_error(error: &QueryError, origin: &str) {
+    match error {
+        QueryError::Invalid { query, diagnostics } => {
+            for diagnostic in diagnostics {
+                eprintln!("{}", diagnostic.render(query, origin));
+            }
+        }
+        QueryError::Execution { es_type, message } => eprintln!("error[{es_type}]: {message}"),
+        QueryError::Internal(_) => eprintln!("error: {error}"),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn now_must_be_rfc3339() {
+        assert_eq!(
+            parse_now("2024-05-01T02:00:00+02:00").map(|t| t.to_rfc3339()),
+            Ok("2024-05-01T00:00:00+00:00".to_string())
+        );
+        assert!(parse_now("yesterday").unwrap_err().contains("RFC 3339"));
+    }
+}

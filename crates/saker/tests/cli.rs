@@ -1,0 +1,248 @@
+//! End-to-end tests of the `saker` binary: exit codes, stdout and stderr.
+//!
+//! Tests documented "Needs the engine" depend on `esql::analyze` / `esql::execute` (not only on the
+//! parser and this crate): when the engine is broken, look there first.
+
+use std::path::Path;
+use std::process::Command;
+
+struct Run {
+    code: i32,
+    stdout: String,
+    stderr: String,
+}
+
+fn saker(args: &[&str]) -> Run {
+    let output = Command::new(env!("CARGO_BIN_EXE_saker"))
+        .args(args)
+        .env_remove("COLUMNS")
+        .output()
+        .expect("the saker binary runs");
+    Run {
+        code: output.status.code().expect("exited normally"),
+        stdout: String::from_utf8(output.stdout).expect("utf-8 stdout"),
+        stderr: String::from_utf8(output.stderr).expect("utf-8 stderr"),
+    }
+}
+
+/// A data folder with one sign-in index (two documents and one broken line).
+fn data_dir() -> tempfile::TempDir {
+    let dir = tempfile::tempdir().expect("tempdir");
+    std::fs::write(
+        dir.path().join("logs-azure.signinlogs-default.ndjson"),
+        concat!(
+            r#"{"@timestamp":"2024-05-01T10:00:00.000Z","source":{"ip":"81.2.69.143"},"event":{"outcome":"success","category":["authentication"]}}"#,
+            "\n",
+            "{\"source\": \n",
+            r#"{"@timestamp":"2024-05-01T11:00:00.000Z","source.ip":"81.2.69.144","event.outcome":"failure"}"#,
+            "\n"
+        ),
+    )
+    .expect("write fixture");
+    dir
+}
+
+fn path_str(path: &Path) -> &str {
+    path.to_str().expect("utf-8 temp path")
+}
+
+#[test]
+fn bad_query_is_a_rustc_style_error_with_exit_code_1() {
+    let data = data_dir();
+    let run = saker(&["query", "--data", path_str(data.path()), "FROM logs-* | WHERE"]);
+    assert_eq!(run.code, 1, "{}", run.stderr);
+    assert!(run.stdout.is_empty(), "nothing on stdout: {}", run.stdout);
+    assert!(run.stderr.contains("error[parsing_exception]: "), "{}", run.stderr);
+    assert!(run.stderr.contains("  --> <query>:1:"), "{}", run.stderr);
+    assert!(run.stderr.contains("1 | FROM logs-* | WHERE\n"), "{}", run.stderr);
+    assert!(run.stderr.contains('^'), "{}", run.stderr);
+}
+
+#[test]
+fn ndjson_errors_are_warnings_that_do_not_stop_the_query() {
+    let data = data_dir();
+    let run = saker(&["query", "--data", path_str(data.path()), "FROM logs-* | WHERE"]);
+    let file = data.path().join("logs-azure.signinlogs-default.ndjson");
+    assert!(
+        run.stderr.contains(&format!("warning: {}:2: ", file.display())),
+        "the broken line is reported with file:line: {}",
+        run.stderr
+    );
+    assert!(run.stderr.contains("loaded 1 index (2 documents)"), "{}", run.stderr);
+    // the query still ran: its own (parse) error follows the warning
+    assert!(run.stderr.contains("error[parsing_exception]"), "{}", run.stderr);
+}
+
+#[test]
+fn quiet_keeps_only_errors() {
+    let data = data_dir();
+    let run = saker(&["--quiet", "query", "--data", path_str(data.path()), "FROM logs-* | WHERE"]);
+    assert_eq!(run.code, 1);
+    assert!(!run.stderr.contains("warning:"), "{}", run.stderr);
+    assert!(!run.stderr.contains("loaded"), "{}", run.stderr);
+    assert!(run.stderr.contains("error[parsing_exception]"), "{}", run.stderr);
+}
+
+#[test]
+fn query_from_a_file_names_the_file_in_errors() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    let file = dir.path().join("q.esql");
+    std::fs::write(&file, "FROM logs-*\n| WHERE\n").expect("write");
+    let run = saker(&["query", "--file", path_str(&file)]);
+    assert_eq!(run.code, 1, "{}", run.stderr);
+    assert!(run.stderr.contains(&format!("  --> {}:", file.display())), "{}", run.stderr);
+}
+
+#[test]
+fn usage_errors() {
+    let run = saker(&["query", "--format", "yaml", "ROW a = 1"]);
+    assert_eq!(run.code, 2);
+    assert!(run.stderr.contains("possible values: table, json, csv, txt"), "{}", run.stderr);
+
+    let run = saker(&["query", "--now", "yesterday", "ROW a = 1"]);
+    assert_eq!(run.code, 2);
+    assert!(run.stderr.contains("RFC 3339"), "{}", run.stderr);
+
+    let run = saker(&["query"]);
+    assert_eq!(run.code, 2, "a query or --file is required: {}", run.stderr);
+
+    let run = saker(&["query", "--data", "/nonexistent/saker-data", "ROW a = 1"]);
+    assert_eq!(run.code, 1);
+    assert!(run.stderr.contains("error: cannot load --data /nonexistent/saker-data"), "{}", run.stderr);
+}
+
+#[test]
+fn help_shows_examples() {
+    let run = saker(&["--help"]);
+    assert_eq!(run.code, 0);
+    assert!(run.stdout.contains("Examples:\n  saker query --data"), "{}", run.stdout);
+    let run = saker(&["check", "--help"]);
+    assert!(run.stdout.contains("saker check rules/esql/"), "{}", run.stdout);
+}
+
+#[test]
+fn check_reports_parse_errors_with_the_file_position() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    std::fs::write(
+        dir.path().join("broken_rule.toml"),
+        "[metadata]\nmaturity = \"production\"\n\n[rule]\nlanguage = \"esql\"\ntype = \"esql\"\nquery = '''\nFROM logs-*\n| LIMT 5\n'''\n",
+    )
+    .expect("write");
+    std::fs::write(dir.path().join("kql_rule.toml"), "[rule]\nlanguage = \"kuery\"\ntype = \"query\"\nquery = \"a:b\"\n")
+        .expect("write");
+    std::fs::write(dir.path().join("notes.md"), "not a query").expect("write");
+    let run = saker(&["check", path_str(dir.path())]);
+    assert_eq!(run.code, 1, "{}\n{}", run.stdout, run.stderr);
+    let toml = dir.path().join("broken_rule.toml");
+    assert!(run.stdout.contains("error[parsing_exception]"), "{}", run.stdout);
+    // line 9 of the TOML file is `| LIMT 5`
+    assert!(run.stdout.contains(&format!("  --> {}:9:3\n", toml.display())), "{}", run.stdout);
+    assert!(run.stdout.contains("9 | | LIMT 5\n  |   ^^^^\n"), "{}", run.stdout);
+    assert!(
+        run.stdout.ends_with("checked 1 query: 0 ok, 1 with errors (1 non-ES|QL rule skipped)\n"),
+        "{}",
+        run.stdout
+    );
+}
+
+#[test]
+fn check_reports_broken_toml() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    let file = dir.path().join("bad.toml");
+    std::fs::write(&file, "[rule\n").expect("write");
+    let run = saker(&["check", path_str(&file)]);
+    assert_eq!(run.code, 1);
+    assert!(run.stdout.contains(&format!("error: {}: ", file.display())), "{}", run.stdout);
+    assert!(run.stdout.ends_with("checked 1 query: 0 ok, 1 with errors\n"), "{}", run.stdout);
+}
+
+#[test]
+fn check_with_only_skipped_rules_succeeds() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    std::fs::write(dir.path().join("kql.toml"), "[rule]\nlanguage = \"kuery\"\nquery = \"a:b\"\n").expect("write");
+    let run = saker(&["check", path_str(dir.path())]);
+    assert_eq!(run.code, 0, "{}", run.stdout);
+    assert_eq!(run.stdout, "checked 0 queries: 0 ok, 0 with errors (1 non-ES|QL rule skipped)\n");
+}
+
+#[test]
+/// Needs the engine: `esql::analyze` must accept ECS fields.
+fn check_accepts_a_valid_rule_query() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    let file = dir.path().join("ok.esql");
+    std::fs::write(
+        &file,
+        "FROM logs-azure.signinlogs-*\n| WHERE event.outcome == \"success\" AND source.ip IS NOT NULL\n| STATS c = COUNT(*) BY source.ip\n",
+    )
+    .expect("write");
+    let run = saker(&["check", path_str(&file)]);
+    assert_eq!(run.code, 0, "{}", run.stdout);
+    assert_eq!(run.stdout, "checked 1 query: 1 ok, 0 with errors\n");
+}
+
+#[test]
+/// Needs the engine: `esql::analyze` must report unknown columns.
+fn check_reports_unknown_fields() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    let file = dir.path().join("typo.esql");
+    std::fs::write(&file, "FROM logs-*\n| KEEP source.ipp\n").expect("write");
+    let run = saker(&["check", path_str(&file)]);
+    assert_eq!(run.code, 1, "{}", run.stdout);
+    assert!(run.stdout.contains("error[verification_exception]"), "{}", run.stdout);
+    assert!(run.stdout.contains(&format!("  --> {}:2:8", file.display())), "{}", run.stdout);
+}
+
+#[test]
+/// Needs the engine: `esql::execute`.
+fn query_outputs_json_csv_txt_and_table() {
+    let data = data_dir();
+    let dir = path_str(data.path());
+    let query = "FROM logs-azure.signinlogs-default | SORT @timestamp | KEEP @timestamp, source.ip, event.outcome";
+
+    let run = saker(&["query", "--data", dir, "--format", "json", query]);
+    assert_eq!(run.code, 0, "{}", run.stderr);
+    let body: serde_json::Value = serde_json::from_str(&run.stdout).expect("json");
+    assert_eq!(
+        body,
+        serde_json::json!({
+            "columns": [
+                {"name": "@timestamp", "type": "date"},
+                {"name": "source.ip", "type": "ip"},
+                {"name": "event.outcome", "type": "keyword"}
+            ],
+            "values": [
+                ["2024-05-01T10:00:00.000Z", "81.2.69.143", "success"],
+                ["2024-05-01T11:00:00.000Z", "81.2.69.144", "failure"]
+            ]
+        })
+    );
+
+    let run = saker(&["query", "--data", dir, "--format", "csv", query]);
+    assert_eq!(
+        run.stdout,
+        "@timestamp,source.ip,event.outcome\r\n\
+         2024-05-01T10:00:00.000Z,81.2.69.143,success\r\n\
+         2024-05-01T11:00:00.000Z,81.2.69.144,failure\r\n"
+    );
+
+    let run = saker(&["query", "--data", dir, "--format", "txt", query]);
+    assert_eq!(
+        run.stdout,
+        "       @timestamp       |   source.ip   | event.outcome \n\
+         ------------------------+---------------+---------------\n\
+         2024-05-01T10:00:00.000Z|81.2.69.143    |success        \n\
+         2024-05-01T11:00:00.000Z|81.2.69.144    |failure        \n"
+    );
+
+    let run = saker(&["query", "--data", dir, query]);
+    assert!(run.stdout.starts_with("@timestamp               │ source.ip   │ event.outcome\n"), "{}", run.stdout);
+    assert!(run.stderr.contains("(2 rows)"), "{}", run.stderr);
+}
+
+#[test]
+/// Needs the engine: `esql::execute`.
+fn now_is_fixed_by_the_flag() {
+    let run = saker(&["query", "--format", "csv", "--now", "2024-05-01T00:00:00Z", "ROW t = NOW()"]);
+    assert_eq!(run.code, 0, "{}", run.stderr);
+    assert_eq!(run.stdout, "t\r\n2024-05-01T00:00:00.000Z\r\n");
+}
