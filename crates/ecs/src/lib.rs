@@ -78,9 +78,7 @@ static TABLE: LazyLock<Table> = LazyLock::new(|| {
     let mut fields = Vec::new();
     let mut patterns = Vec::new();
     for line in FIELDS_TSV.lines().filter(|l| !l.is_empty()) {
-        let (name, mapping) = line
-            .split_once('\t')
-            .expect("invariant: fields.tsv lines are `name<TAB>type`");
+        let (name, mapping) = line.split_once('\t').expect("invariant: fields.tsv lines are `name<TAB>type`");
         let field = EcsField { name, mapping, array: arrays.contains(name) };
         if name.contains('*') {
             patterns.push(field);

@@ -87,8 +87,11 @@ pub struct Loaded {
 /// Only when `dir` cannot be listed. Unreadable files and bad lines are reported in
 /// [`Loaded::errors`] and skipped.
 pub fn load_dir(dir: &Path) -> Result<Loaded, LoadError> {
-    let listing = std::fs::read_dir(dir)
-        .map_err(|e| LoadError { path: dir.to_path_buf(), line: None, message: e.to_string() })?;
+    let listing = std::fs::read_dir(dir).map_err(|e| LoadError {
+        path: dir.to_path_buf(),
+        line: None,
+        message: e.to_string(),
+    })?;
     let mut files: Vec<(String, PathBuf)> = Vec::new();
     for entry in listing {
         let entry = entry.map_err(|e| LoadError { path: dir.to_path_buf(), line: None, message: e.to_string() })?;
@@ -274,7 +277,8 @@ impl IndexBuilder {
             columns.push((info, array));
         }
         if ignored.iter().any(|i| !i.is_empty()) {
-            let cells: Vec<Vec<Cell>> = ignored.into_iter().map(|names| names.into_iter().map(Cell::Str).collect()).collect();
+            let cells: Vec<Vec<Cell>> =
+                ignored.into_iter().map(|names| names.into_iter().map(Cell::Str).collect()).collect();
             let info = FieldInfo { name: IGNORED_FIELD.to_string(), es_type: EsType::Keyword, multi: true };
             columns.push((info, column(EsType::Keyword, true, &cells)));
         }
@@ -549,8 +553,7 @@ fn epoch_millis_to_nanos(text: &str) -> Option<i128> {
         None => (false, text),
     };
     let (whole, fraction) = digits.split_once('.').unwrap_or((digits, ""));
-    if whole.is_empty() || !whole.bytes().all(|b| b.is_ascii_digit()) || !fraction.bytes().all(|b| b.is_ascii_digit())
-    {
+    if whole.is_empty() || !whole.bytes().all(|b| b.is_ascii_digit()) || !fraction.bytes().all(|b| b.is_ascii_digit()) {
         return None;
     }
     if whole.len() > 20 {
@@ -755,7 +758,15 @@ mod tests {
         let batch = &index.batches()[0];
         let array = batch.column_by_name(name).unwrap_or_else(|| panic!("no column {name}"));
         (0..array.len())
-            .map(|i| if array.is_null(i) { "null".to_string() } else { array_value_to_string(array, i).expect("display") })
+            .map(
+                |i| {
+                    if array.is_null(i) {
+                        "null".to_string()
+                    } else {
+                        array_value_to_string(array, i).expect("display")
+                    }
+                },
+            )
             .collect()
     }
 
@@ -772,7 +783,10 @@ mod tests {
             json!({"source.ip": "::1", "source": {"port": "80"}}),
             json!({"source.ip": "::ffff:10.0.0.1"}),
         ]);
-        assert_eq!(field(&index, "source.ip"), FieldInfo { name: "source.ip".into(), es_type: EsType::Ip, multi: false });
+        assert_eq!(
+            field(&index, "source.ip"),
+            FieldInfo { name: "source.ip".into(), es_type: EsType::Ip, multi: false }
+        );
         assert_eq!(field(&index, "source.port").es_type, EsType::Long);
         let ips = index.batches()[0].column_by_name("source.ip").expect("column");
         let ips = ips.as_any().downcast_ref::<FixedSizeBinaryArray>().expect("fixed size binary");
@@ -835,7 +849,10 @@ mod tests {
         ]);
         assert_eq!(column_strings(&index, "message"), vec!["kept", "null", "null"]);
         assert_eq!(column_strings(&index, "_ignored"), vec!["[source.ip, source.port]", "null", "[related.ip]"]);
-        assert_eq!(field(&index, "_ignored"), FieldInfo { name: "_ignored".into(), es_type: EsType::Keyword, multi: true });
+        assert_eq!(
+            field(&index, "_ignored"),
+            FieldInfo { name: "_ignored".into(), es_type: EsType::Keyword, multi: true }
+        );
         let ips = index.batches()[0].column_by_name("source.ip").expect("column").clone();
         assert!(ips.is_null(0) && !ips.is_null(1));
         // the good values of a multi-valued field stay
@@ -926,11 +943,11 @@ mod tests {
             cell(json!("2001:DB8::1"), EsType::Ip, "ip"),
             Some(Cell::Bytes("2001:db8::1".parse::<std::net::Ipv6Addr>().expect("ip").octets().to_vec()))
         );
+        assert_eq!(cell(json!("1.2.3"), EsType::Version, "version"), Some(Cell::Bytes(esql::version::encode("1.2.3"))));
         assert_eq!(
-            cell(json!("1.2.3"), EsType::Version, "version"),
-            Some(Cell::Bytes(esql::version::encode("1.2.3")))
+            cell(json!("1970-01-01T00:00:00.000000123Z"), EsType::DateNanos, "date_nanos"),
+            Some(Cell::Int(123))
         );
-        assert_eq!(cell(json!("1970-01-01T00:00:00.000000123Z"), EsType::DateNanos, "date_nanos"), Some(Cell::Int(123)));
         assert_eq!(cell(json!("1969-12-31T23:59:59Z"), EsType::DateNanos, "date_nanos"), None);
         assert_eq!(cell(json!("1969-12-31T23:59:59.9999Z"), EsType::Date, "date"), Some(Cell::Int(-1)));
     }
@@ -994,9 +1011,45 @@ mod tests {
     }
 
     #[test]
+    fn elastic_pipeline_output_is_typed_by_the_table() {
+        let path = crate::samples::shared_data_dir()
+            .join("azure-signinlogs/test-non-interactive-user-signin.log-expected.json");
+        let text = std::fs::read_to_string(&path).unwrap_or_else(|e| panic!("{}: {e}", path.display()));
+        let body: Value = serde_json::from_str(&text).expect("json");
+        let index = build(body["expected"].as_array().expect("expected docs"));
+        let typed = |name: &str| {
+            let f = field(&index, name);
+            (f.es_type, f.multi)
+        };
+        assert_eq!(typed("azure.signinlogs.caller_ip_address"), (EsType::Ip, false));
+        assert_eq!(typed("azure.signinlogs.properties.status.error_code"), (EsType::Long, false));
+        assert_eq!(typed("azure.signinlogs.properties.processing_time_ms"), (EsType::Double, false));
+        assert_eq!(typed("azure.signinlogs.properties.created_at"), (EsType::Date, false));
+        assert_eq!(
+            typed("azure.signinlogs.properties.applied_conditional_access_policies.display_name"),
+            (EsType::Keyword, true)
+        );
+        // not in the table: typed by shape
+        assert_eq!(
+            typed("azure.signinlogs.properties.applied_conditional_access_policies.conditions_satisfied"),
+            (EsType::Long, true)
+        );
+        assert_eq!(typed("event.duration"), (EsType::Long, false));
+        assert_eq!(typed("related.ip"), (EsType::Ip, false));
+        assert_eq!(column_strings(&index, "azure.signinlogs.properties.status.error_code"), vec!["0"]);
+        assert_eq!(column_strings(&index, "azure.signinlogs.properties.created_at"), vec!["2022-03-17T09:44:46.309"]);
+        assert_eq!(column_strings(&index, "@timestamp"), vec!["2022-03-17T09:44:46.309"]);
+        assert_eq!(column_strings(&index, "event.outcome"), vec!["success"]);
+        assert!(index.fields().iter().all(|f| f.name != IGNORED_FIELD), "nothing malformed in Elastic's own output");
+    }
+
+    #[test]
     fn index_names_come_from_file_names() {
         assert_eq!(index_name(Path::new("d/logs-x-default.ndjson")), Some("logs-x-default".to_string()));
-        assert_eq!(index_name(Path::new(".alerts-security.alerts-default.JSONL")), Some(".alerts-security.alerts-default".to_string()));
+        assert_eq!(
+            index_name(Path::new(".alerts-security.alerts-default.JSONL")),
+            Some(".alerts-security.alerts-default".to_string())
+        );
         assert_eq!(index_name(Path::new("a.txt")), None);
         assert_eq!(index_name(Path::new("noext")), None);
     }

@@ -223,8 +223,8 @@ mod tests {
     #[test]
     fn samples_load_into_typed_indices() {
         let data = shared_data_dir();
-        let datasets = sample_datasets(&data)
-            .unwrap_or_else(|e| panic!("{e} (set SAKER_SHARED_DATA to the shared/data folder)"));
+        let datasets =
+            sample_datasets(&data).unwrap_or_else(|e| panic!("{e} (set SAKER_SHARED_DATA to the shared/data folder)"));
         let counts: Vec<_> = datasets.iter().map(|d| (d.index, d.documents.len())).collect();
         assert_eq!(
             counts,

@@ -40,24 +40,12 @@ pub struct Diagnostic {
 impl Diagnostic {
     /// A parsing error.
     pub fn parsing(span: Span, message: impl Into<String>) -> Diagnostic {
-        Diagnostic {
-            kind: ErrorKind::Parsing,
-            message: message.into(),
-            span,
-            notes: Vec::new(),
-            help: None,
-        }
+        Diagnostic { kind: ErrorKind::Parsing, message: message.into(), span, notes: Vec::new(), help: None }
     }
 
     /// A verification (analysis) error.
     pub fn verification(span: Span, message: impl Into<String>) -> Diagnostic {
-        Diagnostic {
-            kind: ErrorKind::Verification,
-            message: message.into(),
-            span,
-            notes: Vec::new(),
-            help: None,
-        }
+        Diagnostic { kind: ErrorKind::Verification, message: message.into(), span, notes: Vec::new(), help: None }
     }
 
     /// Adds a help line.
@@ -79,22 +67,10 @@ impl Diagnostic {
         out.push_str(&format!("  --> {origin}:{line}:{col}\n"));
         if let Some(text) = source.lines().nth(line - 1) {
             let gutter = line.to_string().len();
-            let width = self
-                .span
-                .text(source)
-                .lines()
-                .next()
-                .map(|l| l.chars().count())
-                .unwrap_or(0)
-                .max(1);
+            let width = self.span.text(source).lines().next().map(|l| l.chars().count()).unwrap_or(0).max(1);
             out.push_str(&format!("{:gutter$} |\n", ""));
             out.push_str(&format!("{line} | {text}\n"));
-            out.push_str(&format!(
-                "{:gutter$} | {}{}\n",
-                "",
-                " ".repeat(col - 1),
-                "^".repeat(width)
-            ));
+            out.push_str(&format!("{:gutter$} | {}{}\n", "", " ".repeat(col - 1), "^".repeat(width)));
         }
         for note in &self.notes {
             out.push_str(&format!("  = note: {note}\n"));

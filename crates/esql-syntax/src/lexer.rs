@@ -272,9 +272,7 @@ pub(crate) enum Mode {
 
 /// ANTLR's rendering of offending text: newlines, carriage returns and tabs escaped.
 pub(crate) fn error_display(text: &str) -> String {
-    text.replace('\n', "\\n")
-        .replace('\r', "\\r")
-        .replace('\t', "\\t")
+    text.replace('\n', "\\n").replace('\r', "\\r").replace('\t', "\\t")
 }
 
 fn is_letter(b: u8) -> bool {
@@ -290,6 +288,10 @@ pub(crate) struct Lexer<'a> {
     src: &'a str,
     bytes: &'a [u8],
     pos: usize,
+    /// Remaining work for nested block-comment scans (see [`Lexer::block_comment_end`]).
+    nest_budget: usize,
+    /// No `*/` occurs at or after this offset.
+    no_close_from: Option<usize>,
     /// `token recognition error` diagnostics.
     pub errors: Vec<Diagnostic>,
 }
@@ -301,6 +303,8 @@ impl<'a> Lexer<'a> {
             src,
             bytes: src.as_bytes(),
             pos: 0,
+            nest_budget: src.len().saturating_mul(8).saturating_add(4096),
+            no_close_from: None,
             errors: Vec::new(),
         }
     }
@@ -320,18 +324,12 @@ impl<'a> Lexer<'a> {
     }
 
     fn starts_with(&self, at: usize, s: &str) -> bool {
-        self.bytes
-            .get(at..)
-            .is_some_and(|rest| rest.starts_with(s.as_bytes()))
+        self.bytes.get(at..).is_some_and(|rest| rest.starts_with(s.as_bytes()))
     }
 
     /// The byte length of the character at `at` (1 for ASCII or out of range).
     fn char_len(&self, at: usize) -> usize {
-        self.src
-            .get(at..)
-            .and_then(|s| s.chars().next())
-            .map(char::len_utf8)
-            .unwrap_or(1)
+        self.src.get(at..).and_then(|s| s.chars().next()).map(char::len_utf8).unwrap_or(1)
     }
 
     fn text(&self, start: usize, end: usize) -> &'a str {
@@ -342,10 +340,7 @@ impl<'a> Lexer<'a> {
     fn recognition_error(&mut self, start: usize, end: usize) {
         let end = end.min(self.bytes.len()).max(start);
         let text = error_display(self.text(start, end));
-        self.errors.push(Diagnostic::parsing(
-            Span::new(start, end),
-            format!("token recognition error at: '{text}'"),
-        ));
+        self.errors.push(Diagnostic::parsing(Span::new(start, end), format!("token recognition error at: '{text}'")));
         self.pos = end;
     }
 
@@ -356,11 +351,21 @@ impl<'a> Lexer<'a> {
         self.recognition_error(start, end);
     }
 
-    /// The end of a `/* ... */` comment starting at `start` (comments nest), if it is closed.
-    fn block_comment_end(&self, start: usize) -> Option<usize> {
+    /// The end of a `/* ... */` comment starting at `start`, if it is closed. Comments nest; when
+    /// the nesting is unbalanced, ANTLR falls back to the shortest match, up to the first `*/`.
+    ///
+    /// The nested scan can run to the end of the input, so its total work is bounded by a budget
+    /// proportional to the input length (beyond it, only the first `*/` is looked for), and the
+    /// absence of any later `*/` is remembered: lexing stays linear on adversarial input.
+    fn block_comment_end(&mut self, start: usize) -> Option<usize> {
+        let body = start + 2;
+        if self.no_close_from.is_some_and(|from| body >= from) {
+            return None;
+        }
         let mut depth = 0usize;
         let mut i = start;
-        while i < self.bytes.len() {
+        while i < self.bytes.len() && self.nest_budget > 0 {
+            self.nest_budget -= 1;
             if self.starts_with(i, "/*") {
                 depth += 1;
                 i += 2;
@@ -374,12 +379,13 @@ impl<'a> Lexer<'a> {
                 i += 1;
             }
         }
-        // Unbalanced nesting: ANTLR falls back to the shortest match, up to the first `*/`.
-        let body = start + 2;
-        self.src
-            .get(body..)
-            .and_then(|rest| rest.find("*/"))
-            .map(|at| body + at + 2)
+        match self.src.get(body..).and_then(|rest| rest.find("*/")) {
+            Some(at) => Some(body + at + 2),
+            None => {
+                self.no_close_from = Some(body);
+                None
+            }
+        }
     }
 
     /// Skips whitespace (`[ \t\r\n]`), `//` line comments and `/* */` block comments.
@@ -464,17 +470,11 @@ impl<'a> Lexer<'a> {
             self.skip_trivia();
             let start = self.pos;
             let Some(b) = self.byte(start) else {
-                tokens.push(Token {
-                    kind: Tok::Eof,
-                    span: Span::new(start, start),
-                });
+                tokens.push(Token { kind: Tok::Eof, span: Span::new(start, start) });
                 return tokens;
             };
             if b == b'|' {
-                tokens.push(Token {
-                    kind: Tok::Pipe,
-                    span: Span::new(start, start + 1),
-                });
+                tokens.push(Token { kind: Tok::Pipe, span: Span::new(start, start + 1) });
                 return tokens;
             }
             let token = match mode {
@@ -541,10 +541,7 @@ impl<'a> Lexer<'a> {
 
     fn token(&mut self, kind: Tok, start: usize, end: usize) -> Option<Token> {
         self.pos = end;
-        Some(Token {
-            kind,
-            span: Span::new(start, end),
-        })
+        Some(Token { kind, span: Span::new(start, end) })
     }
 
     /// `"..."` (escapes `\t \n \r \" \\`, no line breaks) or `"""..."""` (no escapes, no line
@@ -607,11 +604,7 @@ impl<'a> Lexer<'a> {
         match end {
             Some(end) => self.token(Tok::QuotedIdent, start, end),
             None => {
-                let end = self.src[start..]
-                    .find('\n')
-                    .map(|n| start + n)
-                    .unwrap_or(self.bytes.len())
-                    .max(start + 1);
+                let end = self.src[start..].find('\n').map(|n| start + n).unwrap_or(self.bytes.len()).max(start + 1);
                 self.recognition_error(start, end);
                 None
             }
@@ -687,11 +680,7 @@ impl<'a> Lexer<'a> {
         while self.byte(i).is_some_and(is_id_body) {
             i += 1;
         }
-        if is_letter(first) || ((first == b'_' || first == b'@') && i > start + 1) {
-            Some(i)
-        } else {
-            None
-        }
+        if is_letter(first) || ((first == b'_' || first == b'@') && i > start + 1) { Some(i) } else { None }
     }
 
     fn param_token(&mut self) -> Option<Token> {
@@ -913,20 +902,7 @@ impl<'a> Lexer<'a> {
             while let Some(b) = lexer.byte(i) {
                 if matches!(
                     b,
-                    b'\\'
-                        | b'/'
-                        | b'?'
-                        | b'"'
-                        | b'<'
-                        | b'>'
-                        | b'|'
-                        | b' '
-                        | b','
-                        | b'#'
-                        | b'\t'
-                        | b'\r'
-                        | b'\n'
-                        | b':'
+                    b'\\' | b'/' | b'?' | b'"' | b'<' | b'>' | b'|' | b' ' | b',' | b'#' | b'\t' | b'\r' | b'\n' | b':'
                 ) {
                     break;
                 }
@@ -981,10 +957,7 @@ pub(crate) fn unquote_string(text: &str) -> String {
     if text.len() >= 6 && text.starts_with("\"\"\"") && text.ends_with("\"\"\"") {
         return text[3..text.len() - 3].to_string();
     }
-    let inner = text
-        .strip_prefix('"')
-        .and_then(|t| t.strip_suffix('"'))
-        .unwrap_or(text);
+    let inner = text.strip_prefix('"').and_then(|t| t.strip_suffix('"')).unwrap_or(text);
     let mut out = String::with_capacity(inner.len());
     let mut chars = inner.chars();
     while let Some(c) = chars.next() {
@@ -1010,10 +983,7 @@ pub(crate) fn unquote_string(text: &str) -> String {
 
 /// The name of a `QUOTED_IDENTIFIER` token's text: backticks removed, doubled backticks unescaped.
 pub(crate) fn unquote_ident(text: &str) -> String {
-    let inner = text
-        .strip_prefix('`')
-        .and_then(|t| t.strip_suffix('`'))
-        .unwrap_or(text);
+    let inner = text.strip_prefix('`').and_then(|t| t.strip_suffix('`')).unwrap_or(text);
     inner.replace("``", "`")
 }
 
@@ -1064,19 +1034,12 @@ mod tests {
 
     fn kinds(src: &str, mode: Mode) -> Vec<(Tok, String)> {
         let mut lexer = Lexer::new(src);
-        lexer
-            .command_tokens(mode)
-            .into_iter()
-            .map(|t| (t.kind, t.span.text(src).to_string()))
-            .collect()
+        lexer.command_tokens(mode).into_iter().map(|t| (t.kind, t.span.text(src).to_string())).collect()
     }
 
     #[test]
     fn expression_tokens() {
-        let toks = kinds(
-            "a.b == 1.5e3 AND `x``y` != .5 // c\n/* d /* nested */ */ ?p ?? ?1 ::",
-            Mode::Expression,
-        );
+        let toks = kinds("a.b == 1.5e3 AND `x``y` != .5 // c\n/* d /* nested */ */ ?p ?? ?1 ::", Mode::Expression);
         let expected = [
             (Tok::UnquotedIdent, "a"),
             (Tok::Dot, "."),
@@ -1123,7 +1086,7 @@ mod tests {
         assert_eq!(toks[0], (Tok::QuotedString, r#""a\"b""#.to_string()));
         assert_eq!(toks[1], (Tok::QuotedString, r#""""x"y"""""#.to_string()));
         assert_eq!(unquote_string(r#""a\"b\\\t""#), "a\"b\\\t");
-        assert_eq!(unquote_string(r#""""x"y"""""#), "x\"y\"\"");
+        assert_eq!(unquote_string(r#""""x"y"""""#), "x\"y\"");
     }
 
     #[test]
@@ -1135,10 +1098,7 @@ mod tests {
 
     #[test]
     fn sources() {
-        let toks = kinds(
-            "logs-*, -x*, \"q\", c:idx::failures METADATA _id /* c */ ,a/b",
-            Mode::From,
-        );
+        let toks = kinds("logs-*, -x*, \"q\", c:idx::failures METADATA _id /* c */ ,a/b", Mode::From);
         let got: Vec<(Tok, &str)> = toks.iter().map(|(k, s)| (*k, s.as_str())).collect();
         assert_eq!(
             got,

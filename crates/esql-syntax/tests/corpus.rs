@@ -9,9 +9,7 @@ use std::fs;
 use std::path::PathBuf;
 
 fn shared_dir() -> Option<PathBuf> {
-    let dir = std::env::var_os("SAKER_SHARED")
-        .map(PathBuf::from)
-        .unwrap_or_else(|| PathBuf::from("/work/shared"));
+    let dir = std::env::var_os("SAKER_SHARED").map(PathBuf::from).unwrap_or_else(|| PathBuf::from("/work/shared"));
     if dir.is_dir() {
         Some(dir)
     } else {
@@ -88,11 +86,7 @@ fn all_rule_queries_parse() {
                     unsupported += 1;
                 }
             }
-            Err(d) => failures.push(format!(
-                "{}: {}",
-                file.display(),
-                elastic_message(&d, &query)
-            )),
+            Err(d) => failures.push(format!("{}: {}", file.display(), elastic_message(&d, &query))),
         }
     }
     println!(
@@ -114,11 +108,8 @@ struct SpecTest {
 
 /// Reads csv-spec files as described in DATASETS.md ("The csv-spec format").
 fn spec_tests(text: &str, file: &str) -> Vec<SpecTest> {
-    let lines: Vec<&str> = text
-        .lines()
-        .map(str::trim)
-        .filter(|l| !l.is_empty() && !l.starts_with("//") && !l.starts_with('#'))
-        .collect();
+    let lines: Vec<&str> =
+        text.lines().map(str::trim).filter(|l| !l.is_empty() && !l.starts_with("//") && !l.starts_with('#')).collect();
     let mut tests = Vec::new();
     let mut i = 0;
     while i < lines.len() {
@@ -149,11 +140,7 @@ fn spec_tests(text: &str, file: &str) -> Vec<SpecTest> {
                 break;
             }
         }
-        tests.push(SpecTest {
-            file: file.to_string(),
-            name,
-            query: query_lines.join("\n"),
-        });
+        tests.push(SpecTest { file: file.to_string(), name, query: query_lines.join("\n") });
     }
     tests
 }
@@ -191,11 +178,7 @@ fn spec_queries_parse() {
         println!("  FAIL {failure}");
     }
     assert!(total > 1000, "found only {total} spec tests");
-    assert!(
-        failures.len() * 100 <= total,
-        "more than 1% of spec queries failed to parse:\n{}",
-        failures.join("\n")
-    );
+    assert!(failures.len() * 100 <= total, "more than 1% of spec queries failed to parse:\n{}", failures.join("\n"));
 }
 
 #[test]

@@ -15,10 +15,7 @@ fn mismatched_input_names_found_and_expected() {
     assert_eq!(d.kind, ErrorKind::Parsing);
     assert_eq!(d.span.text(text), "y");
     let message = d.to_elastic_string(text);
-    assert!(
-        message.starts_with("line 1:18: mismatched input 'y' expecting {<EOF>, '|', "),
-        "{message}"
-    );
+    assert!(message.starts_with("line 1:18: mismatched input 'y' expecting {<EOF>, '|', "), "{message}");
     for expected in ["'and'", "'or'", "'=='", "'in'", "'is'", "'like'", "'+'", "'::'"] {
         assert!(message.contains(expected), "{expected} missing in {message}");
     }
@@ -32,10 +29,7 @@ fn unknown_and_misplaced_commands() {
          'dissect', 'eval', 'grok', 'limit', 'rerank', 'sample', 'sort', 'stats', 'where', 'fork', \
          'fuse', 'inline', 'inlinestats', 'lookup', 'mv_expand', 'drop', 'keep', 'rename'}"
     );
-    assert_eq!(
-        first_error("WHERE a"),
-        "line 1:1: mismatched input 'WHERE' expecting {'row', 'from', 'ts', 'show'}"
-    );
+    assert_eq!(first_error("WHERE a"), "line 1:1: mismatched input 'WHERE' expecting {'row', 'from', 'ts', 'show'}");
     assert!(first_error("FROM a | FROM b").starts_with("line 1:10: mismatched input 'FROM'"));
     // Like Elasticsearch's lexer, a command keyword must be followed by whitespace.
     assert!(first_error("FROM a | where(x)").contains("mismatched input 'where(x)'"));
@@ -47,7 +41,7 @@ fn end_of_input_errors() {
     assert!(first_error("").starts_with("line 1:1: mismatched input '<EOF>' expecting {'row'"));
     let text = "FROM a\n| WHERE a ==";
     let message = first_error(text);
-    assert!(message.starts_with("line 2:11: mismatched input '<EOF>' expecting {"), "{message}");
+    assert!(message.starts_with("line 2:13: mismatched input '<EOF>' expecting {"), "{message}");
     assert!(message.contains("QUOTED_STRING"), "{message}");
     assert!(message.contains("UNQUOTED_IDENTIFIER"), "{message}");
     assert!(first_error("FROM").contains("mismatched input '<EOF>' expecting {QUOTED_STRING, UNQUOTED_SOURCE}"));
@@ -57,14 +51,8 @@ fn end_of_input_errors() {
 
 #[test]
 fn lexing_errors() {
-    assert_eq!(
-        first_error("FROM a | WHERE a # 1"),
-        "line 1:18: token recognition error at: '#'"
-    );
-    assert_eq!(
-        first_error("FROM a | WHERE a == `"),
-        "line 1:21: token recognition error at: '`'"
-    );
+    assert_eq!(first_error("FROM a | WHERE a # 1"), "line 1:18: token recognition error at: '#'");
+    assert_eq!(first_error("FROM a | WHERE a == `"), "line 1:21: token recognition error at: '`'");
     assert!(first_error("ROW x = 1 =~ 1").contains("[=~] is not supported"));
 }
 
@@ -72,9 +60,7 @@ fn lexing_errors() {
 fn missing_pieces() {
     assert!(first_error("FROM a | WHERE a IN 1").contains("mismatched input '1' expecting '('"));
     assert!(first_error("FROM a | WHERE a IS NOT 1").contains("mismatched input '1' expecting 'null'"));
-    assert!(
-        first_error("FROM a | WHERE a NOT b").contains("mismatched input 'b' expecting {'in', 'like', 'rlike'}")
-    );
+    assert!(first_error("FROM a | WHERE a NOT b").contains("mismatched input 'b' expecting {'in', 'like', 'rlike'}"));
     assert!(first_error("FROM a | EVAL (a + b").contains("mismatched input '<EOF>'"));
     assert!(first_error("FROM a | EVAL x = ").contains("mismatched input '<EOF>'"));
     assert!(first_error("FROM a | RENAME a b").contains("mismatched input 'b' expecting"));
@@ -87,10 +73,7 @@ fn missing_pieces() {
 fn recovery_reports_one_error_per_command() {
     let text = "FROM a | WHERE | EVAL x = | KEEP b | LIMIT x";
     let diagnostics = err(text);
-    let rendered: Vec<String> = diagnostics
-        .iter()
-        .map(|d| d.to_elastic_string(text))
-        .collect();
+    let rendered: Vec<String> = diagnostics.iter().map(|d| d.to_elastic_string(text)).collect();
     assert_eq!(diagnostics.len(), 3, "{rendered:#?}");
     assert!(rendered[0].starts_with("line 1:16: mismatched input '|'"), "{rendered:#?}");
     assert!(rendered[1].starts_with("line 1:27: mismatched input '|'"), "{rendered:#?}");
@@ -127,10 +110,7 @@ fn deeply_nested_parentheses_fail_cleanly() {
         let n = 100_000;
         let text = format!("ROW x = {}1{}", "(".repeat(n), ")".repeat(n));
         let message = first_error(&text);
-        assert!(
-            message.contains("ESQL statement exceeded the maximum expression depth allowed (400)"),
-            "{message}"
-        );
+        assert!(message.contains("ESQL statement exceeded the maximum expression depth allowed (400)"), "{message}");
         // Unbalanced, too.
         let text = format!("ROW x = {}", "(".repeat(n));
         assert!(first_error(&text).contains("maximum expression depth"));
@@ -164,9 +144,7 @@ fn long_binary_chains() {
         // Up to the depth limit, chains parse (iteratively) and drop without trouble.
         let text = format!("FROM i | WHERE a{}", " OR a".repeat(350));
         let query = ok(&text);
-        let CommandKind::Where(expr) = &query.commands[1].kind else {
-            panic!()
-        };
+        let CommandKind::Where(expr) = &query.commands[1].kind else { panic!() };
         assert_eq!(expr.span.text(&text), &text["FROM i | WHERE ".len()..]);
         let text = format!("ROW x = 1{}", " + 1".repeat(350));
         ok(&text);

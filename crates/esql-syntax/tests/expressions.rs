@@ -55,12 +55,8 @@ fn casts() {
     assert_eq!(row_sexpr("(a + b)::long"), "(:: (+ a b) long)");
     assert_eq!(row_sexpr("a.b::date_nanos"), "(:: a.b date_nanos)");
     let query = ok("ROW x = y::UNSIGNED_LONG");
-    let CommandKind::Row(fields) = &query.commands[0].kind else {
-        panic!()
-    };
-    let ExprKind::Cast { to, to_span, .. } = &fields[0].expr.kind else {
-        panic!()
-    };
+    let CommandKind::Row(fields) = &query.commands[0].kind else { panic!() };
+    let ExprKind::Cast { to, to_span, .. } = &fields[0].expr.kind else { panic!() };
     assert_eq!(to, "unsigned_long");
     assert_eq!(to_span.text("ROW x = y::UNSIGNED_LONG"), "UNSIGNED_LONG");
 }
@@ -71,17 +67,11 @@ fn predicates() {
     assert_eq!(where_sexpr("a NOT IN (\"x\")"), "(not-in a [\"x\"])");
     assert_eq!(where_sexpr("a LIKE \"x*\""), "(like a \"x*\")");
     assert_eq!(where_sexpr("a NOT LIKE \"x*\""), "(not-like a \"x*\")");
-    assert_eq!(
-        where_sexpr("a LIKE (\"x*\", \"y?\")"),
-        "(like a \"x*\" \"y?\")"
-    );
+    assert_eq!(where_sexpr("a LIKE (\"x*\", \"y?\")"), "(like a \"x*\" \"y?\")");
     assert_eq!(where_sexpr("a RLIKE \"x.*\""), "(rlike a \"x.*\")");
     assert_eq!(where_sexpr("a not rlike \"\"\"\\d+\"\"\""), "(not-rlike a \"\\\\d+\")");
     assert_eq!(where_sexpr("a LIKE ?p"), "(like a ?p)");
-    assert_eq!(
-        where_sexpr("a LIKE concat(\"x\", \"*\")"),
-        "(like a concat(\"x\", \"*\"))"
-    );
+    assert_eq!(where_sexpr("a LIKE concat(\"x\", \"*\")"), "(like a concat(\"x\", \"*\"))");
     assert_eq!(where_sexpr("a IS NULL"), "(is-null a)");
     assert_eq!(where_sexpr("a IS NOT NULL"), "(is-not-null a)");
     assert_eq!(where_sexpr("to_ip(x) is not null"), "(is-not-null to_ip(x))");
@@ -134,18 +124,8 @@ fn function_calls() {
     );
     let text = "ROW x = cOuNt(*)";
     let query = ok(text);
-    let CommandKind::Row(fields) = &query.commands[0].kind else {
-        panic!()
-    };
-    let ExprKind::Call {
-        name,
-        name_span,
-        star,
-        ..
-    } = &fields[0].expr.kind
-    else {
-        panic!()
-    };
+    let CommandKind::Row(fields) = &query.commands[0].kind else { panic!() };
+    let ExprKind::Call { name, name_span, star, .. } = &fields[0].expr.kind else { panic!() };
     assert_eq!(name, "count");
     assert_eq!(name_span.text(text), "cOuNt");
     assert!(*star);
@@ -162,10 +142,7 @@ fn literals() {
     assert_eq!(row_sexpr("1"), "1");
     assert_eq!(row_sexpr("9223372036854775807"), "9223372036854775807");
     assert_eq!(row_sexpr("9223372036854775808"), "big:9223372036854775808");
-    assert_eq!(
-        row_sexpr("123456789012345678901234567890"),
-        "big:123456789012345678901234567890"
-    );
+    assert_eq!(row_sexpr("123456789012345678901234567890"), "big:123456789012345678901234567890");
     assert_eq!(row_sexpr("1.5"), "1.5");
     assert_eq!(row_sexpr(".5"), "0.5");
     assert_eq!(row_sexpr("1."), "1.0");
@@ -188,10 +165,7 @@ fn strings_and_escapes() {
     assert_eq!(row_sexpr("\"ünïcödé 🚀\""), "\"ünïcödé 🚀\"");
     assert_eq!(row_sexpr(r#""""""""#), r#""""#);
     // Unknown escapes, raw line breaks and unterminated strings are lexing errors.
-    assert_eq!(
-        first_error(r#"ROW x = "a\qb""#),
-        r#"line 1:9: token recognition error at: '"a\q'"#
-    );
+    assert_eq!(first_error(r#"ROW x = "a\qb""#), r#"line 1:9: token recognition error at: '"a\q'"#);
     assert!(first_error("ROW x = \"a\nb\"").contains("token recognition error"));
     assert!(first_error("ROW x = \"abc").contains("token recognition error at: '\"abc'"));
     // Triple-quoted strings cannot span lines in Elasticsearch's grammar.
@@ -219,14 +193,9 @@ fn time_spans() {
     assert_eq!(where_sexpr("@timestamp > now() - 8 hours"), "(> @timestamp (- now() <8 hours>))");
     let text = "ROW x = 15 minutes";
     let query = ok(text);
-    let CommandKind::Row(fields) = &query.commands[0].kind else {
-        panic!()
-    };
+    let CommandKind::Row(fields) = &query.commands[0].kind else { panic!() };
     assert_eq!(fields[0].expr.span.text(text), "15 minutes");
-    assert_eq!(
-        first_error("ROW x = 1 foo"),
-        "line 1:11: Unexpected temporal unit: 'foo'"
-    );
+    assert_eq!(first_error("ROW x = 1 foo"), "line 1:11: Unexpected temporal unit: 'foo'");
     // Decimals take no unit.
     common::err("ROW x = 1.5 hours");
 }
@@ -239,9 +208,7 @@ fn parameters() {
     );
     // Anonymous parameters are numbered across the whole query.
     let query = ok("ROW a = ? | EVAL b = ?");
-    let CommandKind::Eval(fields) = &query.commands[1].kind else {
-        panic!()
-    };
+    let CommandKind::Eval(fields) = &query.commands[1].kind else { panic!() };
     assert_eq!(common::sexpr(&fields[0].expr), "?#1");
     assert!(
         first_error("FROM i | KEEP ?x")
@@ -266,19 +233,13 @@ fn identifiers() {
         ("a . b", "a.b"),
     ] {
         let expr = where_expr(text);
-        let ExprKind::Field(ident) = &expr.kind else {
-            panic!("{text}: {expr:?}")
-        };
+        let ExprKind::Field(ident) = &expr.kind else { panic!("{text}: {expr:?}") };
         assert_eq!(ident.name, expected, "{text}");
     }
     let text = "FROM i | WHERE source.`as`.organization.name == 1";
     let query = ok(text);
-    let CommandKind::Where(expr) = &query.commands[1].kind else {
-        panic!()
-    };
-    let ExprKind::Binary { left, .. } = &expr.kind else {
-        panic!()
-    };
+    let CommandKind::Where(expr) = &query.commands[1].kind else { panic!() };
+    let ExprKind::Binary { left, .. } = &expr.kind else { panic!() };
     assert_eq!(left.span.text(text), "source.`as`.organization.name");
     // `_` and `@` alone are not identifiers; keywords need backticks.
     common::err("FROM i | WHERE _ == 1");
@@ -290,23 +251,15 @@ fn identifiers() {
 fn named_fields_with_dotted_and_quoted_names() {
     let text = "FROM i | EVAL Esql.a = 1, `x y`.z = 2, a.`b` = 3";
     let query = ok(text);
-    let CommandKind::Eval(fields) = &query.commands[1].kind else {
-        panic!()
-    };
-    let names: Vec<&str> = fields
-        .iter()
-        .map(|f| f.name.as_ref().map(|n| n.name.as_str()).unwrap_or(""))
-        .collect();
+    let CommandKind::Eval(fields) = &query.commands[1].kind else { panic!() };
+    let names: Vec<&str> = fields.iter().map(|f| f.name.as_ref().map(|n| n.name.as_str()).unwrap_or("")).collect();
     assert_eq!(names, ["Esql.a", "x y.z", "a.b"]);
     assert_eq!(fields[1].span.text(text), "`x y`.z = 2");
 }
 
 #[test]
 fn keywords_are_case_insensitive() {
-    assert_eq!(
-        where_sexpr("a and b Or NOT c iS nOt NuLl"),
-        "(or (and a b) (not (is-not-null c)))"
-    );
+    assert_eq!(where_sexpr("a and b Or NOT c iS nOt NuLl"), "(or (and a b) (not (is-not-null c)))");
     assert_eq!(where_sexpr("a In (1) aNd b LiKe \"x\""), "(and (in a [1]) (like b \"x\"))");
 }
 
@@ -314,48 +267,32 @@ fn keywords_are_case_insensitive() {
 fn spans_cover_exactly_the_source_text() {
     let text = "FROM i | WHERE ( a + b ) * c > 1 AND NOT x IN (1, 2) OR y IS NOT NULL";
     let query = ok(text);
-    let CommandKind::Where(expr) = &query.commands[1].kind else {
-        panic!()
-    };
-    assert_eq!(
-        expr.span.text(text),
-        "( a + b ) * c > 1 AND NOT x IN (1, 2) OR y IS NOT NULL"
-    );
-    let ExprKind::Binary { left: and, right: is_not_null, .. } = &expr.kind else {
-        panic!()
-    };
+    let CommandKind::Where(expr) = &query.commands[1].kind else { panic!() };
+    assert_eq!(expr.span.text(text), "( a + b ) * c > 1 AND NOT x IN (1, 2) OR y IS NOT NULL");
+    let ExprKind::Binary { left: and, right: is_not_null, .. } = &expr.kind else { panic!() };
     assert_eq!(is_not_null.span.text(text), "y IS NOT NULL");
-    let ExprKind::Binary { left: cmp, right: not, .. } = &and.kind else {
-        panic!()
-    };
+    let ExprKind::Binary { left: cmp, right: not, .. } = &and.kind else { panic!() };
     assert_eq!(not.span.text(text), "NOT x IN (1, 2)");
-    let ExprKind::Binary { left: mul, .. } = &cmp.kind else {
-        panic!()
-    };
+    let ExprKind::Binary { left: mul, .. } = &cmp.kind else { panic!() };
     assert_eq!(mul.span.text(text), "( a + b ) * c");
-    let ExprKind::Binary { left: paren, .. } = &mul.kind else {
-        panic!()
-    };
+    let ExprKind::Binary { left: paren, .. } = &mul.kind else { panic!() };
     // A parenthesised expression's span includes the parentheses.
     assert_eq!(paren.span.text(text), "( a + b )");
 
     let text = "ROW x = -a, y = +1, z = f( 1 ,2 ), w = [ 1, 2 ], v = x :: long";
     let query = ok(text);
-    let CommandKind::Row(fields) = &query.commands[0].kind else {
-        panic!()
-    };
+    let CommandKind::Row(fields) = &query.commands[0].kind else { panic!() };
     let spans: Vec<&str> = fields.iter().map(|f| f.expr.span.text(text)).collect();
     assert_eq!(spans, ["-a", "+1", "f( 1 ,2 )", "[ 1, 2 ]", "x :: long"]);
 }
 
 #[test]
 fn comments_anywhere_whitespace_is_allowed() {
-    let text = "FROM a /* x */ | WHERE /* y */ b // z\n == /* nested /* deeper */ still */ 1 | KEEP /* k */ c, // d\n e";
+    let text =
+        "FROM a /* x */ | WHERE /* y */ b // z\n == /* nested /* deeper */ still */ 1 | KEEP /* k */ c, // d\n e";
     let query = ok(text);
     assert_eq!(query.commands.len(), 3);
-    let CommandKind::Where(expr) = &query.commands[1].kind else {
-        panic!()
-    };
+    let CommandKind::Where(expr) = &query.commands[1].kind else { panic!() };
     assert_eq!(common::sexpr(expr), "(== b 1)");
 }
 
@@ -366,11 +303,7 @@ fn literal_lists_must_be_homogeneous() {
     common::err("ROW x = []");
     common::err("ROW x = [null]");
     let query = ok("ROW x = [1, 2.5]");
-    let CommandKind::Row(fields) = &query.commands[0].kind else {
-        panic!()
-    };
-    let ExprKind::Literal(Literal::List(items)) = &fields[0].expr.kind else {
-        panic!()
-    };
+    let CommandKind::Row(fields) = &query.commands[0].kind else { panic!() };
+    let ExprKind::Literal(Literal::List(items)) = &fields[0].expr.kind else { panic!() };
     assert_eq!(items.len(), 2);
 }

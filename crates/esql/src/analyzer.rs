@@ -20,10 +20,18 @@ pub fn analyze_query(
     source: &str,
     options: &QueryOptions,
 ) -> Result<TypedQuery, Vec<Diagnostic>> {
-    let mut a = Analyzer { catalog, source, options, diags: Vec::new(), scope: Vec::new(), steps: Vec::new() };
+    let mut a = Analyzer {
+        catalog,
+        source,
+        options,
+        diags: Vec::new(),
+        scope: Vec::new(),
+        steps: Vec::new(),
+        warnings: Vec::new(),
+    };
     a.run(query);
     if a.diags.is_empty() {
-        Ok(TypedQuery { steps: a.steps, columns: a.scope })
+        Ok(TypedQuery { steps: a.steps, columns: a.scope, warnings: a.warnings })
     } else {
         a.diags.sort_by_key(|d| d.span.start);
         Err(a.diags)
@@ -37,6 +45,7 @@ struct Analyzer<'a> {
     diags: Vec<Diagnostic>,
     scope: Vec<Column>,
     steps: Vec<Step>,
+    warnings: Vec<String>,
 }
 
 /// Marker for "this node failed; its error is already recorded".
@@ -48,6 +57,19 @@ impl<'a> Analyzer<'a> {
     fn error(&mut self, span: Span, message: impl Into<String>) -> Failed {
         self.diags.push(Diagnostic::verification(span, message));
         Failed
+    }
+
+    fn warn(&mut self, span: Span, message: impl std::fmt::Display) {
+        let (line, col) = span.line_col(self.source);
+        let w = format!("Line {line}:{col}: {message}");
+        if !self.warnings.contains(&w) {
+            self.warnings.push(w);
+        }
+    }
+
+    fn position(&self, span: Span) -> String {
+        let (line, col) = span.line_col(self.source);
+        format!("line {line}:{col}")
     }
 
     fn text(&self, span: Span) -> &'a str {
@@ -153,6 +175,9 @@ impl<'a> Analyzer<'a> {
         for name in &selected {
             let Some(index) = self.catalog.index(name) else { continue };
             for f in index.fields() {
+                if is_metadata(&f.name) {
+                    continue;
+                }
                 match merged.get_mut(&f.name) {
                     None => {
                         merged.insert(f.name.clone(), Some(f.clone()));
@@ -285,8 +310,16 @@ impl<'a> Analyzer<'a> {
         }
         let mut aggs: Vec<TAgg> = Vec::new();
         let mut outputs: Vec<StatsOutput> = Vec::new();
+        // Where each output name was last defined, for Elastic's shadowing warnings.
+        let mut defined: Vec<(String, Span)> = Vec::new();
         for af in &stats.aggregates {
             let name = self.field_name(&af.field);
+            if let Some((_, earlier)) = defined.iter().find(|(n, _)| *n == name).cloned() {
+                let at = self.position(af.field.span);
+                self.warn(earlier, format!("Field '{name}' shadowed by field at {at}"));
+            }
+            defined.retain(|(n, _)| *n != name);
+            defined.push((name.clone(), af.field.span));
             let filter = match &af.filter {
                 Some(f) => match self.expr(f) {
                     Ok(t) => Some(t),
@@ -309,6 +342,13 @@ impl<'a> Analyzer<'a> {
             return Err(Failed);
         }
         // A name used both as an aggregate and a group: the group wins (it comes last).
+        for g in &stats.groups {
+            let name = self.field_name(g);
+            if let Some((_, earlier)) = defined.iter().find(|(n, _)| *n == name).cloned() {
+                let at = self.position(g.span);
+                self.warn(earlier, format!("Field '{name}' shadowed by field at {at}"));
+            }
+        }
         outputs.retain(|o| !groups.iter().any(|(n, _)| *n == o.name));
         let mut columns: Vec<Column> =
             outputs.iter().map(|o| Column { name: o.name.clone(), ty: o.expr.ty, multi: o.expr.multi }).collect();
@@ -429,16 +469,17 @@ impl<'a> Analyzer<'a> {
                 ok = false;
                 continue;
             }
+            // A column goes where its last exact mention is; without one, where its last
+            // wildcard match is.
+            let kind = usize::from(!p.is_wildcard());
             for m in matches {
                 if let Some(pos) = picked.iter().position(|(_, n)| *n == m) {
-                    // An exact name overrides an earlier wildcard placement; a wildcard does not
-                    // move an exact match.
-                    if !p.is_wildcard() {
+                    if kind >= picked[pos].0 {
                         picked.remove(pos);
-                        picked.push((0, m));
+                        picked.push((kind, m));
                     }
                 } else {
-                    picked.push((0, m));
+                    picked.push((kind, m));
                 }
             }
         }
@@ -809,6 +850,14 @@ impl<'a> Analyzer<'a> {
                     };
                     if ty == EsType::Null {
                         ty = t.ty;
+                    } else if t.ty != ty
+                        && t.ty.is_whole()
+                        && ty.is_whole()
+                        && (t.ty == EsType::UnsignedLong || ty == EsType::UnsignedLong)
+                    {
+                        // Whole numbers beside an unsigned_long literal are unsigned_long when
+                        // none is negative.
+                        ty = EsType::UnsignedLong;
                     } else if t.ty != ty && t.ty != EsType::Null {
                         // Numeric lists widen like Elastic does.
                         match widen_numeric(ty, t.ty) {
@@ -1028,6 +1077,11 @@ impl<'a> Analyzer<'a> {
                     _ => "mod",
                 };
                 let def = functions::scalar(name).expect("invariant: arithmetic is registered");
+                let null_literal = |t: &TExpr| matches!(t.kind, TExprKind::Literal(Literal::Null));
+                if null_literal(&l) || null_literal(&r) {
+                    let text = self.text(span);
+                    self.warn(span, format!("Expression [{text}] always evaluates to NULL."));
+                }
                 self.call(def, vec![l, r], span)
             }
             BinaryOp::Eq | BinaryOp::NotEq | BinaryOp::Lt | BinaryOp::LtEq | BinaryOp::Gt | BinaryOp::GtEq => {
@@ -1155,6 +1209,11 @@ fn type_family(t: EsType) -> &'static str {
     } else {
         t.name()
     }
+}
+
+/// Fields that only `METADATA` makes visible.
+fn is_metadata(name: &str) -> bool {
+    matches!(name, "_id" | "_index" | "_version" | "_ignored" | "_score" | "_source")
 }
 
 /// The common type of two numeric types, as ES|QL widens them.

@@ -105,7 +105,12 @@ pub fn analyze(catalog: &dyn Catalog, query: &str, options: &QueryOptions) -> Re
 pub fn session() -> SessionContext {
     // One partition keeps rows in index order, as Elastic returns them without SORT.
     let config = SessionConfig::new().with_target_partitions(1).with_batch_size(8192);
-    SessionContext::new_with_config(config)
+    let ctx = SessionContext::new_with_config(config);
+    // These rules move struct field accesses (DISSECT/GROK outputs) below projections and fail
+    // on the qualified names of a FROM over several indices.
+    ctx.remove_optimizer_rule("push_down_leaf_projections");
+    ctx.remove_optimizer_rule("extract_leaf_expressions");
+    ctx
 }
 
 /// Parses, analyzes, plans and runs `query` against `catalog`.
@@ -119,6 +124,9 @@ pub async fn execute(
 ) -> Result<QueryOutput, QueryError> {
     let typed = analyze(catalog.as_ref(), query, options)?;
     let warnings = Warnings::new();
+    for w in &typed.warnings {
+        warnings.add(w.clone());
+    }
     let now_ms = options.now.unwrap_or_else(Utc::now).timestamp_millis();
     let planner = Planner::new(query, warnings.clone(), now_ms);
     let plan = planner.plan(&typed).map_err(|e| QueryError::Internal(format!("planning failed: {e}")))?;

@@ -227,4 +227,6 @@ pub struct TypedQuery {
     pub steps: Vec<Step>,
     /// The output columns.
     pub columns: Vec<Column>,
+    /// Warnings found by analysis (e.g. shadowed names), as Elastic words them.
+    pub warnings: Vec<String>,
 }

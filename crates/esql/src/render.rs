@@ -16,8 +16,8 @@
 use crate::QueryOutput;
 use crate::types::EsType;
 use datafusion::arrow::array::{
-    Array, ArrayRef, AsArray, BinaryArray, BooleanArray, FixedSizeBinaryArray, Float64Array, Int64Array,
-    StringArray, TimestampMillisecondArray, TimestampNanosecondArray, UInt64Array,
+    Array, ArrayRef, AsArray, BinaryArray, BooleanArray, FixedSizeBinaryArray, Float64Array, Int64Array, StringArray,
+    TimestampMillisecondArray, TimestampNanosecondArray, UInt64Array,
 };
 use datafusion::arrow::compute::cast;
 use datafusion::arrow::datatypes::DataType;
@@ -145,7 +145,8 @@ pub fn column_cells(array: &ArrayRef, es_type: EsType) -> Vec<Cell> {
             let Some(values) = values else {
                 return Cell::Null;
             };
-            let mut cells: Vec<Cell> = scalar_cells(&values, es_type).into_iter().filter(|c| *c != Cell::Null).collect();
+            let mut cells: Vec<Cell> =
+                scalar_cells(&values, es_type).into_iter().filter(|c| *c != Cell::Null).collect();
             match cells.len() {
                 0 => Cell::Null,
                 1 => cells.pop().expect("invariant: one cell"),
@@ -188,11 +189,15 @@ fn scalar_cells(array: &ArrayRef, es_type: EsType) -> Vec<Cell> {
         }
         EsType::Keyword | EsType::Text => {
             let a = array.as_any().downcast_ref::<StringArray>();
-            (0..len).map(|i| a.filter(|_| valid(i)).map_or(Cell::Null, |a| Cell::Text(a.value(i).to_string()))).collect()
+            (0..len)
+                .map(|i| a.filter(|_| valid(i)).map_or(Cell::Null, |a| Cell::Text(a.value(i).to_string())))
+                .collect()
         }
         EsType::Ip => {
             let a = array.as_any().downcast_ref::<FixedSizeBinaryArray>();
-            (0..len).map(|i| a.filter(|_| valid(i)).map_or(Cell::Null, |a| Cell::Text(ip_to_string(a.value(i))))).collect()
+            (0..len)
+                .map(|i| a.filter(|_| valid(i)).map_or(Cell::Null, |a| Cell::Text(ip_to_string(a.value(i)))))
+                .collect()
         }
         EsType::Version => {
             let a = array.as_any().downcast_ref::<BinaryArray>();
@@ -202,11 +207,15 @@ fn scalar_cells(array: &ArrayRef, es_type: EsType) -> Vec<Cell> {
         }
         EsType::Date => {
             let a = array.as_any().downcast_ref::<TimestampMillisecondArray>();
-            (0..len).map(|i| a.filter(|_| valid(i)).map_or(Cell::Null, |a| Cell::Text(millis_to_string(a.value(i))))).collect()
+            (0..len)
+                .map(|i| a.filter(|_| valid(i)).map_or(Cell::Null, |a| Cell::Text(millis_to_string(a.value(i)))))
+                .collect()
         }
         EsType::DateNanos => {
             let a = array.as_any().downcast_ref::<TimestampNanosecondArray>();
-            (0..len).map(|i| a.filter(|_| valid(i)).map_or(Cell::Null, |a| Cell::Text(nanos_to_string(a.value(i))))).collect()
+            (0..len)
+                .map(|i| a.filter(|_| valid(i)).map_or(Cell::Null, |a| Cell::Text(nanos_to_string(a.value(i)))))
+                .collect()
         }
         EsType::Null | EsType::Unsupported | EsType::DatePeriod | EsType::TimeDuration => vec![Cell::Null; len],
     };
@@ -527,7 +536,20 @@ mod tests {
                     7,
                     null
                 ],
-                [null, "1970-01-01T00:00:00.000000000Z", "2001:db8::1", null, null, -2, 1e7, null, false, null, null, null]
+                [
+                    null,
+                    "1970-01-01T00:00:00.000000000Z",
+                    "2001:db8::1",
+                    null,
+                    null,
+                    -2,
+                    1e7,
+                    null,
+                    false,
+                    null,
+                    null,
+                    null
+                ]
             ])
         );
     }

@@ -122,13 +122,7 @@ fn legal_main(main: &str) -> bool {
 fn legal_pre_release(pre: &str) -> bool {
     // `pre` includes the leading `-`.
     let Some(body) = pre.strip_prefix('-') else { return false };
-    body.split('.').all(|id| {
-        if id.bytes().all(|b| b.is_ascii_digit()) {
-            is_number(id)
-        } else {
-            is_alnum_hyphen(id)
-        }
-    })
+    body.split('.').all(|id| if id.bytes().all(|b| b.is_ascii_digit()) { is_number(id) } else { is_alnum_hyphen(id) })
 }
 
 fn legal_build(build: &str) -> bool {
@@ -236,7 +230,10 @@ mod tests {
 
     #[test]
     fn numeric_parts_compare_numerically() {
-        assert_eq!(sorted(vec!["2.12.0", "2.3.4", "2.1", "10", "9.9.9"]), vec!["2.1", "2.3.4", "2.12.0", "9.9.9", "10"]);
+        assert_eq!(
+            sorted(vec!["2.12.0", "2.3.4", "2.1", "10", "9.9.9"]),
+            vec!["2.1", "2.3.4", "2.12.0", "9.9.9", "10"]
+        );
         assert!(encode("1.11.0") > encode("1.2.3.4"));
         assert!(encode("1") < encode("1.0"));
     }
@@ -261,7 +258,10 @@ mod tests {
         assert!(encode("999999.0") < encode(""));
         assert!(encode("bad") < encode("bae"));
         let apps = vec!["1", "2.1", "2.3.4", "2.12.0", "1.11.0", "5.2.9", "5.2.9-SNAPSHOT", "1.2.3.4", "bad"];
-        assert_eq!(sorted(apps), vec!["1", "1.2.3.4", "1.11.0", "2.1", "2.3.4", "2.12.0", "5.2.9-SNAPSHOT", "5.2.9", "bad"]);
+        assert_eq!(
+            sorted(apps),
+            vec!["1", "1.2.3.4", "1.11.0", "2.1", "2.3.4", "2.12.0", "5.2.9-SNAPSHOT", "5.2.9", "bad"]
+        );
     }
 
     #[test]

@@ -30,7 +30,8 @@ use std::cell::RefCell;
 use std::collections::{BTreeMap, BTreeSet};
 use std::panic::{self, AssertUnwindSafe};
 use std::path::{Path, PathBuf};
-use std::sync::{Arc, Once, mpsc};
+use std::sync::atomic::{AtomicUsize, Ordering};
+use std::sync::{Arc, Mutex, Once, mpsc};
 use std::time::{Duration, Instant};
 
 /// Capabilities (`required_capability:`) Saker deliberately does not support, with the reason.
@@ -129,10 +130,8 @@ where
     Fut: std::future::Future<Output = Result<T, String>>,
 {
     let (tx, rx) = mpsc::channel();
-    let spawned = std::thread::Builder::new()
-        .name(format!("{QUERY_THREAD}-{n}"))
-        .stack_size(64 << 20)
-        .spawn(move || {
+    let spawned =
+        std::thread::Builder::new().name(format!("{QUERY_THREAD}-{n}")).stack_size(64 << 20).spawn(move || {
             let result = panic::catch_unwind(AssertUnwindSafe(|| {
                 let rt = tokio::runtime::Builder::new_current_thread()
                     .enable_all()
@@ -179,7 +178,7 @@ struct Harness {
     corpus: datasets::Corpus,
     catalog: Arc<dyn Catalog>,
     timeout: Duration,
-    runs: usize,
+    runs: AtomicUsize,
 }
 
 impl Harness {
@@ -224,7 +223,7 @@ impl Harness {
         None
     }
 
-    fn run(&mut self, case: &spec::SpecCase) -> Outcome {
+    fn run(&self, case: &spec::SpecCase) -> Outcome {
         if let Some(outcome) = self.precheck(case) {
             return outcome;
         }
@@ -235,8 +234,8 @@ impl Harness {
             Ok(t) => t,
             Err(e) => return Outcome::Fail(format!("malformed spec: {e}")),
         };
-        self.runs += 1;
-        let output = match run_query(self.catalog.clone(), case.query.clone(), self.timeout, self.runs) {
+        let n = self.runs.fetch_add(1, Ordering::Relaxed) + 1;
+        let output = match run_query(self.catalog.clone(), case.query.clone(), self.timeout, n) {
             Ok(out) => out,
             Err(e) => return Outcome::Fail(e),
         };
@@ -313,7 +312,12 @@ fn conformance() {
         println!("warning: dataset or policy `{name}` failed to load: {err}");
     }
     let catalog: Arc<dyn Catalog> = Arc::new(corpus.catalog.clone());
-    let mut harness = Harness { corpus, catalog, timeout, runs: 0 };
+    let harness = Harness { corpus, catalog, timeout, runs: AtomicUsize::new(0) };
+    let jobs = std::env::var("SAKER_CONFORMANCE_JOBS")
+        .ok()
+        .and_then(|s| s.parse::<usize>().ok())
+        .unwrap_or_else(|| std::thread::available_parallelism().map_or(1, |n| n.get()).min(8))
+        .max(1);
 
     let mut files: Vec<PathBuf> = match std::fs::read_dir(&specs) {
         Ok(dir) => dir
@@ -327,36 +331,64 @@ fn conformance() {
         panic!("no *.csv-spec files in {}", specs.display());
     }
 
-    let mut outcomes: Vec<(String, Outcome)> = Vec::new();
+    // Read every file first, then run the selected cases on `jobs` workers, then report in order.
     let mut run_files = BTreeSet::new();
     let mut parsed_cases = 0usize;
+    let mut per_file: Vec<(String, Vec<(String, spec::SpecCase)>)> = Vec::new();
     for path in &files {
         let file = path.file_name().map(|f| f.to_string_lossy().into_owned()).unwrap_or_default();
         run_files.insert(file.clone());
-        let (cases, keys) = match std::fs::read_to_string(path) {
-            Ok(text) => {
-                let cases = spec::read_spec(&text);
-                let keys = case_keys(&file, &cases);
-                (cases, keys)
-            }
-            Err(e) => {
-                let case = spec::SpecCase { name: "<file>".into(), error: Some(format!("cannot read: {e}")), ..Default::default() };
-                let keys = case_keys(&file, std::slice::from_ref(&case));
-                (vec![case], keys)
-            }
+        let cases = match std::fs::read_to_string(path) {
+            Ok(text) => spec::read_spec(&text),
+            Err(e) => vec![spec::SpecCase {
+                name: "<file>".into(),
+                error: Some(format!("cannot read: {e}")),
+                ..Default::default()
+            }],
         };
         parsed_cases += cases.len();
-        let mut file_outcomes = Vec::new();
-        for (case, key) in cases.iter().zip(keys) {
-            if filter.as_ref().is_some_and(|f| !key.contains(f.as_str())) {
-                continue;
-            }
-            let outcome = harness.run(case);
-            file_outcomes.push((key, outcome));
+        let keys = case_keys(&file, &cases);
+        let selected = keys
+            .into_iter()
+            .zip(cases)
+            .filter(|(key, _)| filter.as_ref().is_none_or(|f| key.contains(f.as_str())))
+            .collect();
+        per_file.push((file, selected));
+    }
+    let work: Vec<&spec::SpecCase> = per_file.iter().flat_map(|(_, cases)| cases.iter().map(|(_, c)| c)).collect();
+    let results: Vec<Mutex<Option<Outcome>>> = work.iter().map(|_| Mutex::new(None)).collect();
+    let next = AtomicUsize::new(0);
+    std::thread::scope(|scope| {
+        for _ in 0..jobs.min(work.len().max(1)) {
+            scope.spawn(|| {
+                loop {
+                    let i = next.fetch_add(1, Ordering::Relaxed);
+                    let Some(case) = work.get(i) else { break };
+                    let outcome = harness.run(case);
+                    *results[i].lock().unwrap_or_else(|e| e.into_inner()) = Some(outcome);
+                }
+            });
         }
-        if file_outcomes.is_empty() && filter.is_some() {
+    });
+    let mut results = results.into_iter().map(|m| {
+        m.into_inner()
+            .unwrap_or_else(|e| e.into_inner())
+            .unwrap_or_else(|| Outcome::Fail("the harness lost this case's result".into()))
+    });
+
+    let mut outcomes: Vec<(String, Outcome)> = Vec::new();
+    for (file, cases) in &per_file {
+        if cases.is_empty() && filter.is_some() {
             continue;
         }
+        let file_outcomes: Vec<(String, Outcome)> = cases
+            .iter()
+            .map(|(key, _)| {
+                let outcome =
+                    results.next().unwrap_or_else(|| Outcome::Fail("the harness lost this case's result".into()));
+                (key.clone(), outcome)
+            })
+            .collect();
         let count = |f: fn(&Outcome) -> bool| file_outcomes.iter().filter(|(_, o)| f(o)).count();
         println!(
             "{file}: {} passed, {} failed, {} skipped",
@@ -382,11 +414,11 @@ fn conformance() {
     let skipped = outcomes.iter().filter(|(_, o)| matches!(o, Outcome::Skip(_))).count();
     println!();
     println!(
-        "{} spec files, {parsed_cases} cases parsed, {} selected, {} runnable, {} queries run in {:.1}s",
+        "{} spec files, {parsed_cases} cases parsed, {} selected, {} runnable, {} queries run in {:.1}s ({jobs} workers)",
         files.len(),
         outcomes.len(),
         outcomes.len() - skipped,
-        harness.runs,
+        harness.runs.load(Ordering::Relaxed),
         started.elapsed().as_secs_f64()
     );
     for line in summarize_skips(&outcomes) {
@@ -396,7 +428,8 @@ fn conformance() {
     // Regression guard.
     let passing_path = Path::new(env!("CARGO_MANIFEST_DIR")).join(PASSING_FILE);
     let listed = read_passing(&passing_path);
-    let considered = |key: &str| run_files.contains(file_of(key)) && filter.as_ref().is_none_or(|f| key.contains(f.as_str()));
+    let considered =
+        |key: &str| run_files.contains(file_of(key)) && filter.as_ref().is_none_or(|f| key.contains(f.as_str()));
     let by_key: BTreeMap<&str, &Outcome> = outcomes.iter().map(|(k, o)| (k.as_str(), o)).collect();
     let passing_now: BTreeSet<String> =
         outcomes.iter().filter(|(_, o)| matches!(o, Outcome::Pass)).map(|(k, _)| k.clone()).collect();
@@ -464,7 +497,10 @@ fn ip_spec_reads_as_53_cases() {
 fn duplicate_names_get_suffixes() {
     let cases: Vec<spec::SpecCase> =
         ["a", "b", "a", "a"].iter().map(|n| spec::SpecCase { name: n.to_string(), ..Default::default() }).collect();
-    assert_eq!(case_keys("f.csv-spec", &cases), vec!["f.csv-spec::a", "f.csv-spec::b", "f.csv-spec::a#2", "f.csv-spec::a#3"]);
+    assert_eq!(
+        case_keys("f.csv-spec", &cases),
+        vec!["f.csv-spec::a", "f.csv-spec::b", "f.csv-spec::a#2", "f.csv-spec::a#3"]
+    );
 }
 
 #[test]
@@ -496,7 +532,7 @@ fn panicking_and_blocking_queries_are_contained() {
     install_panic_hook();
     let quick = Duration::from_millis(200);
     let r: Result<(), String> = run_contained(|| async { panic!("boom") }, quick, quick, 0);
-    assert!(r.unwrap_err().contains("panicked: ") );
+    assert!(r.unwrap_err().contains("panicked: "));
     let r: Result<(), String> = run_contained(|| async { Err("bad\nsecond line".to_string()) }, quick, quick, 0);
     assert_eq!(r.unwrap_err(), "error: bad");
     let r: Result<(), String> =
@@ -525,29 +561,11 @@ fn loaded_data_matches_simple_upstream_expectations() {
     let specs = specs_dir();
     assert!(specs.is_dir(), "{}", missing_corpus_message());
     let corpus = datasets::load(&esql_spec_root());
-    let wanted = [
-        ("boolean.csv-spec", "simple"),
-        ("date.csv-spec", "simple"),
-        ("date.csv-spec", "sort"),
-        ("date.csv-spec", "sortDesc"),
-        ("keep.csv-spec", "projectFrom"),
-        ("keep.csv-spec", "sortWithLimitOne"),
-        ("keep.csv-spec", "sortWithLimitOne_DropHeight"),
-        ("keep.csv-spec", "simpleEvalWithSortAndLimitOne"),
-        ("keep.csv-spec", "projectMultiValueKeywords"),
-        ("keep.csv-spec", "projectMultiValueBooleans"),
-        ("keep.csv-spec", "projectMultiValueNumbers"),
-        ("version.csv-spec", "selectAll"),
-        ("ip.csv-spec", "simpleProject"),
-    ];
     let mut checked = 0;
     for path in std::fs::read_dir(&specs).unwrap().flatten().map(|e| e.path()) {
         let file = path.file_name().unwrap().to_string_lossy().into_owned();
         let Ok(text) = std::fs::read_to_string(&path) else { continue };
         for case in spec::read_spec(&text) {
-            if !wanted.iter().any(|(f, _)| *f == file) {
-                continue;
-            }
             let stages: Vec<String> = case.query.split('|').map(|s| s.trim().to_ascii_lowercase()).collect();
             let Some(index) = stages[0].strip_prefix("from ") else { continue };
             let simple = stages[1..].iter().all(|s| {
@@ -599,8 +617,16 @@ fn loaded_data_matches_simple_upstream_expectations() {
                     }
                     "keep" => {
                         let names: Vec<&str> = stage[5..].split(',').map(str::trim).collect();
-                        let pos: Vec<usize> =
-                            names.iter().map(|n| actual.columns.iter().position(|c| c.0 == *n).unwrap_or_else(|| panic!("{}: no column {n}", case.name))).collect();
+                        let pos: Vec<usize> = names
+                            .iter()
+                            .map(|n| {
+                                actual
+                                    .columns
+                                    .iter()
+                                    .position(|c| c.0 == *n)
+                                    .unwrap_or_else(|| panic!("{}: no column {n}", case.name))
+                            })
+                            .collect();
                         actual.columns = pos.iter().map(|&p| actual.columns[p].clone()).collect();
                         actual.rows = actual.rows.iter().map(|r| pos.iter().map(|&p| r[p].clone()).collect()).collect();
                     }
@@ -618,4 +644,18 @@ fn loaded_data_matches_simple_upstream_expectations() {
         }
     }
     assert!(checked >= 10, "only {checked} reference cases were checked");
+
+    // `FROM employees | DROP height | LIMIT 0` lists every other employees field with its type.
+    let text = std::fs::read_to_string(specs.join("drop.csv-spec")).unwrap();
+    let case = spec::read_spec(&text).into_iter().find(|c| c.name == "height").unwrap();
+    let expected = spec::parse_table(&case.expected_lines).unwrap();
+    let employees = corpus.catalog.index("employees").unwrap();
+    let fields: Vec<(String, String)> = employees
+        .fields()
+        .iter()
+        .filter(|f| f.name != "height")
+        .map(|f| (f.name.clone(), f.es_type.name().to_string()))
+        .collect();
+    let columns: Vec<(String, String)> = expected.columns.iter().map(|(n, t)| (n.clone(), t.name())).collect();
+    assert_eq!(fields, columns);
 }

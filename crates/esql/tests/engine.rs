@@ -212,20 +212,31 @@ fn replace_uses_java_regex() {
     assert_eq!(rows(&out)[0][1..], ["curl -H 'x-api-key: <REDACTED>' https://h", "a#b#"]);
     let out = run(&c, "ROW s = \"abc\", p = \"(\" | EVAL r = REPLACE(s, p, \"x\")").unwrap();
     assert_eq!(rows(&out), [["abc", "(", "null"]]);
-    assert_eq!(out.warnings[0], "Line 1:38: evaluation of [REPLACE(s, p, \"x\")] failed, treating result as null. Only first 20 failures recorded.");
-    assert!(out.warnings[1].starts_with("Line 1:38: java.util.regex.PatternSyntaxException: Unclosed group"), "{:?}", out.warnings);
+    assert_eq!(
+        out.warnings[0],
+        "Line 1:35: evaluation of [REPLACE(s, p, \"x\")] failed, treating result as null. Only first 20 failures recorded."
+    );
+    assert!(
+        out.warnings[1].starts_with("Line 1:35: java.util.regex.PatternSyntaxException: Unclosed group"),
+        "{:?}",
+        out.warnings
+    );
 }
 
 #[test]
 fn url_decode_maps_every_value() {
-    let out = run(&sample(), "FROM logs-test-default | EVAL e = URL_ENCODE(CONCAT(host, \" /\")), u = URL_DECODE(tags) | KEEP e, u").unwrap();
+    let out = run(
+        &sample(),
+        "FROM logs-test-default | EVAL e = URL_ENCODE(CONCAT(host, \" /\")), u = URL_DECODE(tags) | KEEP e, u",
+    )
+    .unwrap();
     assert_eq!(rows(&out), [["h1+%2F", "[a, b]"], ["h2+%2F", "c"], ["h1+%2F", "null"]]);
     let c = MemCatalog::new();
     let out = run(&c, "ROW u = \"%zz\" | EVAL d = URL_DECODE(u)").unwrap();
     assert_eq!(rows(&out), [["%zz", "null"]]);
     assert_eq!(
         out.warnings[1],
-        "Line 1:27: java.lang.IllegalArgumentException: URLDecoder: Illegal hex characters in escape (%) pattern - Error at index 0 in: \"zz\""
+        "Line 1:26: java.lang.IllegalArgumentException: URLDecoder: Illegal hex characters in escape (%) pattern - Error at index 0 in: \"zz\""
     );
 }
 
@@ -240,7 +251,11 @@ fn json_extract_and_base64() {
     )
     .unwrap();
     assert_eq!(rows(&out)[0][1..], ["x", "[1,{\"c\":\"x\"}]", "null", "elastic", "5d41402abc4b2a76b9719d911017c592"]);
-    assert!(out.warnings[1].ends_with("java.lang.IllegalArgumentException: path [z] does not exist"), "{:?}", out.warnings);
+    assert!(
+        out.warnings[1].ends_with("java.lang.IllegalArgumentException: path [z] does not exist"),
+        "{:?}",
+        out.warnings
+    );
     let err = run(&c, "ROW b = \"ab-d\" | EVAL d = FROM_BASE64(b)").unwrap_err();
     assert_eq!(err.to_string(), "Illegal base64 character 2d");
 }
@@ -251,9 +266,15 @@ fn string_function_type_errors() {
     let err = run(&c, "ROW a = 1 | EVAL s = substring(\"abc\", 1, 2, 3)").unwrap_err();
     assert_eq!(err.to_string(), "line 1:22: error building [substring]: expects two or three arguments");
     let err = run(&c, "ROW a = 1 | EVAL s = left(\"abc\", 1.5)").unwrap_err();
-    assert_eq!(err.to_string(), "line 1:22: second argument of [left(\"abc\", 1.5)] must be [integer], found value [1.5] type [double]");
+    assert_eq!(
+        err.to_string(),
+        "line 1:22: second argument of [left(\"abc\", 1.5)] must be [integer], found value [1.5] type [double]"
+    );
     let err = run(&c, "ROW a = 1 | EVAL s = concat(\"abc\", a)").unwrap_err();
-    assert_eq!(err.to_string(), "line 1:22: argument of [concat(\"abc\", a)] must be [string], found value [a] type [integer]");
+    assert_eq!(
+        err.to_string(),
+        "line 1:22: argument of [concat(\"abc\", a)] must be [string], found value [a] type [integer]"
+    );
 }
 
 // ---- commands: DISSECT, GROK, INLINE STATS -----------------------------------------------------
@@ -271,8 +292,11 @@ fn dissect_adds_keyword_columns() {
 #[test]
 fn grok_types_its_outputs() {
     let c = MemCatalog::new();
-    let out = run(&c, "ROW a = \"user=bob bytes=512\" | GROK a \"user=%{WORD:user} bytes=%{NUMBER:bytes:int}\" | KEEP user, bytes")
-        .unwrap();
+    let out = run(
+        &c,
+        "ROW a = \"user=bob bytes=512\" | GROK a \"user=%{WORD:user} bytes=%{NUMBER:bytes:int}\" | KEEP user, bytes",
+    )
+    .unwrap();
     assert_eq!(out.columns[1].1, EsType::Integer);
     assert_eq!(rows(&out), [["bob", "512"]]);
     let err = run(&c, "ROW a = \"x\" | GROK a \"%{NOPE:x}\"").unwrap_err();
@@ -281,10 +305,507 @@ fn grok_types_its_outputs() {
 
 #[test]
 fn inline_stats_keeps_rows() {
-    let out = run(&sample(), "FROM logs-test-default | KEEP host, bytes | INLINE STATS total = SUM(bytes) BY host | SORT host, bytes")
-        .unwrap();
+    let out = run(
+        &sample(),
+        "FROM logs-test-default | KEEP host, bytes | INLINE STATS total = SUM(bytes) BY host | SORT host, bytes",
+    )
+    .unwrap();
     assert_eq!(out.columns.iter().map(|(n, _)| n.as_str()).collect::<Vec<_>>(), ["bytes", "total", "host"]);
     assert_eq!(rows(&out), [["10", "10", "h1"], ["null", "10", "h1"], ["20", "20", "h2"]]);
     let out = run(&sample(), "FROM logs-test-default | INLINE STATS n = COUNT(*) | KEEP host, n | LIMIT 1").unwrap();
     assert_eq!(rows(&out), [["h1", "3"]]);
+}
+
+// ===================================================================================
+// Date functions
+// ===================================================================================
+
+/// `events`: `@timestamp` date, `n` integer, four docs (one without a timestamp).
+fn events() -> MemCatalog {
+    use esql::datafusion::arrow::array::{Int32Array, TimestampMillisecondArray};
+    let fields = vec![
+        FieldInfo { name: "@timestamp".into(), es_type: EsType::Date, multi: false },
+        FieldInfo { name: "n".into(), es_type: EsType::Integer, multi: false },
+    ];
+    let schema = MemIndex::schema_for(&fields);
+    let ms = |s: &str| esql::convert::parse_date_millis(s).unwrap();
+    let batch = RecordBatch::try_new(
+        schema,
+        vec![
+            Arc::new(TimestampMillisecondArray::from(vec![
+                Some(ms("2023-10-23T12:15:03.360Z")),
+                Some(ms("2023-10-23T13:33:34.937Z")),
+                Some(ms("2023-10-23T13:55:01.543Z")),
+                None,
+            ])),
+            Arc::new(Int32Array::from(vec![Some(1), Some(22), Some(37), Some(-3)])),
+        ],
+    )
+    .unwrap();
+    let mut c = MemCatalog::new();
+    c.add(Arc::new(MemIndex::new("events", fields, vec![batch]).unwrap()));
+    c
+}
+
+#[test]
+fn date_trunc_and_bucket_group_by_time() {
+    let out =
+        run(&events(), "FROM events | EVAL h = DATE_TRUNC(1 hour, @timestamp) | STATS c = COUNT(*) BY h | SORT h")
+            .unwrap();
+    assert_eq!(rows(&out), [["1", "2023-10-23T12:00:00.000Z"], ["2", "2023-10-23T13:00:00.000Z"], ["1", "null"]]);
+    let out = run(
+        &events(),
+        "FROM events | WHERE @timestamp IS NOT NULL \
+         | STATS c = COUNT(*) BY b = BUCKET(@timestamp, 30 minutes) | SORT b",
+    )
+    .unwrap();
+    assert_eq!(rows(&out), [["1", "2023-10-23T12:00:00.000Z"], ["2", "2023-10-23T13:30:00.000Z"]]);
+    // Target bucket count over a range: 24 buckets over a day are hourly.
+    let out = run(
+        &events(),
+        "FROM events | EVAL b = BUCKET(@timestamp, 24, \"2023-10-23T00:00:00Z\", \"2023-10-24T00:00:00Z\") \
+         | WHERE b IS NOT NULL | KEEP b",
+    )
+    .unwrap();
+    assert_eq!(rows(&out), [["2023-10-23T12:00:00.000Z"], ["2023-10-23T13:00:00.000Z"], ["2023-10-23T13:00:00.000Z"]]);
+    // Numeric buckets are doubles.
+    let out = run(&events(), "FROM events | EVAL b = BUCKET(n, 10, 0, 100), s = BUCKET(n, 5.) | KEEP b, s").unwrap();
+    assert_eq!(rows(&out), [["0.0", "0.0"], ["20.0", "20.0"], ["30.0", "35.0"], ["-10.0", "-5.0"]]);
+    let out = run(&MemCatalog::new(), "ROW h = 1.45 | EVAL b = AUTO_BUCKET(h, 20, 1.41, 2.10)").unwrap();
+    assert_eq!(rows(&out), [["1.45", "1.4000000000000001"]]);
+}
+
+#[test]
+fn date_trunc_spans_and_errors() {
+    let c = MemCatalog::new();
+    let out = run(
+        &c,
+        "ROW d = TO_DATETIME(\"1985-07-09T10:11:12.345Z\") \
+         | EVAL m = DATE_TRUNC(1 month, d), q = DATE_TRUNC(3 months, d), w = DATE_TRUNC(1 week, d), \
+         t = DATE_TRUNC(240 hours, d), s = DATE_TRUNC(1 year, \"1991-06-26T00:00:00.000Z\"), \
+         x = DATE_TRUNC(TO_TIMEDURATION(\"15 minutes\"), d), p = DATE_TRUNC(\"2 days\"::date_period, d) \
+         | DROP d",
+    )
+    .unwrap();
+    assert_eq!(
+        rows(&out),
+        [[
+            "1985-07-01T00:00:00.000Z",
+            "1985-07-01T00:00:00.000Z",
+            "1985-07-08T00:00:00.000Z",
+            "1985-07-01T00:00:00.000Z",
+            "1991-01-01T00:00:00.000Z",
+            "1985-07-09T10:00:00.000Z",
+            "1985-07-09T00:00:00.000Z"
+        ]]
+    );
+    let err = run(&c, "ROW d = NOW() | EVAL t = DATE_TRUNC(0 hours, d)").unwrap_err();
+    assert_eq!(err.to_string(), "Zero or negative time interval is not supported");
+    let err = run(&c, "ROW d = NOW() | EVAL t = DATE_TRUNC(1, d)").unwrap_err();
+    assert_eq!(
+        err.to_string(),
+        "line 1:26: first argument of [DATE_TRUNC(1, d)] must be [dateperiod or timeduration], found value [1] type [integer]"
+    );
+    let err = run(&c, "ROW d = NOW() | EVAL t = DATE_TRUNC(TO_DATEPERIOD(\"1 hour\"), d)").unwrap_err();
+    assert!(err.to_string().contains("Invalid interval value in [TO_DATEPERIOD(\"1 hour\")]"), "{err}");
+}
+
+#[test]
+fn date_diff_counts_whole_units() {
+    let c = MemCatalog::new();
+    let out = run(
+        &c,
+        "ROW date1 = TO_DATETIME(\"2023-12-02T11:00:00.000Z\") \
+         | EVAL ms = DATE_DIFF(\"microseconds\", date1, \"2023-12-02T11:00:00.001Z\"), \
+         m = DATE_DIFF(\"MONTH\", \"2023-12-31T23:59:59.999Z\", \"2024-01-01T00:00:00Z\"), \
+         dd = DATE_DIFF(\"minute\", date1, date1 - 90 minutes)",
+    )
+    .unwrap();
+    assert_eq!(rows(&out), [["2023-12-02T11:00:00.000Z", "1000", "0", "-90"]]);
+    let out = run(
+        &c,
+        "ROW date1=to_datetime(\"2023-12-02T11:00:00.000Z\"), date2=to_datetime(\"2023-12-23T11:00:00.000Z\") \n\
+         | EVAL dd_oo=date_diff(\"nanoseconds\", date1, date2) | keep dd_oo",
+    )
+    .unwrap();
+    assert_eq!(rows(&out), [["null"]]);
+    assert_eq!(
+        out.warnings,
+        [
+            "Line 2:14: evaluation of [date_diff(\"nanoseconds\", date1, date2)] failed, treating result as null. Only first 20 failures recorded.",
+            "Line 2:14: org.elasticsearch.xpack.esql.core.InvalidArgumentException: [1814400000000000] out of [integer] range"
+        ]
+    );
+    let err = run(&c, "ROW d = NOW() | EVAL x = DATE_DIFF(\"fortnight\", d, d)").unwrap_err();
+    assert!(
+        err.to_string().starts_with("invalid unit format for [DATE_DIFF(\"fortnight\", d, d)]: A value of [YEAR,"),
+        "{err}"
+    );
+    let out = run(&c, "ROW u = \"fortnight\", d = NOW() | EVAL x = DATE_DIFF(u, d, d)").unwrap();
+    assert_eq!(rows(&out)[0][2], "null");
+    assert!(out.warnings[1].contains("java.lang.IllegalArgumentException: A value of"), "{:?}", out.warnings);
+}
+
+#[test]
+fn date_extract_format_and_parse() {
+    let c = MemCatalog::new();
+    let out = run(
+        &c,
+        "ROW date = DATE_PARSE(\"yyyy-MM-dd\", \"2022-05-06\") \
+         | EVAL year = DATE_EXTRACT(\"year\", date), dow = DATE_EXTRACT(\"DAY_OF_WEEK\", date), \
+         y2 = DATE_EXTRACT(\"year\", \"2022-05-06\"), f = DATE_FORMAT(date), g = DATE_FORMAT(\"EEEE, MMMM d yyyy\", date), \
+         dn = DAY_NAME(date), mn = MONTH_NAME(date)",
+    )
+    .unwrap();
+    assert_eq!(
+        rows(&out),
+        [[
+            "2022-05-06T00:00:00.000Z",
+            "2022",
+            "5",
+            "2022",
+            "2022-05-06T00:00:00.000Z",
+            "Friday, May 6 2022",
+            "Friday",
+            "May"
+        ]]
+    );
+    assert_eq!(out.columns[1].1, EsType::Long);
+    let out = run(&c, "row a = \"2023-02-01 foo\" | eval b = date_parse(\"yyyy-MM-dd\", a) | keep b").unwrap();
+    assert_eq!(rows(&out), [["null"]]);
+    assert_eq!(
+        out.warnings,
+        [
+            "Line 1:37: evaluation of [date_parse(\"yyyy-MM-dd\", a)] failed, treating result as null. Only first 20 failures recorded.",
+            "Line 1:37: java.lang.IllegalArgumentException: failed to parse date field [2023-02-01 foo] with format [yyyy-MM-dd]"
+        ]
+    );
+    let out =
+        run(&c, "row a = \"2023-02-01T12:15:55.000Z\" | eval b = date_parse(a), n = date_parse(null, a) | keep b, n")
+            .unwrap();
+    assert_eq!(rows(&out), [["2023-02-01T12:15:55.000Z", "null"]]);
+    let err = run(&c, "ROW d = NOW() | EVAL x = DATE_EXTRACT(\"fortnight\", d)").unwrap_err();
+    assert_eq!(err.to_string(), "invalid date field for [DATE_EXTRACT(\"fortnight\", d)]: fortnight");
+    let err = run(&c, "ROW d = NOW() | EVAL x = DATE_FORMAT(\"yyyy-bb\", d)").unwrap_err();
+    assert_eq!(err.to_string(), "Invalid format: [yyyy-bb]: Unknown pattern letter: b");
+}
+
+#[test]
+fn now_is_fixed_for_the_query() {
+    let c = MemCatalog::new();
+    let mut opts = QueryOptions::default();
+    opts.now = Some("2024-03-01T10:00:00Z".parse().unwrap());
+    let rt = tokio::runtime::Builder::new_current_thread().build().unwrap();
+    let out = rt
+        .block_on(execute(
+            Arc::new(c),
+            "ROW a = NOW() | EVAL same = a == NOW(), y = SUBSTRING(DATE_FORMAT(\"yyyy\", a), 0, 2), \
+             ago = DATE_DIFF(\"day\", a - 7 days, NOW())",
+            &opts,
+        ))
+        .unwrap();
+    assert_eq!(rows(&out), [["2024-03-01T10:00:00.000Z", "true", "20", "7"]]);
+}
+
+// ===================================================================================
+// Math functions (and GREATEST / LEAST / CLAMP)
+// ===================================================================================
+
+/// The two warnings Elastic records for a failing expression at `pos` (`Line 1:23`).
+fn failure(pos: &str, expr: &str, exception: &str) -> [String; 2] {
+    [
+        format!("{pos}: evaluation of [{expr}] failed, treating result as null. Only first 20 failures recorded."),
+        format!("{pos}: {exception}"),
+    ]
+}
+
+#[test]
+fn math_types_follow_elastic() {
+    let c = MemCatalog::new();
+    let out = run(
+        &c,
+        "ROW i = -2, l = to_long(-3), d = -1.8 | EVAL ai = abs(i), al = abs(l), cd = ceil(d), fi = floor(i), \
+         s = sqrt(4), sg = signum(i), r = round(d), ri = round(i, -1), p = pow(2, 3)",
+    )
+    .unwrap();
+    let types: Vec<EsType> = out.columns.iter().skip(3).map(|(_, t)| *t).collect();
+    use EsType::*;
+    assert_eq!(types, [Integer, Long, Double, Integer, Double, Double, Double, Integer, Double]);
+    assert_eq!(rows(&out)[0][3..], ["2", "3", "-1.0", "-2", "2.0", "-1.0", "-2.0", "0", "8.0"]);
+}
+
+#[test]
+fn math_constants_and_trigonometry() {
+    let c = MemCatalog::new();
+    let out = run(&c, "ROW E(), PI(), TAU() | EVAL c = cos(1.8), a = atan2(12.9, 0.6), h = hypot(3, 4), x = exp(5.0)")
+        .unwrap();
+    assert_eq!(
+        rows(&out),
+        [[
+            "2.718281828459045",
+            "3.141592653589793",
+            "6.283185307179586",
+            "-0.2272020946930871",
+            "1.5243181954438936",
+            "5.0",
+            "148.4131591025766"
+        ]]
+    );
+    assert_eq!(out.columns[0].0, "E()");
+}
+
+#[test]
+fn math_failures_are_null_with_warnings() {
+    let c = MemCatalog::new();
+    let out = run(&c, "row base = 1, value = 2\n| EVAL s = LOG(base, value)").unwrap();
+    assert_eq!(rows(&out), [["1", "2", "null"]]);
+    assert_eq!(out.warnings, failure("Line 2:12", "LOG(base, value)", "java.lang.ArithmeticException: Log of base 1"));
+
+    let out = run(&c, "row d = -1.0 | eval s = sqrt(d)").unwrap();
+    assert_eq!(rows(&out), [["-1.0", "null"]]);
+    assert_eq!(out.warnings, failure("Line 1:25", "sqrt(d)", "java.lang.ArithmeticException: Square root of negative"));
+
+    let out = run(&c, "row x = pow(2, 9223372036854775808)").unwrap();
+    assert_eq!(rows(&out), [["null"]]);
+    assert_eq!(
+        out.warnings,
+        failure(
+            "Line 1:9",
+            "pow(2, 9223372036854775808)",
+            "java.lang.ArithmeticException: not a finite double number: Infinity"
+        )
+    );
+
+    let out = run(&c, "ROW a=12.0\n| EVAL acos=ACOS(a)").unwrap();
+    assert_eq!(out.warnings, failure("Line 2:13", "ACOS(a)", "java.lang.ArithmeticException: Acos input out of range"));
+}
+
+#[test]
+fn round_on_every_numeric_type() {
+    let c = MemCatalog::new();
+    let out = run(
+        &c,
+        "row a = 1, b = 2 | eval y = round(-123.56789, 3) + ROUND(a + b / 2), z = round(-123.5, null), n = round(null, 3)",
+    )
+    .unwrap();
+    assert_eq!(rows(&out), [["1", "2", "-121.568", "null", "null"]]);
+    assert_eq!(out.columns[4].1, EsType::Null);
+    let out =
+        run(&c, "row ul = 18446744073709551614 | eval a = round(ul, -4), b = round(9223372036854775808, -1)").unwrap();
+    assert_eq!(rows(&out), [["18446744073709551614", "18446744073709550000", "9223372036854775810"]]);
+    let out = run(&c, "row ul = round(18446744073709551615, -19::long)").unwrap();
+    assert_eq!(rows(&out), [["null"]]);
+    assert_eq!(
+        out.warnings,
+        failure(
+            "Line 1:10",
+            "round(18446744073709551615, -19::long)",
+            "java.lang.ArithmeticException: unsigned_long overflow"
+        )
+    );
+    let out = run(
+        &c,
+        "row x = round(5, -1), y = round(-125, -1), z = round(18446744073709551615, -6144415263046370459::long)",
+    )
+    .unwrap();
+    assert_eq!(rows(&out), [["10", "-130", "0"]]);
+}
+
+#[test]
+fn math_on_multi_values() {
+    let c = MemCatalog::new();
+    // Single-value functions null a multi-valued input with a warning...
+    let out = run(&c, "ROW a = [1, 2] | EVAL b = abs(a)").unwrap();
+    assert_eq!(rows(&out), [["[1, 2]", "null"]]);
+    assert_eq!(out.warnings.len(), 2);
+    // ... TO_DEGREES converts every value ...
+    let out = run(&c, "ROW deg = [90, 180, 270] | EVAL rad = TO_RADIANS(deg)").unwrap();
+    assert_eq!(rows(&out), [["[90, 180, 270]", "[1.5707963267948966, 3.141592653589793, 4.71238898038469]"]]);
+    // ... and GREATEST / LEAST look at every value.
+    let out = run(&c, "ROW g = GREATEST([10, 4], 1), l = LEAST([10.0, 4], 1), n = GREATEST(10, 5, null)").unwrap();
+    assert_eq!(rows(&out), [["10", "1.0", "null"]]);
+    let types: Vec<EsType> = out.columns.iter().map(|(_, t)| *t).collect();
+    assert_eq!(types, [EsType::Integer, EsType::Double, EsType::Integer]);
+}
+
+#[test]
+fn greatest_least_and_clamp_on_other_types() {
+    let c = MemCatalog::new();
+    let out = run(
+        &c,
+        "ROW a = LEAST(TO_DATETIME(\"1957-05-23T00:00:00Z\"), TO_DATETIME(\"1958-02-19T00:00:00Z\")), \
+         b = GREATEST(\"abc\", \"abd\"), t = GREATEST(false, true), \
+         c = CLAMP(\"Georgi\", \"Facello\", \"M\"), cm = CLAMP_MAX(\"Georgi\", \"Facello\"), cn = CLAMP_MIN(5, 7.5)",
+    )
+    .unwrap();
+    assert_eq!(rows(&out), [["1957-05-23T00:00:00.000Z", "abd", "true", "Georgi", "Facello", "7.5"]]);
+    let err = run(&c, "ROW x = GREATEST(1, \"a\")").unwrap_err();
+    assert_eq!(
+        err.to_string(),
+        "line 1:9: second argument of [GREATEST(1, \"a\")] must be [integer], found value [\"a\"] type [keyword]"
+    );
+}
+
+#[test]
+fn math_type_errors_and_string_casting() {
+    let c = MemCatalog::new();
+    let out = run(&c, "ROW number = -1.0 | EVAL abs_number = ABS(\"10.0\")").unwrap();
+    assert_eq!(rows(&out), [["-1.0", "10.0"]]);
+    let err = run(&sample(), "FROM logs-test-default | EVAL x = ABS(host)").unwrap_err();
+    assert_eq!(
+        err.to_string(),
+        "line 1:35: argument of [ABS(host)] must be [numeric], found value [host] type [keyword]"
+    );
+    let err = run(&sample(), "FROM logs-test-default | EVAL x = round(bytes, 1.5)").unwrap_err();
+    assert_eq!(
+        err.to_string(),
+        "line 1:35: second argument of [round(bytes, 1.5)] must be [whole number except unsigned_long or counter types], found value [1.5] type [double]"
+    );
+}
+
+#[test]
+fn bucket_degenerate_ranges_warn() {
+    let c = MemCatalog::new();
+    let out = run(&c, "ROW a = 1 | STATS max = max(a) BY b = BUCKET(a, 0, 0, 0)").unwrap();
+    assert_eq!(rows(&out), [["1", "null"]]);
+    assert_eq!(
+        out.warnings,
+        [
+            "Line 1:39: evaluation of [BUCKET(a, 0, 0, 0)] failed, treating result as null. Only first 20 failures recorded.",
+            "Line 1:39: java.lang.ArithmeticException: / by zero"
+        ]
+    );
+    let out = run(&c, "ROW a = 1 | EVAL b = BUCKET(a, 100000000000, 0, 0), c = BUCKET(a, -1, 0, 0)").unwrap();
+    assert_eq!(rows(&out), [["1", "null", "null"]]);
+    let out = run(
+        &c,
+        "ROW long = TO_LONG(100), double = 99., int = 100 \
+         | STATS BY b1 = BUCKET(long, 99.), b2 = BUCKET(double, 100.), b3 = BIN(int, 49.5)",
+    )
+    .unwrap();
+    assert_eq!(rows(&out), [["99.0", "0.0", "99.0"]]);
+    let out = run(
+        &c,
+        "ROW d = TO_DATETIME(\"1985-07-09T00:00:00.000Z\"), s = \"1985-01-01T00:00:00Z\" \
+         | EVAL m = BUCKET(d, 20, s, \"1986-01-01T00:00:00Z\"), w = BUCKET(d, 100, \"1985-01-01T00:00:00Z\", TO_DATETIME(\"1986-01-01\")), \
+         h = BUCKET(d, \"1 hour\") | KEEP m, w, h",
+    )
+    .unwrap();
+    assert_eq!(rows(&out), [["1985-07-01T00:00:00.000Z", "1985-07-08T00:00:00.000Z", "1985-07-09T00:00:00.000Z"]]);
+    let err = run(&c, "ROW d = NOW() | EVAL m = BUCKET(d, 20)").unwrap_err();
+    assert_eq!(
+        err.to_string(),
+        "line 1:26: function expects exactly four arguments when the first one is of type [DATETIME] and the second of type [INTEGER]"
+    );
+}
+
+// ===================================================================================
+// Aggregate functions (STATS)
+// ===================================================================================
+
+/// `metrics`: `g` keyword, `n` long, `d` double, `v` multi-valued integer, `t` date; four docs.
+fn metrics() -> MemCatalog {
+    use esql::datafusion::arrow::array::{Float64Array, Int32Builder, ListBuilder, TimestampMillisecondArray};
+    let fields = vec![
+        FieldInfo { name: "d".into(), es_type: EsType::Double, multi: false },
+        FieldInfo { name: "g".into(), es_type: EsType::Keyword, multi: false },
+        FieldInfo { name: "n".into(), es_type: EsType::Long, multi: false },
+        FieldInfo { name: "t".into(), es_type: EsType::Date, multi: false },
+        FieldInfo { name: "v".into(), es_type: EsType::Integer, multi: true },
+    ];
+    let schema = MemIndex::schema_for(&fields);
+    let v: ArrayRef = {
+        let mut b = ListBuilder::new(Int32Builder::new());
+        for row in [&[3, 1][..], &[], &[2], &[5, 4, 6]] {
+            for x in row {
+                b.values().append_value(*x);
+            }
+            b.append(!row.is_empty());
+        }
+        Arc::new(b.finish())
+    };
+    let batch = RecordBatch::try_new(
+        schema,
+        vec![
+            Arc::new(Float64Array::from(vec![Some(0.1), Some(0.2), None, Some(0.3)])),
+            Arc::new(StringArray::from(vec![Some("a"), Some("b"), Some("a"), None])),
+            Arc::new(Int64Array::from(vec![Some(i64::MAX), Some(7), Some(1), None])),
+            Arc::new(TimestampMillisecondArray::from(vec![Some(3000), Some(1000), None, Some(2000)])),
+            v,
+        ],
+    )
+    .unwrap();
+    let index = MemIndex::new("metrics", fields, vec![batch]).unwrap();
+    let mut c = MemCatalog::new();
+    c.add(Arc::new(index));
+    c
+}
+
+#[test]
+fn sum_overflow_is_null_with_warning() {
+    let out = run(&metrics(), "FROM metrics | STATS s = SUM(n), a = AVG(n), t = SUM(v)").unwrap();
+    assert_eq!(rows(&out), [["null", "3.0744573456182584E18", "21"]]);
+    assert_eq!(
+        out.warnings,
+        [
+            "Line 1:26: evaluation of [SUM(n)] failed, treating result as null. Only first 20 failures recorded.",
+            "Line 1:26: java.lang.ArithmeticException: long overflow"
+        ]
+    );
+}
+
+#[test]
+fn aggregates_see_every_value_of_multi_values() {
+    let out = run(
+        &metrics(),
+        "FROM metrics | STATS c = COUNT(v), d = COUNT_DISTINCT(v, 100), m = MIN(v), x = MAX(v), a = AVG(v), \
+         md = MEDIAN(v), p = PERCENTILE(v, 25), sd = ROUND(STD_DEV(v), 5), t = TOP(v, 2, \"desc\")",
+    )
+    .unwrap();
+    assert_eq!(rows(&out), [["6", "6", "1", "6", "3.5", "3.5", "2.25", "1.70783", "[6, 5]"]]);
+}
+
+#[test]
+fn values_keep_first_seen_order_per_group() {
+    let out = run(&metrics(), "FROM metrics | STATS v = VALUES(v), p = PRESENT(d), a = ABSENT(d) BY g | SORT g").unwrap();
+    assert_eq!(rows(&out), [["[3, 1, 2]", "true", "false", "a"], ["null", "true", "false", "b"], ["[5, 4, 6]", "true", "false", "null"]]);
+}
+
+#[test]
+fn first_and_last_follow_the_sort_field() {
+    let out = run(&metrics(), "FROM metrics | STATS f = FIRST(n, t), l = LAST(g, t), fv = FIRST(v, t)").unwrap();
+    assert_eq!(rows(&out), [["7", "a", "null"]]);
+}
+
+#[test]
+fn weighted_avg_and_its_warnings() {
+    // Elastic: SUM(d * n) / SUM(n), so the weight of a row without `d` still counts.
+    let out = run(&metrics(), "FROM metrics | STATS w = WEIGHTED_AVG(d, n) WHERE n < 100").unwrap();
+    assert_eq!(rows(&out), [["0.17500000000000002"]]);
+    let out = run(&metrics(), "FROM metrics | EVAL z = 0 | STATS w = WEIGHTED_AVG(d, z)").unwrap();
+    assert_eq!(rows(&out), [["null"]]);
+    assert_eq!(out.warnings[1], "Line 1:39: java.lang.ArithmeticException: / by zero");
+    let err = run(&metrics(), "FROM metrics | STATS w = WEIGHTED_AVG(d, 0)").unwrap_err().to_string();
+    assert!(err.contains("second argument of [WEIGHTED_AVG(d, 0)] cannot be null or 0, received [0]"), "{err}");
+}
+
+#[test]
+fn aggregates_of_constants_fold_like_elastic() {
+    let out = run(
+        &metrics(),
+        "FROM metrics | WHERE n > 1000000 | STATS s = SUM(2), a = AVG([1, 2]), t = TOP([3, 1, 2], 2), c = COUNT(*)",
+    )
+    .unwrap();
+    assert_eq!(rows(&out), [["2", "1.5", "[1, 2]", "1"]]);
+}
+
+#[test]
+fn aggregate_type_errors() {
+    let err = run(&metrics(), "FROM metrics | STATS SUM(g)").unwrap_err().to_string();
+    assert!(
+        err.contains("argument of [SUM(g)] must be [numeric except unsigned_long or counter types], found value [g] type [keyword]"),
+        "{err}"
+    );
+    let err = run(&metrics(), "FROM metrics | STATS TOP(n, 0, \"asc\")").unwrap_err().to_string();
+    assert!(err.contains("Limit must be greater than 0 in [TOP(n, 0, \"asc\")], found [0]"), "{err}");
 }

@@ -61,7 +61,12 @@ pub struct Written {
 ///
 /// # Errors
 /// When `out` fails.
-pub fn write_result(out: &mut dyn Write, format: OutputFormat, output: &QueryOutput, width: usize) -> io::Result<Written> {
+pub fn write_result(
+    out: &mut dyn Write,
+    format: OutputFormat,
+    output: &QueryOutput,
+    width: usize,
+) -> io::Result<Written> {
     let mut written = Written::default();
     match format {
         OutputFormat::Json => {

@@ -108,8 +108,8 @@ fn print_result(output: &QueryOutput, format: OutputFormat, reporter: Reporter) 
         reporter.warning(warning);
     }
     let mut stdout = std::io::stdout().lock();
-    let written = output::write_result(&mut stdout, format, output, output::table_width())
-        .context("writing the result")?;
+    let written =
+        output::write_result(&mut stdout, format, output, output::table_width()).context("writing the result")?;
     if format == OutputFormat::Table {
         let rows: usize = output.batches.iter().map(|b| b.num_rows()).sum();
         reporter.info(&format!("({rows} {})", plural(rows, "row", "rows")));

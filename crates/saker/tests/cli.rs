@@ -128,8 +128,11 @@ fn check_reports_parse_errors_with_the_file_position() {
         "[metadata]\nmaturity = \"production\"\n\n[rule]\nlanguage = \"esql\"\ntype = \"esql\"\nquery = '''\nFROM logs-*\n| LIMT 5\n'''\n",
     )
     .expect("write");
-    std::fs::write(dir.path().join("kql_rule.toml"), "[rule]\nlanguage = \"kuery\"\ntype = \"query\"\nquery = \"a:b\"\n")
-        .expect("write");
+    std::fs::write(
+        dir.path().join("kql_rule.toml"),
+        "[rule]\nlanguage = \"kuery\"\ntype = \"query\"\nquery = \"a:b\"\n",
+    )
+    .expect("write");
     std::fs::write(dir.path().join("notes.md"), "not a query").expect("write");
     let run = saker(&["check", path_str(dir.path())]);
     assert_eq!(run.code, 1, "{}\n{}", run.stdout, run.stderr);

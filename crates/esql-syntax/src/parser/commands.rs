@@ -2,8 +2,8 @@
 
 use super::{CommandName, PResult, Parser};
 use crate::ast::{
-    AggField, Command, CommandKind, Dissect, Enrich, Expr, ExprKind, Grok, Ident, IndexPattern,
-    Literal, LookupJoin, NamePattern, NullsOrder, Rename, SortKey, SortOrder, Stats,
+    AggField, Command, CommandKind, Dissect, Enrich, Expr, ExprKind, Grok, Ident, IndexPattern, Literal, LookupJoin,
+    NamePattern, NullsOrder, Rename, SortKey, SortOrder, Stats,
 };
 use crate::lexer::{Lexer, Mode, Tok, unquote_id_pattern, unquote_ident, unquote_string};
 use crate::span::Span;
@@ -39,21 +39,14 @@ impl<'a> Parser<'a> {
                 let at = lexer.pos();
                 if lexer.eat_keyword("stats").is_none() {
                     let word = lexer.command_word();
-                    let word = if word.start == word.end {
-                        Span::new(at, at)
-                    } else {
-                        word
-                    };
+                    let word = if word.start == word.end { Span::new(at, at) } else { word };
                     lexer.skip_command(word.end, false);
                     let shown = if word.start == word.end {
                         "<EOF>".to_string()
                     } else {
                         crate::lexer::error_display(self.text(word))
                     };
-                    return Err(self.error(
-                        word,
-                        format!("mismatched input '{shown}' expecting 'stats'"),
-                    ));
+                    return Err(self.error(word, format!("mismatched input '{shown}' expecting 'stats'")));
                 }
                 Mode::Expression
             }
@@ -62,7 +55,7 @@ impl<'a> Parser<'a> {
         let tokens = lexer.command_tokens(mode);
         self.begin(tokens, keyword);
         let parsed = match kind {
-            CommandName::From => self.from_command()?,
+            CommandName::From => self.parse_from()?,
             CommandName::Row => CommandKind::Row(self.fields()?),
             CommandName::Show => self.show_command()?,
             CommandName::Where => CommandKind::Where(self.boolean_expression()?),
@@ -82,16 +75,13 @@ impl<'a> Parser<'a> {
             _ => return Ok(None),
         };
         self.expect_end()?;
-        Ok(Some(Command {
-            kind: parsed,
-            span: self.command_span(keyword),
-        }))
+        Ok(Some(Command { kind: parsed, span: self.command_span(keyword) }))
     }
 
     // ----- source commands -----
 
     /// `FROM pattern, ... [METADATA field, ...]`.
-    fn from_command(&mut self) -> PResult<CommandKind> {
+    fn parse_from(&mut self) -> PResult<CommandKind> {
         let mut indices = vec![self.index_pattern(true)?];
         while self.eat(Tok::Comma).is_some() {
             indices.push(self.index_pattern(true)?);
@@ -100,10 +90,7 @@ impl<'a> Parser<'a> {
         if self.eat(Tok::Metadata).is_some() {
             loop {
                 let token = self.expect(Tok::UnquotedSource)?;
-                metadata.push(Ident {
-                    name: self.text(token.span).to_string(),
-                    span: token.span,
-                });
+                metadata.push(Ident { name: self.text(token.span).to_string(), span: token.span });
                 if self.eat(Tok::Comma).is_none() {
                     break;
                 }
@@ -115,10 +102,7 @@ impl<'a> Parser<'a> {
     /// `"quoted"` or `[cluster:]index[::selector]`.
     fn index_pattern(&mut self, selectors: bool) -> PResult<IndexPattern> {
         if let Some(token) = self.eat(Tok::QuotedString) {
-            return Ok(IndexPattern {
-                pattern: unquote_string(self.text(token.span)),
-                span: token.span,
-            });
+            return Ok(IndexPattern { pattern: unquote_string(self.text(token.span)), span: token.span });
         }
         let first = self.expect(Tok::UnquotedSource)?;
         let mut pattern = self.text(first.span).to_string();
@@ -141,8 +125,7 @@ impl<'a> Parser<'a> {
     /// `SHOW INFO`.
     fn show_command(&mut self) -> PResult<CommandKind> {
         let token = self.peek();
-        if token.kind == Tok::UnquotedIdent && self.text(token.span).eq_ignore_ascii_case("info")
-        {
+        if token.kind == Tok::UnquotedIdent && self.text(token.span).eq_ignore_ascii_case("info") {
             self.bump();
             return Ok(CommandKind::ShowInfo);
         }
@@ -150,10 +133,7 @@ impl<'a> Parser<'a> {
             Tok::Eof => "<EOF>".to_string(),
             _ => crate::lexer::error_display(self.text(token.span)),
         };
-        Err(self.error(
-            token.span,
-            format!("mismatched input '{shown}' expecting 'info'"),
-        ))
+        Err(self.error(token.span, format!("mismatched input '{shown}' expecting 'info'")))
     }
 
     // ----- processing commands -----
@@ -176,26 +156,15 @@ impl<'a> Parser<'a> {
                 }
             }
         }
-        let groups = if self.eat(Tok::By).is_some() {
-            self.fields()?
-        } else {
-            Vec::new()
-        };
+        let groups = if self.eat(Tok::By).is_some() { self.fields()? } else { Vec::new() };
         if aggregates.is_empty() && groups.is_empty() {
             let span = self.command_span(keyword);
             return Err(self.error(
                 span,
-                format!(
-                    "At least one aggregation or grouping expression required in [{}]",
-                    self.text(span)
-                ),
+                format!("At least one aggregation or grouping expression required in [{}]", self.text(span)),
             ));
         }
-        Ok(CommandKind::Stats(Stats {
-            inline,
-            aggregates,
-            groups,
-        }))
+        Ok(CommandKind::Stats(Stats { inline, aggregates, groups }))
     }
 
     /// `[name =] expr [WHERE cond]`. With a filter, the field's span covers the filter too:
@@ -207,10 +176,7 @@ impl<'a> Parser<'a> {
             if !Self::has_call(&field.expr) {
                 return Err(self.error(
                     condition.span,
-                    format!(
-                        "WHERE clause allowed only for aggregate functions [{}]",
-                        self.text(field.span)
-                    ),
+                    format!("WHERE clause allowed only for aggregate functions [{}]", self.text(field.span)),
                 ));
             }
             field.span = field.span.to(condition.span);
@@ -235,10 +201,7 @@ impl<'a> Parser<'a> {
     fn drop_command(&mut self) -> PResult<CommandKind> {
         let patterns = self.name_patterns()?;
         if let Some(star) = patterns.iter().find(|p| p.pattern == "*") {
-            return Err(self.error(
-                star.span,
-                format!("Removing all fields is not allowed [{}]", self.text(star.span)),
-            ));
+            return Err(self.error(star.span, format!("Removing all fields is not allowed [{}]", self.text(star.span))));
         }
         Ok(CommandKind::Drop(patterns))
     }
@@ -259,13 +222,9 @@ impl<'a> Parser<'a> {
             };
             let span = old.span.to(new.span);
             if old.is_wildcard() || new.is_wildcard() {
-                return Err(self.error(
-                    span,
-                    format!(
-                        "Using wildcards [*] in RENAME is not allowed [{}]",
-                        self.text(span)
-                    ),
-                ));
+                return Err(
+                    self.error(span, format!("Using wildcards [*] in RENAME is not allowed [{}]", self.text(span)))
+                );
             }
             renames.push(Rename { old, new, span });
             if self.eat(Tok::Comma).is_none() {
@@ -297,12 +256,7 @@ impl<'a> Parser<'a> {
                 None
             };
             let span = Span::new(expr.span.start, self.prev_end.max(expr.span.end));
-            keys.push(SortKey {
-                expr,
-                order,
-                nulls,
-                span,
-            });
+            keys.push(SortKey { expr, order, nulls, span });
             if self.eat(Tok::Comma).is_none() {
                 break;
             }
@@ -354,10 +308,7 @@ impl<'a> Parser<'a> {
                 self.expect(Tok::Assign)?;
                 let value = self.constant_expression()?;
                 if !name.eq_ignore_ascii_case("append_separator") {
-                    return Err(self.error(
-                        token.span,
-                        format!("Invalid option for dissect: [{name}]"),
-                    ));
+                    return Err(self.error(token.span, format!("Invalid option for dissect: [{name}]")));
                 }
                 if !matches!(value.kind, ExprKind::Literal(Literal::String(_))) {
                     return Err(self.error(
@@ -368,24 +319,13 @@ impl<'a> Parser<'a> {
                         ),
                     ));
                 }
-                options.push((
-                    Ident {
-                        name,
-                        span: token.span,
-                    },
-                    value,
-                ));
+                options.push((Ident { name, span: token.span }, value));
                 if self.eat(Tok::Comma).is_none() {
                     break;
                 }
             }
         }
-        Ok(CommandKind::Dissect(Dissect {
-            input,
-            pattern,
-            pattern_span: pattern_token.span,
-            options,
-        }))
+        Ok(CommandKind::Dissect(Dissect { input, pattern, pattern_span: pattern_token.span, options }))
     }
 
     /// `GROK input "pattern"`; several patterns (`GROK x "p1", "p2"`) parse but come out as an
@@ -399,9 +339,7 @@ impl<'a> Parser<'a> {
             more = true;
         }
         if more {
-            return Ok(CommandKind::Unsupported {
-                name: "GROK".to_string(),
-            });
+            return Ok(CommandKind::Unsupported { name: "GROK".to_string() });
         }
         Ok(CommandKind::Grok(Grok {
             input,
@@ -431,9 +369,7 @@ impl<'a> Parser<'a> {
             Some(colon) => {
                 let mode_value = &raw[..colon];
                 let mode = mode_value.strip_prefix('_').and_then(|m| {
-                    ["any", "coordinator", "remote"]
-                        .into_iter()
-                        .find(|known| known.eq_ignore_ascii_case(m))
+                    ["any", "coordinator", "remote"].into_iter().find(|known| known.eq_ignore_ascii_case(m))
                 });
                 let Some(mode) = mode else {
                     return Err(self.error(
@@ -446,19 +382,10 @@ impl<'a> Parser<'a> {
                 let start = raw_start + colon + 1;
                 (
                     Some(format!("_{mode}")),
-                    Ident {
-                        name: raw[colon + 1..].to_string(),
-                        span: Span::new(start, raw_start + raw.len()),
-                    },
+                    Ident { name: raw[colon + 1..].to_string(), span: Span::new(start, raw_start + raw.len()) },
                 )
             }
-            None => (
-                None,
-                Ident {
-                    name: raw.to_string(),
-                    span: Span::new(raw_start, raw_start + raw.len()),
-                },
-            ),
+            None => (None, Ident { name: raw.to_string(), span: Span::new(raw_start, raw_start + raw.len()) }),
         };
         let on = if self.eat(Tok::On).is_some() {
             let pattern = self.name_pattern()?;
@@ -502,12 +429,7 @@ impl<'a> Parser<'a> {
                 }
             }
         }
-        Ok(CommandKind::Enrich(Enrich {
-            policy,
-            mode,
-            on,
-            with,
-        }))
+        Ok(CommandKind::Enrich(Enrich { policy, mode, on, with }))
     }
 
     /// `LOOKUP JOIN index ON field, ...`. A join on an expression (`ON a == b`) parses but comes
@@ -523,10 +445,7 @@ impl<'a> Parser<'a> {
         if index.pattern.contains('*') {
             return Err(self.error(
                 index.span,
-                format!(
-                    "invalid index pattern [{}], * is not allowed in LOOKUP JOIN",
-                    index.pattern
-                ),
+                format!("invalid index pattern [{}], * is not allowed in LOOKUP JOIN", index.pattern),
             ));
         }
         if index.pattern.contains(':') {
@@ -538,20 +457,15 @@ impl<'a> Parser<'a> {
                 ),
             ));
         }
-        let field_based = matches!(
-            conditions.first().map(|c| &c.kind),
-            Some(ExprKind::Field(_) | ExprKind::Literal(_))
-        );
+        let field_based =
+            matches!(conditions.first().map(|c| &c.kind), Some(ExprKind::Field(_) | ExprKind::Literal(_)));
         if !field_based {
             if conditions.len() > 1 {
-                return Err(self.error(
-                    conditions[1].span,
-                    "JOIN ON clause with expressions only supports a single expression",
-                ));
+                return Err(
+                    self.error(conditions[1].span, "JOIN ON clause with expressions only supports a single expression")
+                );
             }
-            return Ok(CommandKind::Unsupported {
-                name: "LOOKUP JOIN".to_string(),
-            });
+            return Ok(CommandKind::Unsupported { name: "LOOKUP JOIN".to_string() });
         }
         let mut on: Vec<Ident> = Vec::new();
         for condition in conditions {
@@ -624,9 +538,6 @@ impl<'a> Parser<'a> {
     }
 
     fn pattern_ident(&self, pattern: NamePattern) -> Ident {
-        Ident {
-            name: pattern.pattern,
-            span: pattern.span,
-        }
+        Ident { name: pattern.pattern, span: pattern.span }
     }
 }

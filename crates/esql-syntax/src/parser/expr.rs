@@ -29,10 +29,18 @@ use crate::diagnostic::Diagnostic;
 use crate::lexer::{Tok, Token, unquote_ident, unquote_string};
 use crate::span::Span;
 
-/// An expression with its tree depth.
+/// An expression under construction, with its tree depth. The expression is boxed so that the
+/// recursive parsing functions pass around 16 bytes rather than a whole `Expr` (debug builds give
+/// every temporary its own stack slot, and the recursion must fit in a 2 MiB thread stack).
 pub(super) struct Node {
-    pub(super) expr: Expr,
+    pub(super) expr: Box<Expr>,
     pub(super) depth: u32,
+}
+
+impl Node {
+    fn span(&self) -> Span {
+        self.expr.span
+    }
 }
 
 // Binding levels, lowest first.
@@ -160,10 +168,7 @@ fn is_name_part_after_dot(kind: Tok) -> bool {
 }
 
 fn is_param(kind: Tok) -> bool {
-    matches!(
-        kind,
-        Tok::Param | Tok::NamedParam | Tok::DoubleParams | Tok::NamedDoubleParams
-    )
+    matches!(kind, Tok::Param | Tok::NamedParam | Tok::DoubleParams | Tok::NamedDoubleParams)
 }
 
 /// True if `expr` contains a function call.
@@ -178,9 +183,9 @@ fn contains_call(expr: &Expr) -> bool {
                 stack.push(left);
                 stack.push(right);
             }
-            ExprKind::Unary { expr, .. }
-            | ExprKind::IsNull { expr, .. }
-            | ExprKind::Cast { expr, .. } => stack.push(expr),
+            ExprKind::Unary { expr, .. } | ExprKind::IsNull { expr, .. } | ExprKind::Cast { expr, .. } => {
+                stack.push(expr)
+            }
             ExprKind::In { expr, list, .. } => {
                 stack.push(expr);
                 stack.extend(list);
@@ -210,8 +215,8 @@ fn literal_type(literal: &Literal) -> &'static str {
         Literal::Decimal(_) => "double",
         Literal::String(_) => "keyword",
         Literal::TimeSpan { unit, .. } => match unit.as_str() {
-            "millisecond" | "milliseconds" | "ms" | "second" | "seconds" | "sec" | "s"
-            | "minute" | "minutes" | "min" | "m" | "hour" | "hours" | "h" => "time_duration",
+            "millisecond" | "milliseconds" | "ms" | "second" | "seconds" | "sec" | "s" | "minute" | "minutes"
+            | "min" | "m" | "hour" | "hours" | "h" => "time_duration",
             _ => "date_period",
         },
         Literal::List(_) => "list",
@@ -223,17 +228,17 @@ impl<'a> Parser<'a> {
 
     /// `booleanExpression`: a full expression.
     pub(super) fn boolean_expression(&mut self) -> PResult<Expr> {
-        Ok(self.expr_bp(OR)?.expr)
+        Ok(*self.expr_bp(OR)?.expr)
     }
 
     /// `primaryExpression`: a literal, name, call or parenthesised expression, with casts.
     pub(super) fn primary_expression(&mut self) -> PResult<Expr> {
-        Ok(self.postfix()?.0.expr)
+        Ok(*self.postfix()?.0.expr)
     }
 
     /// `constant`: a literal or a parameter.
     pub(super) fn constant_expression(&mut self) -> PResult<Expr> {
-        Ok(self.constant()?.expr)
+        Ok(*self.constant()?.expr)
     }
 
     /// `fields`: `field (, field)*`.
@@ -253,18 +258,10 @@ impl<'a> Parser<'a> {
             self.expect(Tok::Assign)?;
             let expr = self.boolean_expression()?;
             let span = name.span.to(expr.span);
-            Ok(Field {
-                name: Some(name),
-                expr,
-                span,
-            })
+            Ok(Field { name: Some(name), expr, span })
         } else {
             let expr = self.boolean_expression()?;
-            Ok(Field {
-                name: None,
-                span: expr.span,
-                expr,
-            })
+            Ok(Field { name: None, span: expr.span, expr })
         }
     }
 
@@ -290,51 +287,82 @@ impl<'a> Parser<'a> {
         literal_type(literal)
     }
 
-    // ----- depth -----
+    // ----- node construction (kept out of the recursive functions' frames) -----
 
-    pub(super) fn depth_error(&self, span: Span) -> Diagnostic {
+    #[cold]
+    #[inline(never)]
+    pub(super) fn depth_error(&self, span: Span) -> Box<Diagnostic> {
         self.error(
             span,
-            format!(
-                "ESQL statement exceeded the maximum expression depth allowed ({MAX_EXPRESSION_DEPTH})"
-            ),
+            format!("ESQL statement exceeded the maximum expression depth allowed ({MAX_EXPRESSION_DEPTH})"),
         )
     }
 
+    #[inline(never)]
     fn node(&self, kind: ExprKind, span: Span, depth: u32) -> PResult<Node> {
         if depth > MAX_EXPRESSION_DEPTH {
             return Err(self.depth_error(span));
         }
-        Ok(Node {
-            expr: Expr { kind, span },
-            depth,
-        })
+        Ok(Node { expr: Box::new(Expr { kind, span }), depth })
     }
 
+    #[inline(never)]
     fn leaf(kind: ExprKind, span: Span) -> Node {
-        Node {
-            expr: Expr { kind, span },
-            depth: 1,
-        }
+        Node { expr: Box::new(Expr { kind, span }), depth: 1 }
     }
 
+    #[inline(never)]
     fn binary(&self, op: BinaryOp, op_span: Span, left: Node, right: Node) -> PResult<Node> {
         let depth = left.depth.max(right.depth) + 1;
         if depth > MAX_EXPRESSION_DEPTH {
             return Err(self.depth_error(op_span));
         }
-        let span = left.expr.span.to(right.expr.span);
+        let span = left.span().to(right.span());
         Ok(Node {
-            expr: Expr {
-                kind: ExprKind::Binary {
-                    op,
-                    left: Box::new(left.expr),
-                    right: Box::new(right.expr),
-                },
-                span,
-            },
+            expr: Box::new(Expr { kind: ExprKind::Binary { op, left: left.expr, right: right.expr }, span }),
             depth,
         })
+    }
+
+    #[inline(never)]
+    fn unary(&self, op: UnaryOp, sign: Span, operand: Node) -> PResult<Node> {
+        let span = sign.to(operand.span());
+        let depth = operand.depth + 1;
+        self.node(ExprKind::Unary { op, expr: operand.expr }, span, depth)
+    }
+
+    /// `+x`: the identity, with the span widened over the sign.
+    #[inline(never)]
+    fn unary_plus(sign: Span, mut operand: Node) -> Node {
+        operand.expr.span = sign.to(operand.span());
+        operand
+    }
+
+    /// `( x )`: the same expression, its span widened over the parentheses, one level deeper.
+    #[inline(never)]
+    fn parenthesized(&self, open: Span, close: Span, mut inner: Node) -> PResult<Node> {
+        inner.expr.span = open.to(close);
+        inner.depth += 1;
+        if inner.depth > MAX_EXPRESSION_DEPTH {
+            return Err(self.depth_error(open));
+        }
+        Ok(inner)
+    }
+
+    #[inline(never)]
+    fn cast(&self, node: Node, type_token: Token) -> PResult<Node> {
+        let raw = self.text(type_token.span);
+        let to =
+            if type_token.kind == Tok::QuotedIdent { unquote_ident(raw) } else { raw.to_string() }.to_ascii_lowercase();
+        let span = node.span().to(type_token.span);
+        let depth = node.depth + 1;
+        self.node(ExprKind::Cast { expr: node.expr, to, to_span: type_token.span }, span, depth)
+    }
+
+    #[inline(never)]
+    fn field_node(ident: Ident) -> Node {
+        let span = ident.span;
+        Self::leaf(ExprKind::Field(ident), span)
     }
 
     /// Runs `f` one nesting level deeper, failing beyond [`MAX_EXPRESSION_DEPTH`].
@@ -352,158 +380,162 @@ impl<'a> Parser<'a> {
 
     /// Parses an expression whose operators all bind at least as tightly as `min`.
     fn expr_bp(&mut self, min: u8) -> PResult<Node> {
-        self.nested(|p| p.expr_bp_inner(min))
+        if self.nesting >= MAX_EXPRESSION_DEPTH {
+            return Err(self.depth_error(self.peek().span));
+        }
+        self.nesting += 1;
+        let result = self.expr_bp_inner(min);
+        self.nesting -= 1;
+        result
     }
 
     fn expr_bp_inner(&mut self, min: u8) -> PResult<Node> {
         let (mut lhs, mut shape) = self.prefix(min)?;
         loop {
             if min <= OR && self.at(Tok::Or) {
-                let op = self.bump();
+                let op = self.bump().span;
                 let rhs = self.expr_bp(AND)?;
-                lhs = self.binary(BinaryOp::Or, op.span, lhs, rhs)?;
+                lhs = self.binary(BinaryOp::Or, op, lhs, rhs)?;
                 shape = Shape::Logical;
                 continue;
             }
             if min <= AND && self.at(Tok::And) {
-                let op = self.bump();
+                let op = self.bump().span;
                 let rhs = self.expr_bp(NOT)?;
-                lhs = self.binary(BinaryOp::And, op.span, lhs, rhs)?;
+                lhs = self.binary(BinaryOp::And, op, lhs, rhs)?;
                 shape = Shape::Logical;
                 continue;
             }
             if min <= PRED && matches!(shape, Shape::Name | Shape::Operand | Shape::Comparison) {
-                if self.at(Tok::Not) {
-                    if matches!(self.nth(1).kind, Tok::In | Tok::Like | Tok::Rlike) {
-                        lhs = self.in_or_like(lhs)?;
-                        shape = Shape::Predicate;
-                        continue;
-                    }
-                    self.bump();
-                    self.expect_any(&[Tok::In, Tok::Like, Tok::Rlike]);
-                    return Err(self.unexpected());
-                }
-                if self.at(Tok::In) | self.at(Tok::Like) | self.at(Tok::Rlike) {
-                    lhs = self.in_or_like(lhs)?;
+                if let Some(predicate) = self.predicate_kind(shape) {
+                    lhs = match predicate {
+                        Tok::In | Tok::Like => self.in_or_like(lhs)?,
+                        Tok::Is => self.is_null(lhs)?,
+                        _ => self.match_operator(lhs)?,
+                    };
                     shape = Shape::Predicate;
                     continue;
                 }
-                if self.at(Tok::Is) {
-                    lhs = self.is_null(lhs)?;
-                    shape = Shape::Predicate;
-                    continue;
-                }
-                if shape == Shape::Name && self.at(Tok::Colon) {
-                    lhs = self.match_operator(lhs)?;
-                    shape = Shape::Predicate;
-                    continue;
+                if self.peek().kind == Tok::Not {
+                    return Err(self.dangling_not());
                 }
             }
             if !matches!(shape, Shape::Name | Shape::Operand) {
                 break;
             }
-            if min <= CMP {
-                let kind = self.peek().kind;
-                if kind == Tok::CiEq {
-                    let token = self.peek();
-                    return Err(self.error(
-                        token.span,
-                        "the case-insensitive equality operator [=~] is not supported",
-                    ));
+            match self.infix_op(min) {
+                Some((op, level)) => {
+                    let op_span = self.bump().span;
+                    let rhs = self.expr_bp(level)?;
+                    lhs = self.binary(op, op_span, lhs, rhs)?;
+                    shape = if level == ADD { Shape::Comparison } else { Shape::Operand };
                 }
-                if let Some(op) = comparison_op(kind) {
-                    let op_token = self.bump();
-                    let rhs = self.expr_bp(ADD)?;
-                    lhs = self.binary(op, op_token.span, lhs, rhs)?;
-                    shape = Shape::Comparison;
-                    continue;
-                }
-                self.expect_any(&[Tok::Eq, Tok::Neq, Tok::Lt, Tok::Lte, Tok::Gt, Tok::Gte]);
-            }
-            if min <= ADD {
-                let op = if self.at(Tok::Plus) {
-                    Some(BinaryOp::Add)
-                } else if self.at(Tok::Minus) {
-                    Some(BinaryOp::Sub)
-                } else {
-                    None
-                };
-                if let Some(op) = op {
-                    let op_token = self.bump();
-                    let rhs = self.expr_bp(MUL)?;
-                    lhs = self.binary(op, op_token.span, lhs, rhs)?;
-                    shape = Shape::Operand;
-                    continue;
+                None => {
+                    if min <= CMP && self.peek().kind == Tok::CiEq {
+                        return Err(self.unsupported_ci_eq());
+                    }
+                    break;
                 }
             }
-            if min <= MUL {
-                let op = if self.at(Tok::Asterisk) {
-                    Some(BinaryOp::Mul)
-                } else if self.at(Tok::Slash) {
-                    Some(BinaryOp::Div)
-                } else if self.at(Tok::Percent) {
-                    Some(BinaryOp::Mod)
-                } else {
-                    None
-                };
-                if let Some(op) = op {
-                    let op_token = self.bump();
-                    let rhs = self.expr_bp(UNARY)?;
-                    lhs = self.binary(op, op_token.span, lhs, rhs)?;
-                    shape = Shape::Operand;
-                    continue;
-                }
-            }
-            break;
         }
         Ok(lhs)
+    }
+
+    /// Which predicate starts at the current token, if any: `Tok::In` for `[NOT] IN`,
+    /// `Tok::Like` for `[NOT] LIKE/RLIKE`, `Tok::Is`, or `Tok::Colon` for the match operator.
+    #[inline(never)]
+    fn predicate_kind(&mut self, shape: Shape) -> Option<Tok> {
+        let not = self.at(Tok::Not);
+        let next = if not { self.nth(1).kind } else { self.peek().kind };
+        if not {
+            return match next {
+                Tok::In => Some(Tok::In),
+                Tok::Like | Tok::Rlike => Some(Tok::Like),
+                _ => None,
+            };
+        }
+        if self.at(Tok::In) {
+            return Some(Tok::In);
+        }
+        if self.at(Tok::Like) | self.at(Tok::Rlike) {
+            return Some(Tok::Like);
+        }
+        if self.at(Tok::Is) {
+            return Some(Tok::Is);
+        }
+        if shape == Shape::Name && self.at(Tok::Colon) {
+            return Some(Tok::Colon);
+        }
+        None
+    }
+
+    /// `NOT` after an operand that does not start `NOT IN/LIKE/RLIKE`.
+    #[cold]
+    #[inline(never)]
+    fn dangling_not(&mut self) -> Box<Diagnostic> {
+        self.bump();
+        self.expect_any(&[Tok::In, Tok::Like, Tok::Rlike]);
+        self.unexpected()
+    }
+
+    #[cold]
+    #[inline(never)]
+    fn unsupported_ci_eq(&self) -> Box<Diagnostic> {
+        self.error(self.peek().span, "the case-insensitive equality operator [=~] is not supported")
+    }
+
+    /// The binary arithmetic or comparison operator at the current token that may follow an
+    /// operand at binding level `min`, with the binding level of its right operand.
+    #[inline(never)]
+    fn infix_op(&mut self, min: u8) -> Option<(BinaryOp, u8)> {
+        if min <= CMP {
+            if let Some(op) = comparison_op(self.peek().kind) {
+                return Some((op, ADD));
+            }
+            self.expect_any(&[Tok::Eq, Tok::Neq, Tok::Lt, Tok::Lte, Tok::Gt, Tok::Gte]);
+        }
+        if min <= ADD {
+            if self.at(Tok::Plus) {
+                return Some((BinaryOp::Add, MUL));
+            }
+            if self.at(Tok::Minus) {
+                return Some((BinaryOp::Sub, MUL));
+            }
+        }
+        if min <= MUL {
+            if self.at(Tok::Asterisk) {
+                return Some((BinaryOp::Mul, UNARY));
+            }
+            if self.at(Tok::Slash) {
+                return Some((BinaryOp::Div, UNARY));
+            }
+            if self.at(Tok::Percent) {
+                return Some((BinaryOp::Mod, UNARY));
+            }
+        }
+        None
     }
 
     /// Prefix operators (`NOT`, `-`, `+`) or a postfix expression.
     fn prefix(&mut self, min: u8) -> PResult<(Node, Shape)> {
         if min <= NOT && self.at(Tok::Not) {
-            let not = self.bump();
+            let not = self.bump().span;
             let operand = self.expr_bp(NOT)?;
-            let span = not.span.to(operand.expr.span);
-            let node = self.node(
-                ExprKind::Unary {
-                    op: UnaryOp::Not,
-                    expr: Box::new(operand.expr),
-                },
-                span,
-                operand.depth + 1,
-            )?;
-            return Ok((node, Shape::Not));
+            return Ok((self.unary(UnaryOp::Not, not, operand)?, Shape::Not));
         }
         if self.at(Tok::Minus) | self.at(Tok::Plus) {
-            let sign = self.peek();
             if matches!(self.nth(1).kind, Tok::Integer | Tok::Decimal) {
                 // `-1`, `+1.5`, `-1 day`: a signed literal (ANTLR prefers the constant).
                 let literal = self.number(true)?;
                 let (node, _) = self.casts(literal, false)?;
                 return Ok((node, Shape::Operand));
             }
-            self.bump();
+            let sign = self.bump();
             let operand = self.expr_bp(UNARY)?;
-            let span = sign.span.to(operand.expr.span);
             let node = if sign.kind == Tok::Minus {
-                self.node(
-                    ExprKind::Unary {
-                        op: UnaryOp::Neg,
-                        expr: Box::new(operand.expr),
-                    },
-                    span,
-                    operand.depth + 1,
-                )?
+                self.unary(UnaryOp::Neg, sign.span, operand)?
             } else {
-                // Unary plus is the identity; the span still covers the sign.
-                Node {
-                    expr: Expr {
-                        kind: operand.expr.kind,
-                        span,
-                    },
-                    depth: operand.depth,
-                }
+                Self::unary_plus(sign.span, operand)
             };
             return Ok((node, Shape::Operand));
         }
@@ -518,30 +550,18 @@ impl<'a> Parser<'a> {
         self.casts(node, is_name)
     }
 
+    #[inline(never)]
     fn casts(&mut self, mut node: Node, is_name: bool) -> PResult<(Node, bool)> {
         let mut count = 0;
         while self.at(Tok::CastOp) {
             self.bump();
             let token = self.peek();
-            let to = match token.kind {
-                Tok::UnquotedIdent => self.text(token.span).to_ascii_lowercase(),
-                Tok::QuotedIdent => unquote_ident(self.text(token.span)).to_ascii_lowercase(),
-                _ => {
-                    self.expect_any(&[Tok::UnquotedIdent, Tok::QuotedIdent]);
-                    return Err(self.unexpected());
-                }
-            };
+            if !matches!(token.kind, Tok::UnquotedIdent | Tok::QuotedIdent) {
+                self.expect_any(&[Tok::UnquotedIdent, Tok::QuotedIdent]);
+                return Err(self.unexpected());
+            }
             self.bump();
-            let span = node.expr.span.to(token.span);
-            node = self.node(
-                ExprKind::Cast {
-                    expr: Box::new(node.expr),
-                    to,
-                    to_span: token.span,
-                },
-                span,
-                node.depth + 1,
-            )?;
+            node = self.cast(node, token)?;
             count += 1;
         }
         Ok((node, is_name && count <= 1))
@@ -554,11 +574,8 @@ impl<'a> Parser<'a> {
             Tok::LParen => {
                 self.bump();
                 let inner = self.expr_bp(OR)?;
-                let close = self.expect(Tok::RParen)?;
-                // The parenthesised expression's text includes the parentheses.
-                let span = token.span.to(close.span);
-                let node = self.node(inner.expr.kind, span, inner.depth + 1)?;
-                Ok((node, false))
+                let close = self.expect(Tok::RParen)?.span;
+                Ok((self.parenthesized(token.span, close, inner)?, false))
             }
             Tok::Integer
             | Tok::Decimal
@@ -569,27 +586,30 @@ impl<'a> Parser<'a> {
             | Tok::Param
             | Tok::NamedParam
             | Tok::LBracket => Ok((self.constant()?, false)),
-            Tok::UnquotedIdent | Tok::QuotedIdent | Tok::First | Tok::Last
-                if self.nth(1).kind == Tok::LParen =>
-            {
+            Tok::UnquotedIdent | Tok::QuotedIdent | Tok::First | Tok::Last if self.nth(1).kind == Tok::LParen => {
                 Ok((self.call()?, false))
             }
             Tok::UnquotedIdent | Tok::QuotedIdent => {
                 let ident = self.qualified_name()?;
-                let span = ident.span;
-                Ok((Self::leaf(ExprKind::Field(ident), span), true))
+                Ok((Self::field_node(ident), true))
             }
             Tok::DoubleParams | Tok::NamedDoubleParams => Err(self.identifier_param_error(token)),
-            _ => {
-                self.expect_any(PRIMARY_START);
-                Err(self.unexpected())
-            }
+            _ => Err(self.primary_error()),
         }
+    }
+
+    #[cold]
+    #[inline(never)]
+    fn primary_error(&mut self) -> Box<Diagnostic> {
+        self.expect_any(PRIMARY_START);
+        self.unexpected()
     }
 
     /// `Query parameter [??x] is null or undefined, cannot be used as an identifier`, as
     /// Elasticsearch reports for an identifier parameter without a value.
-    pub(super) fn identifier_param_error(&self, token: Token) -> Diagnostic {
+    #[cold]
+    #[inline(never)]
+    pub(super) fn identifier_param_error(&self, token: Token) -> Box<Diagnostic> {
         self.error(
             token.span,
             format!(
@@ -602,15 +622,8 @@ impl<'a> Parser<'a> {
     /// `name ( [* | args [, {map}]] )`.
     fn call(&mut self) -> PResult<Node> {
         let name_token = self.bump();
-        let raw = self.text(name_token.span);
-        let name = if name_token.kind == Tok::QuotedIdent {
-            unquote_ident(raw)
-        } else {
-            raw.to_string()
-        }
-        .to_lowercase();
         self.expect(Tok::LParen)?;
-        let mut args = Vec::new();
+        let mut args: Vec<Expr> = Vec::new();
         let mut star = false;
         let mut depth = 0;
         if self.at(Tok::Asterisk) {
@@ -620,30 +633,28 @@ impl<'a> Parser<'a> {
             loop {
                 let arg = self.expr_bp(OR)?;
                 depth = depth.max(arg.depth);
-                args.push(arg.expr);
+                args.push(*arg.expr);
                 if self.eat(Tok::Comma).is_none() {
                     break;
                 }
                 if self.at(Tok::LBrace) {
                     let map = self.nested(|p| p.map())?;
                     depth = depth.max(map.depth);
-                    args.push(map.expr);
+                    args.push(*map.expr);
                     break;
                 }
             }
         }
-        let close = self.expect(Tok::RParen)?;
-        let span = name_token.span.to(close.span);
-        self.node(
-            ExprKind::Call {
-                name,
-                name_span: name_token.span,
-                args,
-                star,
-            },
-            span,
-            depth + 1,
-        )
+        let close = self.expect(Tok::RParen)?.span;
+        self.call_node(name_token, close, args, star, depth + 1)
+    }
+
+    #[inline(never)]
+    fn call_node(&self, name_token: Token, close: Span, args: Vec<Expr>, star: bool, depth: u32) -> PResult<Node> {
+        let raw = self.text(name_token.span);
+        let name =
+            if name_token.kind == Tok::QuotedIdent { unquote_ident(raw) } else { raw.to_string() }.to_lowercase();
+        self.node(ExprKind::Call { name, name_span: name_token.span, args, star }, name_token.span.to(close), depth)
     }
 
     /// `{ "key": constant, ... }` (function options).
@@ -655,40 +666,28 @@ impl<'a> Parser<'a> {
             let key_token = self.expect(Tok::QuotedString)?;
             let key = unquote_string(self.text(key_token.span));
             self.expect(Tok::Colon)?;
-            let value = if self.at(Tok::LBrace) {
-                self.nested(|p| p.map())?
-            } else {
-                self.constant()?
-            };
-            let entry_text = format!(
-                "{}:{}",
-                self.text(key_token.span),
-                self.text(value.expr.span)
-            );
+            let value = if self.at(Tok::LBrace) { self.nested(|p| p.map())? } else { self.constant()? };
+            let entry_text = format!("{}:{}", self.text(key_token.span), self.text(value.span()));
             if key.trim().is_empty() {
                 return Err(self.error(
                     key_token.span,
-                    format!(
-                        "Invalid named function argument [{entry_text}], empty key is not supported"
-                    ),
+                    format!("Invalid named function argument [{entry_text}], empty key is not supported"),
                 ));
             }
             if entries.iter().any(|(k, _)| *k == key) {
                 return Err(self.error(
                     key_token.span,
-                    format!(
-                        "Duplicated function arguments with the same name [{key}] is not supported"
-                    ),
+                    format!("Duplicated function arguments with the same name [{key}] is not supported"),
                 ));
             }
             if matches!(value.expr.kind, ExprKind::Literal(Literal::Null)) {
                 return Err(self.error(
-                    value.expr.span,
+                    value.span(),
                     format!("Invalid named function argument [{entry_text}], NULL is not supported"),
                 ));
             }
             depth = depth.max(value.depth + 1);
-            entries.push((key, value.expr));
+            entries.push((key, *value.expr));
             if self.eat(Tok::Comma).is_none() {
                 break;
             }
@@ -702,27 +701,10 @@ impl<'a> Parser<'a> {
         let negated = self.eat(Tok::Not).is_some();
         if self.eat(Tok::In).is_some() {
             self.expect(Tok::LParen)?;
-            let mut list = Vec::new();
-            let mut depth = lhs.depth;
-            loop {
-                let item = self.expr_bp(CMP)?;
-                depth = depth.max(item.depth);
-                list.push(item.expr);
-                if self.eat(Tok::Comma).is_none() {
-                    break;
-                }
-            }
-            let close = self.expect(Tok::RParen)?;
-            let span = lhs.expr.span.to(close.span);
-            return self.node(
-                ExprKind::In {
-                    expr: Box::new(lhs.expr),
-                    list,
-                    negated,
-                },
-                span,
-                depth + 1,
-            );
+            let (list, depth) = self.expression_list(CMP, lhs.depth)?;
+            let close = self.expect(Tok::RParen)?.span;
+            let span = lhs.span().to(close);
+            return self.node(ExprKind::In { expr: lhs.expr, list, negated }, span, depth + 1);
         }
         let regex = if self.eat(Tok::Rlike).is_some() {
             true
@@ -730,77 +712,61 @@ impl<'a> Parser<'a> {
             self.expect(Tok::Like)?;
             false
         };
-        let mut patterns = Vec::new();
-        let mut depth = lhs.depth;
-        let end = if self.eat(Tok::LParen).is_some() {
+        let (patterns, depth, end) = if self.eat(Tok::LParen).is_some() {
             // `LIKE ("a*", "b*")`; a single parenthesised pattern is the same thing.
-            loop {
-                let pattern = self.expr_bp(OR)?;
-                depth = depth.max(pattern.depth);
-                patterns.push(pattern.expr);
-                if self.eat(Tok::Comma).is_none() {
-                    break;
-                }
-            }
-            self.expect(Tok::RParen)?.span
+            let (patterns, depth) = self.expression_list(OR, lhs.depth)?;
+            (patterns, depth, self.expect(Tok::RParen)?.span)
         } else {
             // A string, a parameter, or (newer Elasticsearch) a constant-foldable primary
             // expression such as `CONCAT("a", "*")`.
             let (pattern, _) = self.postfix()?;
-            depth = depth.max(pattern.depth);
-            let end = pattern.expr.span;
-            patterns.push(pattern.expr);
-            end
+            let end = pattern.span();
+            (vec![*pattern.expr], lhs.depth.max(pattern.depth), end)
         };
-        let span = lhs.expr.span.to(end);
-        self.node(
-            ExprKind::Like {
-                expr: Box::new(lhs.expr),
-                patterns,
-                negated,
-                regex,
-            },
-            span,
-            depth + 1,
-        )
+        let span = lhs.span().to(end);
+        self.node(ExprKind::Like { expr: lhs.expr, patterns, negated, regex }, span, depth + 1)
+    }
+
+    /// `expr (, expr)*` at binding level `min`, with the maximum depth (at least `depth`).
+    fn expression_list(&mut self, min: u8, mut depth: u32) -> PResult<(Vec<Expr>, u32)> {
+        let mut items = Vec::new();
+        loop {
+            let item = self.expr_bp(min)?;
+            depth = depth.max(item.depth);
+            items.push(*item.expr);
+            if self.eat(Tok::Comma).is_none() {
+                break;
+            }
+        }
+        Ok((items, depth))
     }
 
     /// `x IS [NOT] NULL`.
+    #[inline(never)]
     fn is_null(&mut self, lhs: Node) -> PResult<Node> {
         self.expect(Tok::Is)?;
         let negated = self.eat(Tok::Not).is_some();
         let null = self.expect(Tok::Null)?;
-        let span = lhs.expr.span.to(null.span);
-        self.node(
-            ExprKind::IsNull {
-                expr: Box::new(lhs.expr),
-                negated,
-            },
-            span,
-            lhs.depth + 1,
-        )
+        let span = lhs.span().to(null.span);
+        let depth = lhs.depth + 1;
+        self.node(ExprKind::IsNull { expr: lhs.expr, negated }, span, depth)
     }
 
     /// `name[::type] : constant`.
+    #[inline(never)]
     fn match_operator(&mut self, lhs: Node) -> PResult<Node> {
         self.expect(Tok::Colon)?;
         let query = self.constant()?;
-        let span = lhs.expr.span.to(query.expr.span);
+        let span = lhs.span().to(query.span());
         let depth = lhs.depth.max(query.depth) + 1;
-        self.node(
-            ExprKind::Match {
-                field: Box::new(lhs.expr),
-                query: Box::new(query.expr),
-            },
-            span,
-            depth,
-        )
+        self.node(ExprKind::Match { field: lhs.expr, query: query.expr }, span, depth)
     }
 
     // ----- constants -----
 
     /// `constant`: `null`, booleans, numbers (optionally signed), time spans, strings,
     /// parameters, and homogeneous lists of numbers, booleans or strings.
+    #[inline(never)]
     fn constant(&mut self) -> PResult<Node> {
         let token = self.peek();
         match token.kind {
@@ -811,18 +777,12 @@ impl<'a> Parser<'a> {
             Tok::True | Tok::False => {
                 self.bump();
                 let value = token.kind == Tok::True;
-                Ok(Self::leaf(
-                    ExprKind::Literal(Literal::Boolean(value)),
-                    token.span,
-                ))
+                Ok(Self::leaf(ExprKind::Literal(Literal::Boolean(value)), token.span))
             }
             Tok::QuotedString => {
                 self.bump();
                 let value = unquote_string(self.text(token.span));
-                Ok(Self::leaf(
-                    ExprKind::Literal(Literal::String(value)),
-                    token.span,
-                ))
+                Ok(Self::leaf(ExprKind::Literal(Literal::String(value)), token.span))
             }
             Tok::Param | Tok::NamedParam => self.param(),
             Tok::DoubleParams | Tok::NamedDoubleParams => Err(self.identifier_param_error(token)),
@@ -851,10 +811,7 @@ impl<'a> Parser<'a> {
                     match body.parse::<usize>() {
                         Ok(position) => Param::Positional(position),
                         Err(_) => {
-                            return Err(self.error(
-                                token.span,
-                                format!("No parameter is defined for position {body}"),
-                            ));
+                            return Err(self.error(token.span, format!("No parameter is defined for position {body}")));
                         }
                     }
                 } else {
@@ -867,6 +824,7 @@ impl<'a> Parser<'a> {
 
     /// An optionally signed integer or decimal; with `allow_unit`, an integer followed by a unit
     /// name is a time span (`1 day`, `-5m`).
+    #[inline(never)]
     fn number(&mut self, allow_unit: bool) -> PResult<Node> {
         let start = self.peek().span;
         let negative = if self.at(Tok::Minus) {
@@ -889,30 +847,18 @@ impl<'a> Parser<'a> {
                     let unit = self.text(unit_token.span).to_ascii_lowercase();
                     let span = start.to(unit_token.span);
                     if !TIME_UNITS.contains(&unit.as_str()) {
-                        return Err(self.error(
-                            unit_token.span,
-                            format!("Unexpected temporal unit: '{unit}'"),
-                        ));
+                        return Err(self.error(unit_token.span, format!("Unexpected temporal unit: '{unit}'")));
                     }
                     let value = match literal {
                         Literal::Integer(v) => v,
                         _ => {
                             let sign = if negative { "-" } else { "" };
-                            return Err(self.error(
-                                span,
-                                format!("Number [{sign}{digits}] outside of [{unit}] range"),
-                            ));
+                            return Err(self.error(span, format!("Number [{sign}{digits}] outside of [{unit}] range")));
                         }
                     };
-                    return Ok(Self::leaf(
-                        ExprKind::Literal(Literal::TimeSpan { value, unit }),
-                        span,
-                    ));
+                    return Ok(Self::leaf(ExprKind::Literal(Literal::TimeSpan { value, unit }), span));
                 }
-                Ok(Self::leaf(
-                    ExprKind::Literal(literal),
-                    start.to(token.span),
-                ))
+                Ok(Self::leaf(ExprKind::Literal(literal), start.to(token.span)))
             }
             Tok::Decimal => {
                 self.bump();
@@ -934,6 +880,7 @@ impl<'a> Parser<'a> {
     }
 
     /// `[1, 2.5]`, `[true, false]`, `["a", "b"]`.
+    #[inline(never)]
     fn list(&mut self) -> PResult<Node> {
         let open = self.expect(Tok::LBracket)?;
         #[derive(PartialEq)]
@@ -963,23 +910,18 @@ impl<'a> Parser<'a> {
         loop {
             let token = self.peek();
             let item = match kind {
-                Kind::Number => self.number(false)?.expr,
+                Kind::Number => *self.number(false)?.expr,
                 Kind::Boolean => {
                     if !(self.at(Tok::True) | self.at(Tok::False)) {
                         return Err(self.unexpected());
                     }
                     self.bump();
-                    Expr {
-                        kind: ExprKind::Literal(Literal::Boolean(token.kind == Tok::True)),
-                        span: token.span,
-                    }
+                    Expr { kind: ExprKind::Literal(Literal::Boolean(token.kind == Tok::True)), span: token.span }
                 }
                 Kind::String => {
                     let token = self.expect(Tok::QuotedString)?;
                     Expr {
-                        kind: ExprKind::Literal(Literal::String(unquote_string(
-                            self.text(token.span),
-                        ))),
+                        kind: ExprKind::Literal(Literal::String(unquote_string(self.text(token.span)))),
                         span: token.span,
                     }
                 }
@@ -990,17 +932,14 @@ impl<'a> Parser<'a> {
             }
         }
         let close = self.expect(Tok::RBracket)?;
-        self.node(
-            ExprKind::Literal(Literal::List(items)),
-            open.span.to(close.span),
-            2,
-        )
+        self.node(ExprKind::Literal(Literal::List(items)), open.span.to(close.span), 2)
     }
 
     // ----- names -----
 
     /// `identifier (. identifier)*` (backtick-quoted parts allowed; after a `.` any word is a
     /// name part).
+    #[inline(never)]
     pub(super) fn qualified_name(&mut self) -> PResult<Ident> {
         let (mut name, first) = self.name_part(false)?;
         let mut span = first;
@@ -1034,11 +973,7 @@ impl<'a> Parser<'a> {
 /// An integer literal's value: `i64` if it fits (with its sign), the digits as a big integer if
 /// positive and larger, and a double if negative and smaller than `i64::MIN` (as Elasticsearch).
 fn integer_literal(negative: bool, digits: &str) -> Literal {
-    let signed = if negative {
-        format!("-{digits}")
-    } else {
-        digits.to_string()
-    };
+    let signed = if negative { format!("-{digits}") } else { digits.to_string() };
     match signed.parse::<i64>() {
         Ok(v) => Literal::Integer(v),
         Err(_) if negative => Literal::Decimal(signed.parse::<f64>().unwrap_or(f64::MIN)),

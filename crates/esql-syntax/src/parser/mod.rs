@@ -23,17 +23,22 @@ use crate::span::Span;
 /// few extra internal levels per parenthesis, so its effective limit for nested parentheses is
 /// lower; binary chains are limited at about the same length. The limit also keeps every consumer
 /// of the AST (which walk it recursively) safe from stack overflows.
-pub const MAX_EXPRESSION_DEPTH: u32 = 400;
+pub(crate) const MAX_EXPRESSION_DEPTH: u32 = 400;
 
 /// The maximum number of processing commands, as in Elasticsearch (`MAX_QUERY_DEPTH`).
-pub const MAX_QUERY_DEPTH: usize = 500;
+pub(crate) const MAX_QUERY_DEPTH: usize = 500;
 
-pub(crate) type PResult<T> = Result<T, Diagnostic>;
+/// At most this many diagnostics are returned (the first ones by position).
+pub(crate) const MAX_DIAGNOSTICS: usize = 100;
+
+/// Parser results. Diagnostics are boxed to keep the recursive parsing functions' stack frames
+/// small.
+pub(crate) type PResult<T> = Result<T, Box<Diagnostic>>;
 
 /// Parses an ES|QL query.
 ///
-/// Returns the query, or every diagnostic found (sorted by position; the first is the one
-/// Elasticsearch reports). Never panics, whatever the input.
+/// Returns the query, or the diagnostics found, sorted by position (the first is the one
+/// Elasticsearch reports; at most 100 are returned). Never panics, whatever the input.
 ///
 /// Notes on what is accepted:
 /// * `SET name = value;` statements before the query become `Unsupported { name: "SET" }`
@@ -79,9 +84,7 @@ pub fn parse(text: &str) -> Result<Query, Vec<Diagnostic>> {
                         if processing == MAX_QUERY_DEPTH + 1 {
                             diagnostics.push(Diagnostic::parsing(
                                 command.span,
-                                format!(
-                                    "ESQL statement exceeded the maximum query depth allowed ({MAX_QUERY_DEPTH})"
-                                ),
+                                format!("ESQL statement exceeded the maximum query depth allowed ({MAX_QUERY_DEPTH})"),
                             ));
                         }
                     }
@@ -91,7 +94,7 @@ pub fn parse(text: &str) -> Result<Query, Vec<Diagnostic>> {
                     commands.push(command);
                     continue;
                 }
-                Outcome::Error(diagnostic) => diagnostics.push(diagnostic),
+                Outcome::Error(diagnostic) => diagnostics.push(*diagnostic),
             }
         }
         if lexer.eat_pipe() {
@@ -103,13 +106,11 @@ pub fn parse(text: &str) -> Result<Query, Vec<Diagnostic>> {
     }
     diagnostics.append(&mut lexer.errors);
     if diagnostics.is_empty() {
-        Ok(Query {
-            commands,
-            span: Span::new(0, text.len()),
-        })
+        Ok(Query { commands, span: Span::new(0, text.len()) })
     } else {
         diagnostics.sort_by_key(|d| (d.span.start, d.span.end));
         diagnostics.dedup();
+        diagnostics.truncate(MAX_DIAGNOSTICS);
         Err(diagnostics)
     }
 }
@@ -154,7 +155,7 @@ enum Outcome {
     /// A `SET ...;` statement (not followed by `|`).
     Setting(Command),
     /// The command did not parse; the lexer is at the next `|` or the end.
-    Error(Diagnostic),
+    Error(Box<Diagnostic>),
 }
 
 /// Parser state for one command's tokens.
@@ -175,15 +176,7 @@ pub(crate) struct Parser<'a> {
 
 impl<'a> Parser<'a> {
     fn new(src: &'a str) -> Parser<'a> {
-        Parser {
-            src,
-            toks: Vec::new(),
-            idx: 0,
-            expected: 0,
-            prev_end: 0,
-            anon_params: 0,
-            nesting: 0,
-        }
+        Parser { src, toks: Vec::new(), idx: 0, expected: 0, prev_end: 0, anon_params: 0, nesting: 0 }
     }
 
     /// Starts parsing a new command's tokens.
@@ -207,10 +200,7 @@ impl<'a> Parser<'a> {
 
     /// The token `n` positions ahead.
     pub(crate) fn nth(&self, n: usize) -> Token {
-        let end = Token {
-            kind: Tok::Eof,
-            span: Span::new(self.src.len(), self.src.len()),
-        };
+        let end = Token { kind: Tok::Eof, span: Span::new(self.src.len(), self.src.len()) };
         let last = self.toks.last().copied().unwrap_or(end);
         self.toks.get(self.idx + n).copied().unwrap_or(last)
     }
@@ -245,11 +235,7 @@ impl<'a> Parser<'a> {
 
     /// Consumes the current token if it is `kind`.
     pub(crate) fn eat(&mut self, kind: Tok) -> Option<Token> {
-        if self.at(kind) {
-            Some(self.bump())
-        } else {
-            None
-        }
+        if self.at(kind) { Some(self.bump()) } else { None }
     }
 
     /// Consumes a `kind` token or fails with `mismatched input`.
@@ -276,31 +262,29 @@ impl<'a> Parser<'a> {
     }
 
     /// `mismatched input '<token>' expecting <expected set>` at the current token.
-    pub(crate) fn unexpected(&self) -> Diagnostic {
+    #[cold]
+    #[inline(never)]
+    pub(crate) fn unexpected(&self) -> Box<Diagnostic> {
         let token = self.peek();
         let shown = match token.kind {
             Tok::Eof => "<EOF>".to_string(),
             _ => error_display(self.text(token.span)),
         };
-        let names: Vec<&str> = ALL_TOKS
-            .iter()
-            .filter(|t| self.expected & (1u128 << (**t as u8)) != 0)
-            .map(|t| t.display())
-            .collect();
+        let names: Vec<&str> =
+            ALL_TOKS.iter().filter(|t| self.expected & (1u128 << (**t as u8)) != 0).map(|t| t.display()).collect();
         let message = match names.as_slice() {
             [] => format!("mismatched input '{shown}'"),
             [one] => format!("mismatched input '{shown}' expecting {one}"),
-            many => format!(
-                "mismatched input '{shown}' expecting {{{}}}",
-                many.join(", ")
-            ),
+            many => format!("mismatched input '{shown}' expecting {{{}}}", many.join(", ")),
         };
-        Diagnostic::parsing(token.span, message)
+        Box::new(Diagnostic::parsing(token.span, message))
     }
 
     /// A parsing error at `span`.
-    pub(crate) fn error(&self, span: Span, message: impl Into<String>) -> Diagnostic {
-        Diagnostic::parsing(span, message)
+    #[cold]
+    #[inline(never)]
+    pub(crate) fn error(&self, span: Span, message: impl Into<String>) -> Box<Diagnostic> {
+        Box::new(Diagnostic::parsing(span, message))
     }
 
     /// Reads and parses one command whose keyword is `word`; leaves the lexer at the next `|` (or
@@ -317,9 +301,7 @@ impl<'a> Parser<'a> {
             lexer.skip_command(word.end, false);
             let shown = error_display(word.text(self.src));
             let list = command_list(if first { SOURCE_COMMANDS } else { PROCESSING_COMMANDS });
-            return Outcome::Error(
-                self.error(word, format!("mismatched input '{shown}' expecting {list}")),
-            );
+            return Outcome::Error(self.error(word, format!("mismatched input '{shown}' expecting {list}")));
         };
         match self.command_body(lexer, kind, word) {
             Ok(Some(command)) if kind == CommandName::Set => Outcome::Setting(command),
@@ -337,9 +319,7 @@ impl<'a> Parser<'a> {
     fn unsupported(&self, lexer: &mut Lexer<'_>, name: &str, keyword: Span, set: bool) -> Command {
         let span = lexer.skip_command(keyword.end, set);
         Command {
-            kind: CommandKind::Unsupported {
-                name: name.to_string(),
-            },
+            kind: CommandKind::Unsupported { name: name.to_string() },
             span: Span::new(keyword.start, span.end.max(keyword.end)),
         }
     }
@@ -401,10 +381,8 @@ impl CommandName {
             "mv_expand" => CommandName::MvExpand,
             "enrich" => CommandName::Enrich,
             "lookup" => CommandName::Lookup,
-            "completion" | "fork" | "rerank" | "sample" | "change_point" | "fuse" | "insist"
-            | "insist_🐔" | "lookup_🐔" | "mmr" | "workflow" | "left" | "right" | "full" => {
-                CommandName::OtherProcessing
-            }
+            "completion" | "fork" | "rerank" | "sample" | "change_point" | "fuse" | "insist" | "insist_🐔"
+            | "lookup_🐔" | "mmr" | "workflow" | "left" | "right" | "full" => CommandName::OtherProcessing,
             _ => return None,
         })
     }

@@ -9,10 +9,7 @@ use esql_syntax::{Diagnostic, parse};
 pub fn ok(text: &str) -> Query {
     match parse(text) {
         Ok(query) => query,
-        Err(diagnostics) => panic!(
-            "unexpected parse failure for {text:?}:\n{}",
-            elastic_message(&diagnostics, text)
-        ),
+        Err(diagnostics) => panic!("unexpected parse failure for {text:?}:\n{}", elastic_message(&diagnostics, text)),
     }
 }
 
@@ -87,9 +84,7 @@ pub fn sexpr(expr: &Expr) -> String {
             };
             format!("({op} {})", sexpr(expr))
         }
-        ExprKind::Call {
-            name, args, star, ..
-        } => {
+        ExprKind::Call { name, args, star, .. } => {
             if *star {
                 format!("{name}(*)")
             } else {
@@ -97,21 +92,12 @@ pub fn sexpr(expr: &Expr) -> String {
                 format!("{name}({})", args.join(", "))
             }
         }
-        ExprKind::In {
-            expr,
-            list,
-            negated,
-        } => {
+        ExprKind::In { expr, list, negated } => {
             let list: Vec<String> = list.iter().map(sexpr).collect();
             let op = if *negated { "not-in" } else { "in" };
             format!("({op} {} [{}])", sexpr(expr), list.join(" "))
         }
-        ExprKind::Like {
-            expr,
-            patterns,
-            negated,
-            regex,
-        } => {
+        ExprKind::Like { expr, patterns, negated, regex } => {
             let op = match (negated, regex) {
                 (false, false) => "like",
                 (true, false) => "not-like",
@@ -128,10 +114,7 @@ pub fn sexpr(expr: &Expr) -> String {
         ExprKind::Cast { expr, to, .. } => format!("(:: {} {to})", sexpr(expr)),
         ExprKind::Match { field, query } => format!("(: {} {})", sexpr(field), sexpr(query)),
         ExprKind::Map(entries) => {
-            let entries: Vec<String> = entries
-                .iter()
-                .map(|(k, v)| format!("{k:?}: {}", sexpr(v)))
-                .collect();
+            let entries: Vec<String> = entries.iter().map(|(k, v)| format!("{k:?}: {}", sexpr(v))).collect();
             format!("{{{}}}", entries.join(", "))
         }
     }

@@ -72,7 +72,10 @@ pub static ALL: &[&ScalarDef] = &[
     &TO_BOOL,
     &TO_UL,
     &TO_ULONG,
+    &TO_VER,
 ];
+
+conversion!(TO_VER, "to_ver", Version, &[Keyword, Text, Version]);
 
 conversion!(TO_DATETIME_ALIAS, "to_dt", Date, &[Integer, Long, UnsignedLong, Double, Keyword, Text, Date, DateNanos]);
 conversion!(TO_DBL, "to_dbl", Double, &[Boolean, Integer, Long, UnsignedLong, Double, Keyword, Text, Date, DateNanos]);

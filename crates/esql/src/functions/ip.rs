@@ -11,7 +11,70 @@ use std::net::IpAddr;
 use std::sync::Arc;
 
 /// The IP functions.
-pub static ALL: &[&ScalarDef] = &[&CIDR_MATCH];
+pub static ALL: &[&ScalarDef] = &[&CIDR_MATCH, &IP_PREFIX];
+
+/// `IP_PREFIX(ip, prefix_length_v4, prefix_length_v6)`: the ip truncated to its network prefix.
+pub static IP_PREFIX: ScalarDef = ScalarDef {
+    name: "ip_prefix",
+    mv_args: false,
+    resolve: |call, args| {
+        super::expect_arity("ip_prefix", args, 3, 3)?;
+        super::expect_type(call, args, 0, &[EsType::Ip], "ip")?;
+        super::expect_type(call, args, 1, &[EsType::Integer], "integer")?;
+        super::expect_type(call, args, 2, &[EsType::Integer], "integer")?;
+        Ok(Resolved::of(EsType::Ip))
+    },
+    plan: |p| {
+        let kernel: Kernel = Arc::new(|args: &[ArrayRef], ctx: &EvalCtx| {
+            let n = ctx.rows;
+            let ip = args[0].as_fixed_size_binary_opt();
+            let v4 = args[1].as_primitive_opt::<datafusion::arrow::datatypes::Int32Type>();
+            let v6 = args[2].as_primitive_opt::<datafusion::arrow::datatypes::Int32Type>();
+            let mut out: Vec<Option<[u8; 16]>> = Vec::with_capacity(n);
+            for row in 0..n {
+                let (Some(ip), Some(v4), Some(v6)) = (ip, v4, v6) else {
+                    out.push(None);
+                    continue;
+                };
+                if ip.is_null(row) || v4.is_null(row) || v6.is_null(row) {
+                    out.push(None);
+                    continue;
+                }
+                let (l4, l6) = (v4.value(row), v6.value(row));
+                if !(0..=32).contains(&l4) {
+                    ctx.sink.null_because(&format!(
+                        "java.lang.IllegalArgumentException: Prefix length v4 must be in range [0, 32], found {l4}"
+                    ));
+                    out.push(None);
+                    continue;
+                }
+                if !(0..=128).contains(&l6) {
+                    ctx.sink.null_because(&format!(
+                        "java.lang.IllegalArgumentException: Prefix length v6 must be in range [0, 128], found {l6}"
+                    ));
+                    out.push(None);
+                    continue;
+                }
+                let mut b = [0u8; 16];
+                b.copy_from_slice(&ip.value(row)[..16]);
+                let x = u128::from_be_bytes(b);
+                let is_v4 = b[..12] == [0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0xff, 0xff];
+                let keep = if is_v4 { 96 + l4 as u32 } else { l6 as u32 };
+                let mask = if keep == 0 { 0 } else { u128::MAX << (128 - keep) };
+                let mut y = x & mask;
+                if is_v4 {
+                    // Keep the IPv4-mapped marker bits.
+                    y |= 0xffff_u128 << 32;
+                }
+                out.push(Some(y.to_be_bytes()));
+            }
+            let arr =
+                datafusion::arrow::array::FixedSizeBinaryArray::try_from_sparse_iter_with_size(out.into_iter(), 16)?;
+            Ok(Arc::new(arr) as ArrayRef)
+        });
+        Ok(udf::call("ip_prefix", EsType::Ip.arrow(), p.sink, p.args, kernel))
+    },
+};
 
 /// `CIDR_MATCH(ip, block1, block2, ...)`: true when the ip is in any of the blocks.
 pub static CIDR_MATCH: ScalarDef =

@@ -247,8 +247,7 @@ pub fn cell_matches(e: &ExpectedCell, a: &Cell, es_type: EsType) -> bool {
 }
 
 fn row_matches(expected: &[ExpectedCell], actual: &[Cell], types: &[EsType]) -> bool {
-    expected.len() == actual.len()
-        && expected.iter().zip(actual).zip(types).all(|((e, a), t)| cell_matches(e, a, *t))
+    expected.len() == actual.len() && expected.iter().zip(actual).zip(types).all(|((e, a), t)| cell_matches(e, a, *t))
 }
 
 /// Compares column names and types.
@@ -282,9 +281,8 @@ pub fn compare_columns(expected: &ExpectedTable, actual: &Actual) -> Result<(), 
 /// Compares the rows, in order or as multisets.
 pub fn compare_rows(expected: &ExpectedTable, actual: &Actual, ignore_order: bool) -> Result<(), String> {
     let types: Vec<EsType> = actual.columns.iter().map(|c| c.1).collect();
-    let show_actual = |row: &[Cell]| {
-        row.iter().zip(&types).map(|(c, t)| render_cell(c, *t)).collect::<Vec<_>>().join(" | ")
-    };
+    let show_actual =
+        |row: &[Cell]| row.iter().zip(&types).map(|(c, t)| render_cell(c, *t)).collect::<Vec<_>>().join(" | ");
     let show_expected = |row: &[ExpectedCell]| row.iter().map(render_expected_cell).collect::<Vec<_>>().join(" | ");
     let count_note = if expected.rows.len() != actual.rows.len() {
         format!("expected {} rows, got {}; ", expected.rows.len(), actual.rows.len())
@@ -294,17 +292,15 @@ pub fn compare_rows(expected: &ExpectedTable, actual: &Actual, ignore_order: boo
     if !ignore_order {
         for (i, (e, a)) in expected.rows.iter().zip(&actual.rows).enumerate() {
             if !row_matches(e, a, &types) {
-                let col = e
-                    .iter()
-                    .zip(a.iter())
-                    .zip(&types)
-                    .position(|((e, a), t)| !cell_matches(e, a, *t))
-                    .unwrap_or(0);
+                let col =
+                    e.iter().zip(a.iter()).zip(&types).position(|((e, a), t)| !cell_matches(e, a, *t)).unwrap_or(0);
                 let name = actual.columns.get(col).map(|c| c.0.as_str()).unwrap_or("?");
                 return Err(format!(
                     "{count_note}row {i} column `{name}`: expected [{}], got [{}] (row: expected [{}], got [{}])",
                     e.get(col).map(render_expected_cell).unwrap_or_default(),
-                    a.get(col).map(|c| render_cell(c, types.get(col).copied().unwrap_or(EsType::Keyword))).unwrap_or_default(),
+                    a.get(col)
+                        .map(|c| render_cell(c, types.get(col).copied().unwrap_or(EsType::Keyword)))
+                        .unwrap_or_default(),
                     show_expected(e),
                     show_actual(a)
                 ));
@@ -333,7 +329,11 @@ pub fn compare_rows(expected: &ExpectedTable, actual: &Actual, ignore_order: boo
     if missing.is_empty() && extra.is_empty() {
         return Ok(());
     }
-    let mut msg = format!("{count_note}rows differ (ignoring order): {} expected rows unmatched, {} actual rows unexpected", missing.len(), extra.len());
+    let mut msg = format!(
+        "{count_note}rows differ (ignoring order): {} expected rows unmatched, {} actual rows unexpected",
+        missing.len(),
+        extra.len()
+    );
     if let Some(e) = missing.first() {
         msg.push_str(&format!("; first missing [{}]", show_expected(e)));
     }
@@ -343,12 +343,49 @@ pub fn compare_rows(expected: &ExpectedTable, actual: &Actual, ignore_order: boo
     Err(msg)
 }
 
-/// Compares warnings as sets: literal texts (also accepting the header-unescaped form of
-/// `\"`), or Java regexes that must each match a warning and cover every warning.
+/// Elasticsearch's `Warning` header form of a warning text (`HeaderWarning.escapeAndEncode`):
+/// backslashes and quotes escaped, then `%`, control and non-ASCII characters percent-encoded
+/// (UTF-8, upper-case hex). The spec files record warnings in this form.
+pub fn header_encode(s: &str) -> String {
+    let mut out = String::with_capacity(s.len());
+    for c in s.chars() {
+        match c {
+            '\\' => out.push_str("\\\\"),
+            '"' => out.push_str("\\\""),
+            '\t' | ' ' => out.push(c),
+            c if c.is_ascii_graphic() && c != '%' => out.push(c),
+            c => {
+                let mut buf = [0u8; 4];
+                for b in c.encode_utf8(&mut buf).bytes() {
+                    out.push_str(&format!("%{b:02X}"));
+                }
+            }
+        }
+    }
+    out
+}
+
+/// The expected literal warnings, with the old `…#[Emulated:…]` alternative removed (the part
+/// before it is what a real cluster returns).
+fn literal_warnings(literal: &[String]) -> Vec<&str> {
+    literal
+        .iter()
+        .filter_map(|w| match w.to_ascii_lowercase().find("#[emulated:") {
+            Some(0) => None,
+            Some(i) => Some(&w[..i]),
+            None => Some(w.as_str()),
+        })
+        .collect()
+}
+
+/// Compares warnings as sets: literal texts, or Java regexes that must each match a warning and
+/// together cover every warning. An actual warning matches in its own form or in the header
+/// form (see [`header_encode`]).
 pub fn compare_warnings(literal: &[String], regexes: &[String], actual: &[String]) -> Result<(), String> {
     let mut actual_set: Vec<&String> = actual.iter().collect();
     actual_set.sort();
     actual_set.dedup();
+    let forms: Vec<(&String, String)> = actual_set.iter().map(|a| (*a, header_encode(a))).collect();
     if !regexes.is_empty() {
         let mut compiled = Vec::with_capacity(regexes.len());
         for r in regexes {
@@ -356,20 +393,21 @@ pub fn compare_warnings(literal: &[String], regexes: &[String], actual: &[String
                 .map_err(|e| format!("warningRegex [{r}] is not a valid regex here: {e}"))?;
             compiled.push((r, re));
         }
-        if let Some(w) = actual_set.iter().find(|w| !compiled.iter().any(|(_, re)| re.is_match(w))) {
+        let hit = |re: &regex::Regex, (a, encoded): &(&String, String)| re.is_match(a) || re.is_match(encoded);
+        if let Some((w, _)) = forms.iter().find(|f| !compiled.iter().any(|(_, re)| hit(re, f))) {
             return Err(format!("unexpected warning [{w}]"));
         }
-        if let Some((r, _)) = compiled.iter().find(|(_, re)| !actual_set.iter().any(|w| re.is_match(w))) {
+        if let Some((r, _)) = compiled.iter().find(|(_, re)| !forms.iter().any(|f| hit(re, f))) {
             return Err(format!("missing warning matching [{r}]; got {actual_set:?}"));
         }
         return Ok(());
     }
-    let unescape = |s: &str| s.replace("\\\"", "\"").replace("\\\\", "\\");
-    let matches = |e: &str, a: &str| e == a || unescape(e) == a;
-    if let Some(e) = literal.iter().find(|e| !actual_set.iter().any(|a| matches(e, a))) {
+    let expected = literal_warnings(literal);
+    let matches = |e: &str, (a, encoded): &(&String, String)| e == a.as_str() || e == encoded;
+    if let Some(e) = expected.iter().find(|e| !forms.iter().any(|f| matches(e, f))) {
         return Err(format!("missing warning [{e}]; got {actual_set:?}"));
     }
-    if let Some(a) = actual_set.iter().find(|a| !literal.iter().any(|e| matches(e, a))) {
+    if let Some((a, _)) = forms.iter().find(|f| !expected.iter().any(|e| matches(e, f))) {
         return Err(format!("unexpected warning [{a}]"));
     }
     Ok(())
@@ -431,13 +469,34 @@ mod tests {
     #[test]
     fn warnings() {
         let w = |s: &[&str]| s.iter().map(|x| x.to_string()).collect::<Vec<_>>();
-        let actual = w(&["Line 1:2: evaluation of [x] failed", "Line 1:2: java.lang.NumberFormatException: For input string: \"foo\""]);
-        assert!(compare_warnings(&w(&["Line 1:2: evaluation of [x] failed", "Line 1:2: java.lang.NumberFormatException: For input string: \\\"foo\\\""]), &[], &actual).is_ok());
+        let actual = w(&[
+            "Line 1:2: evaluation of [x] failed",
+            "Line 1:2: java.lang.NumberFormatException: For input string: \"foo\"",
+        ]);
+        assert!(
+            compare_warnings(
+                &w(&[
+                    "Line 1:2: evaluation of [x] failed",
+                    "Line 1:2: java.lang.NumberFormatException: For input string: \\\"foo\\\""
+                ]),
+                &[],
+                &actual
+            )
+            .is_ok()
+        );
         assert!(compare_warnings(&w(&["Line 1:2: evaluation of [x] failed"]), &[], &actual).is_err());
         assert!(compare_warnings(&[], &w(&["evaluation of \\[x\\] failed", "NumberFormatException"]), &actual).is_ok());
         assert!(compare_warnings(&[], &w(&["evaluation of \\[x\\] failed"]), &actual).is_err());
-        assert!(compare_warnings(&[], &w(&["evaluation of \\[x\\] failed", "NumberFormatException", "other"]), &actual).is_err());
+        assert!(
+            compare_warnings(&[], &w(&["evaluation of \\[x\\] failed", "NumberFormatException", "other"]), &actual)
+                .is_err()
+        );
         assert!(compare_warnings(&[], &[], &[]).is_ok());
         assert!(compare_warnings(&[], &[], &actual).is_err());
+        let pct = w(&["Line 1:5: evaluation of [a % 0] failed"]);
+        assert!(compare_warnings(&w(&["Line 1:5: evaluation of [a %25 0] failed"]), &[], &pct).is_ok());
+        let emulated = w(&["Line 1:2: x#[Emulated:Line 1:3: y]"]);
+        assert!(compare_warnings(&emulated, &[], &w(&["Line 1:2: x"])).is_ok());
+        assert_eq!(header_encode("Zürich \"q\" \\ 50%"), "Z%C3%BCrich \\\"q\\\" \\\\ 50%25");
     }
 }

@@ -14,9 +14,8 @@ use crate::spec::java_trim;
 use crate::values;
 use esql::catalog::{EnrichKind, EnrichPolicy, FieldInfo, MemCatalog, MemIndex};
 use esql::datafusion::arrow::array::{
-    ArrayRef, BinaryBuilder, BooleanBuilder, FixedSizeBinaryBuilder, Float64Builder, Int32Builder,
-    Int64Builder, ListBuilder, NullArray, StringBuilder, TimestampMillisecondBuilder, TimestampNanosecondBuilder,
-    UInt64Builder,
+    ArrayRef, BinaryBuilder, BooleanBuilder, FixedSizeBinaryBuilder, Float64Builder, Int32Builder, Int64Builder,
+    ListBuilder, NullArray, StringBuilder, TimestampMillisecondBuilder, TimestampNanosecondBuilder, UInt64Builder,
 };
 use esql::datafusion::arrow::record_batch::RecordBatch;
 use esql::types::EsType;
@@ -72,11 +71,18 @@ const fn lookup(d: IndexDef) -> IndexDef {
 pub const INDICES: &[IndexDef] = &[
     def("employees", "employees.csv", "mapping-default.json"),
     def("employees_alias", "employees.csv", "mapping-default.json"),
-    IndexDef { removed: &["first_name", "last_name"], ..def("employees_no_names", "employees.csv", "mapping-default.json") },
+    IndexDef {
+        removed: &["first_name", "last_name"],
+        ..def("employees_no_names", "employees.csv", "mapping-default.json")
+    },
     IndexDef { types: &[("gender", "text")], ..def("employees_gender_text", "employees.csv", "mapping-default.json") },
     IndexDef { removed: &["gender"], ..def("employees_no_gender", "employees.csv", "mapping-default.json") },
     IndexDef { stale: true, ..def("hosts", "hosts.csv", "stale/mapping-hosts.json") },
-    IndexDef { stale: true, types: &[("ip0", "keyword"), ("ip1", "keyword")], ..def("hosts_ip_is_kwd", "hosts.csv", "stale/mapping-hosts.json") },
+    IndexDef {
+        stale: true,
+        types: &[("ip0", "keyword"), ("ip1", "keyword")],
+        ..def("hosts_ip_is_kwd", "hosts.csv", "stale/mapping-hosts.json")
+    },
     def("apps", "apps.csv", "mapping-apps.json"),
     IndexDef { types: &[("id", "short")], ..def("apps_short", "apps.csv", "mapping-apps.json") },
     no_mapping("languages", "languages.csv"),
@@ -89,7 +95,11 @@ pub const INDICES: &[IndexDef] = &[
     IndexDef {
         stale: true,
         keyword_subfields: &["language.name"],
-        ..lookup(def("languages_nested_fields", "languages_nested_fields.csv", "stale/mapping-languages_nested_fields.json"))
+        ..lookup(def(
+            "languages_nested_fields",
+            "languages_nested_fields.csv",
+            "stale/mapping-languages_nested_fields.json",
+        ))
     },
     lookup(def("languages_mixed_numerics", "languages_mixed_numerics.csv", "mapping-languages_mixed_numerics.json")),
     def("ul_logs", "ul_logs.csv", "mapping-ul_logs.json"),
@@ -97,7 +107,10 @@ pub const INDICES: &[IndexDef] = &[
     no_mapping("cloned_sample_data", "sample_data.csv"),
     IndexDef { types: &[("client_ip", "keyword")], ..no_mapping("sample_data_str", "sample_data.csv") },
     IndexDef { types: &[("@timestamp", "long")], ..no_mapping("sample_data_ts_long", "sample_data_ts_long.csv") },
-    IndexDef { types: &[("@timestamp", "date_nanos")], ..no_mapping("sample_data_ts_nanos", "sample_data_ts_nanos.csv") },
+    IndexDef {
+        types: &[("@timestamp", "date_nanos")],
+        ..no_mapping("sample_data_ts_nanos", "sample_data_ts_nanos.csv")
+    },
     IndexDef {
         types: &[("@timestamp", "date_nanos")],
         ..lookup(no_mapping("sample__data_ts_nanos_lookup", "sample_data_ts_nanos.csv"))
@@ -115,7 +128,10 @@ pub const INDICES: &[IndexDef] = &[
     def("event_logs", "event_logs.csv", "mapping-event_logs.json"),
     IndexDef { data: None, ..def("event_empty", "", "mapping-event_empty.json") },
     def("addresses", "addresses.csv", "mapping-addresses.json"),
-    IndexDef { removed: &["city.country.continent"], ..def("addresses_no_continent", "addresses.csv", "mapping-addresses.json") },
+    IndexDef {
+        removed: &["city.country.continent"],
+        ..def("addresses_no_continent", "addresses.csv", "mapping-addresses.json")
+    },
     IndexDef {
         types: &[("street", "text"), ("number", "text"), ("zip_code", "text"), ("city.*", "text")],
         ..def("addresses_text", "addresses.csv", "mapping-addresses.json")
@@ -123,7 +139,11 @@ pub const INDICES: &[IndexDef] = &[
     def("date_nanos", "date_nanos.csv", "mapping-date_nanos.json"),
     def("logs", "logs.csv", "mapping-logs.json"),
     def("multi_column_joinable", "multi_column_joinable.csv", "mapping-multi_column_joinable.json"),
-    lookup(def("multi_column_joinable_lookup", "multi_column_joinable_lookup.csv", "mapping-multi_column_joinable_lookup.json")),
+    lookup(def(
+        "multi_column_joinable_lookup",
+        "multi_column_joinable_lookup.csv",
+        "mapping-multi_column_joinable_lookup.json",
+    )),
     def("wide", "wide.csv", "mapping-wide.json"),
 ];
 
@@ -151,8 +171,12 @@ pub struct Corpus {
 
 /// Loads every index and policy from `<esql-spec>/{data,mappings,enrich,settings}`.
 pub fn load(root: &Path) -> Corpus {
-    let mut corpus =
-        Corpus { catalog: MemCatalog::new(), indices: BTreeSet::new(), policies: BTreeSet::new(), broken: BTreeMap::new() };
+    let mut corpus = Corpus {
+        catalog: MemCatalog::new(),
+        indices: BTreeSet::new(),
+        policies: BTreeSet::new(),
+        broken: BTreeMap::new(),
+    };
     for def in INDICES {
         match build_index(root, def) {
             Ok(index) => {
@@ -356,7 +380,9 @@ fn leaf(name: String, v: &Json) -> Mapped {
     Mapped {
         name,
         scaling: v.get("scaling_factor").and_then(Json::as_f64),
-        constant: (es_type == "constant_keyword").then(|| v.get("value").and_then(Json::as_str).map(str::to_string)).flatten(),
+        constant: (es_type == "constant_keyword")
+            .then(|| v.get("value").and_then(Json::as_str).map(str::to_string))
+            .flatten(),
         es_type,
     }
 }
@@ -578,20 +604,20 @@ fn normalize(es_type: &str, mut vals: Vec<Stored>) -> Vec<Stored> {
 /// Parses an enrich range `lo..hi` (half-open) or a CIDR into inclusive bounds.
 fn parse_range(es_type: &str, raw: &str) -> Result<(Stored, Stored), String> {
     let bad = || format!("cannot parse [{raw}] as {es_type}");
-    if es_type == "ip_range" {
-        if let Some((addr, prefix)) = raw.split_once('/') {
-            let bytes = values::parse_ip(java_trim(addr)).ok_or_else(bad)?;
-            let mut prefix: u32 = java_trim(prefix).parse().map_err(|_| bad())?;
-            if java_trim(addr).contains('.') {
-                prefix += 96;
-            }
-            if prefix > 128 {
-                return Err(bad());
-            }
-            let value = u128::from_be_bytes(bytes);
-            let mask = if prefix == 0 { 0 } else { u128::MAX << (128 - prefix) };
-            return Ok((Stored::Ip((value & mask).to_be_bytes()), Stored::Ip((value | !mask).to_be_bytes())));
+    if es_type == "ip_range"
+        && let Some((addr, prefix)) = raw.split_once('/')
+    {
+        let bytes = values::parse_ip(java_trim(addr)).ok_or_else(bad)?;
+        let mut prefix: u32 = java_trim(prefix).parse().map_err(|_| bad())?;
+        if java_trim(addr).contains('.') {
+            prefix += 96;
         }
+        if prefix > 128 {
+            return Err(bad());
+        }
+        let value = u128::from_be_bytes(bytes);
+        let mask = if prefix == 0 { 0 } else { u128::MAX << (128 - prefix) };
+        return Ok((Stored::Ip((value & mask).to_be_bytes()), Stored::Ip((value | !mask).to_be_bytes())));
     }
     let (lo, hi) = raw.split_once("..").ok_or_else(bad)?;
     let (lo, hi) = (java_trim(lo), java_trim(hi));
@@ -661,7 +687,8 @@ fn build_index(root: &Path, def: &IndexDef) -> Result<MemIndex, String> {
                 }
                 match raws.first() {
                     Some(raw) => {
-                        let (lo, hi) = parse_range(&p.es_type, raw).map_err(|e| format!("{}: row {}: {e}", def.name, r + 1))?;
+                        let (lo, hi) =
+                            parse_range(&p.es_type, raw).map_err(|e| format!("{}: row {}: {e}", def.name, r + 1))?;
                         gte.push(Some(vec![lo]));
                         lte.push(Some(vec![hi]));
                     }
@@ -852,7 +879,8 @@ mod tests {
             "s": {"type": "scaled_float", "scaling_factor": 10},
             "k": {"type": "constant_keyword", "value": "v"}
         }});
-        let names: Vec<_> = flatten_mapping(&json).into_iter().map(|m| (m.name, m.es_type, m.scaling, m.constant)).collect();
+        let names: Vec<_> =
+            flatten_mapping(&json).into_iter().map(|m| (m.name, m.es_type, m.scaling, m.constant)).collect();
         assert_eq!(
             names,
             vec![
@@ -870,9 +898,21 @@ mod tests {
     fn ranges_are_inclusive_bounds() {
         assert_eq!(parse_range("integer_range", "0..2").unwrap(), (Stored::Int(0), Stored::Int(1)));
         let (lo, hi) = parse_range("ip_range", "172.21.0.0/16").unwrap();
-        assert_eq!((lo, hi), (Stored::Ip(values::parse_ip("172.21.0.0").unwrap()), Stored::Ip(values::parse_ip("172.21.255.255").unwrap())));
-        assert_eq!(parse_range("date_range", "1970-01-01..1970-01-02").unwrap(), (Stored::Millis(0), Stored::Millis(86_399_999)));
-        assert_eq!(parse_range("double_range", "0.0..1.5").unwrap(), (Stored::Double(0.0), Stored::Double(1.5f64.next_down())));
+        assert_eq!(
+            (lo, hi),
+            (
+                Stored::Ip(values::parse_ip("172.21.0.0").unwrap()),
+                Stored::Ip(values::parse_ip("172.21.255.255").unwrap())
+            )
+        );
+        assert_eq!(
+            parse_range("date_range", "1970-01-01..1970-01-02").unwrap(),
+            (Stored::Millis(0), Stored::Millis(86_399_999))
+        );
+        assert_eq!(
+            parse_range("double_range", "0.0..1.5").unwrap(),
+            (Stored::Double(0.0), Stored::Double(1.5f64.next_down()))
+        );
     }
 
     fn corpus() -> Option<Corpus> {
@@ -949,7 +989,7 @@ mod tests {
         let half = batch.column(idx("height.half_float")).as_primitive::<Float64Type>();
         assert_eq!(values::java_double(half.value(0)), "2.029296875");
         let scaled = batch.column(idx("height.scaled_float")).as_primitive::<Float64Type>();
-        assert_eq!(values::java_double(scaled.value(0)), "2.0300000000000002");
+        assert_eq!(values::java_double(scaled.value(0)), "2.03");
         let emp = batch.column(idx("emp_no")).as_primitive::<Int32Type>();
         assert_eq!(emp.value(0), 10001);
         // 10003 has no job positions.

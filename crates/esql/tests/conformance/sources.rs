@@ -108,7 +108,9 @@ mod tests {
 
     #[test]
     fn finds_indices_patterns_and_policies() {
-        let s = sources("from employees, apps metadata _index | eval x = \"| from nothere\" | lookup join languages_lookup on language_code | ENRICH _remote:languages_policy ON x");
+        let s = sources(
+            "from employees, apps metadata _index | eval x = \"| from nothere\" | lookup join languages_lookup on language_code | ENRICH _remote:languages_policy ON x",
+        );
         assert_eq!(s.indices, vec!["employees", "apps", "languages_lookup"]);
         assert_eq!(s.policies, vec!["languages_policy"]);
         let s = sources("SET a = 1;\nFROM emp* | drop x");

@@ -536,7 +536,10 @@ x:i
         assert_eq!(first.warnings, vec!["Line 2:3: something"]);
         assert!(first.ignore_order);
         let table = parse_table(&first.expected_lines).unwrap();
-        assert_eq!(table.columns, vec![("a".into(), ColumnType::Es(EsType::Integer)), ("b".into(), ColumnType::Es(EsType::Keyword))]);
+        assert_eq!(
+            table.columns,
+            vec![("a".into(), ColumnType::Es(EsType::Integer)), ("b".into(), ColumnType::Es(EsType::Keyword))]
+        );
         assert_eq!(table.rows[1][1], ExpectedCell::One(Expected::Str("y|z".into())));
         let second = &cases[1];
         assert_eq!(second.query, "ROW x = 1");
@@ -584,18 +587,27 @@ x:i
         assert_eq!(parse_cell(Some("[a]"), &ty).unwrap(), ExpectedCell::One(Expected::Str("a".into())));
         assert_eq!(parse_cell(Some("NULL"), &ty).unwrap(), ExpectedCell::One(Expected::Null));
         assert_eq!(parse_cell(None, &ty).unwrap(), ExpectedCell::One(Expected::EmptyString));
-        assert_eq!(parse_cell(Some("[a\\,b, c]"), &ty).unwrap(), ExpectedCell::Many(vec![Expected::Str("a,b".into()), Expected::Str("c".into())]));
+        assert_eq!(
+            parse_cell(Some("[a\\,b, c]"), &ty).unwrap(),
+            ExpectedCell::Many(vec![Expected::Str("a,b".into()), Expected::Str("c".into())])
+        );
         let rows = tokenize(&lines("a:k | b:k\n\"33,F\" | [\"x\", \"\", \"y\"]")).unwrap();
         assert_eq!(rows[1], vec![Some("33,F ".into()), Some(" [x, , y]".into())]);
         let ints = ColumnType::Es(EsType::Integer);
-        assert_eq!(parse_cell(Some("[1, 2, 2]"), &ints).unwrap(), ExpectedCell::Many(vec![Expected::Int(1), Expected::Int(2), Expected::Int(2)]));
+        assert_eq!(
+            parse_cell(Some("[1, 2, 2]"), &ints).unwrap(),
+            ExpectedCell::Many(vec![Expected::Int(1), Expected::Int(2), Expected::Int(2)])
+        );
         assert!(parse_cell(Some("[1, 2"), &ints).is_err());
         assert!(parse_cell(Some("1.5"), &ints).is_err());
     }
 
     #[test]
     fn header_types_and_names() {
-        let t = parse_table(&lines("count(*):long | `a.b`:D | x::integer:i | n:N | u:UNSIGNED_LONG | d:datetime | g:geo_point")).unwrap();
+        let t = parse_table(&lines(
+            "count(*):long | `a.b`:D | x::integer:i | n:N | u:UNSIGNED_LONG | d:datetime | g:geo_point",
+        ))
+        .unwrap();
         let names: Vec<_> = t.columns.iter().map(|c| c.0.as_str()).collect();
         assert_eq!(names, vec!["count(*)", "`a.b`", "x::integer", "n", "u", "d", "g"]);
         let types: Vec<_> = t.columns.iter().map(|c| c.1.name()).collect();

@@ -204,13 +204,15 @@ pub fn half_float_storage(s: &str) -> Option<f64> {
     Some(f64::from(Half::from_f32(f).to_f32()))
 }
 
-/// The value a `scaled_float` field returns: `Math.round(x * factor) * (1 / factor)`.
+/// The value a `scaled_float` field returns to ES|QL: `Math.round(x * factor) / factor` (the
+/// indexed long, divided by the factor in ES|QL's block loader; Elasticsearch versions before
+/// 2025 multiplied by `1 / factor` instead, which `floats.csv-spec` still expects).
 pub fn scaled_float_storage(x: f64, factor: f64) -> f64 {
     let scaled = x * factor;
     let floor = scaled.floor();
     let rounded = if scaled - floor >= 0.5 { floor + 1.0 } else { floor };
     let long = rounded as i64; // saturates like Java's Math.round
-    long as f64 * (1.0 / factor)
+    long as f64 / factor
 }
 
 #[cfg(test)]
@@ -253,7 +255,8 @@ mod tests {
     fn storage_precision() {
         assert_eq!(java_double(float_storage("2.03").unwrap()), "2.0299999713897705");
         assert_eq!(java_double(half_float_storage("2.03").unwrap()), "2.029296875");
-        assert_eq!(java_double(scaled_float_storage(2.03, 100.0)), "2.0300000000000002");
+        assert_eq!(java_double(scaled_float_storage(2.03, 100.0)), "2.03");
+        assert_eq!(java_double(scaled_float_storage(1.63, 100.0)), "1.63");
         assert_eq!(half_float_storage("65505").unwrap(), 65504.0);
         assert_eq!(scaled_float_storage(-2.5, 1.0), -2.0);
     }
@@ -275,7 +278,16 @@ mod tests {
 
     #[test]
     fn ips() {
-        for s in ["127.0.0.1", "::1", "fe80::cae2:65ff:fece:feb9", "1::", "::", "1:0:0:1::1", "1::1:0:0:1", "2001:db8:0:1:1:1:1:1"] {
+        for s in [
+            "127.0.0.1",
+            "::1",
+            "fe80::cae2:65ff:fece:feb9",
+            "1::",
+            "::",
+            "1:0:0:1::1",
+            "1::1:0:0:1",
+            "2001:db8:0:1:1:1:1:1",
+        ] {
             assert_eq!(render_ip(&parse_ip(s).unwrap()), s);
         }
         assert_eq!(render_ip(&parse_ip("::ffff:1.2.3.4").unwrap()), "1.2.3.4");

@@ -49,7 +49,10 @@ pub(crate) fn finite(v: f64, sink: &WarningSink) -> ScalarValue {
     if v.is_finite() {
         ScalarValue::Float64(Some(v))
     } else {
-        sink.null_because(&format!("java.lang.ArithmeticException: not a finite double number: {}", non_finite_text(v)));
+        sink.null_because(&format!(
+            "java.lang.ArithmeticException: not a finite double number: {}",
+            non_finite_text(v)
+        ));
         ScalarValue::Float64(None)
     }
 }
@@ -103,7 +106,8 @@ impl Accumulator for Avg {
         let (Some(v), Some(d), Some(c)) = (states.first(), states.get(1), states.get(2)) else {
             return Err(internal("avg state"));
         };
-        let (v, d, c) = (v.as_primitive::<Float64Type>(), d.as_primitive::<Float64Type>(), c.as_primitive::<Int64Type>());
+        let (v, d, c) =
+            (v.as_primitive::<Float64Type>(), d.as_primitive::<Float64Type>(), c.as_primitive::<Int64Type>());
         for i in 0..v.len() {
             if c.is_valid(i) && c.value(i) > 0 {
                 self.sum.add_with_delta(v.value(i), d.value(i));

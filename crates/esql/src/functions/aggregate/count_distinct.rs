@@ -44,7 +44,8 @@ fn plan(p: AggPlanArgs) -> Result<Expr> {
         return constant("count_distinct", v, p.filter);
     }
     let factory: AccFactory = Arc::new(move || Box::new(Distinct::new(ty)));
-    EsAgg::new("count_distinct", DataType::Int64, vec![ty.arrow_column(true)], factory).call(vec![p.args[0].clone()], p.filter)
+    EsAgg::new("count_distinct", DataType::Int64, vec![ty.arrow_column(true)], factory)
+        .call(vec![p.args[0].clone()], p.filter)
 }
 
 /// The set of distinct values.

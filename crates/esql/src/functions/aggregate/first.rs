@@ -12,7 +12,11 @@ use datafusion::logical_expr::{Accumulator, Expr};
 use std::sync::Arc;
 
 /// `FIRST`.
-pub static DEF: AggDef = AggDef { name: "first", resolve: |call, args| resolve_occurrence("first", call, args), plan: |p| plan_occurrence(p, false) };
+pub static DEF: AggDef = AggDef {
+    name: "first",
+    resolve: |call, args| resolve_occurrence("first", call, args),
+    plan: |p| plan_occurrence(p, false),
+};
 
 const FIELD_TYPES: &[EsType] = &[
     EsType::Boolean,
@@ -29,8 +33,20 @@ const FIELD_TYPES: &[EsType] = &[
 /// Type check of `FIRST` and `LAST`.
 pub(crate) fn resolve_occurrence(name: &str, call: &str, args: &[ArgInfo]) -> Result<Resolved, String> {
     expect_arity(name, args, 2, 2)?;
-    expect_type(call, args, 0, FIELD_TYPES, "boolean, date, ip, string or numeric except unsigned_long or counter types")?;
-    expect_type(call, args, 1, &[EsType::Long, EsType::Date, EsType::DateNanos], "long or date_nanos or datetime")?;
+    expect_type(
+        call,
+        args,
+        0,
+        FIELD_TYPES,
+        "boolean, date, ip, string or numeric except unsigned_long or counter types",
+    )?;
+    expect_type(
+        call,
+        args,
+        1,
+        &[EsType::Integer, EsType::Long, EsType::Date, EsType::DateNanos],
+        "long or date_nanos or datetime",
+    )?;
     let ty = if args[0].ty == EsType::Text { EsType::Keyword } else { args[0].ty };
     Ok(Resolved { ty, multi: args[0].multi, casts: Vec::new() })
 }
@@ -72,7 +88,8 @@ impl Occurrence {
 
     fn offer(&mut self, key: Option<i64>, values: &Flat, row: usize) -> Result<()> {
         if self.better(key) {
-            let v = values.row(row).map(|j| ScalarValue::try_from_array(values.values(), j)).collect::<Result<Vec<_>>>()?;
+            let v =
+                values.row(row).map(|j| ScalarValue::try_from_array(values.values(), j)).collect::<Result<Vec<_>>>()?;
             self.best = Some((key, v));
         }
         Ok(())

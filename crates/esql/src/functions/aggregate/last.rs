@@ -6,7 +6,11 @@ use super::first::{plan_occurrence, resolve_occurrence};
 use crate::functions::AggDef;
 
 /// `LAST`.
-pub static DEF: AggDef = AggDef { name: "last", resolve: |call, args| resolve_occurrence("last", call, args), plan: |p| plan_occurrence(p, true) };
+pub static DEF: AggDef = AggDef {
+    name: "last",
+    resolve: |call, args| resolve_occurrence("last", call, args),
+    plan: |p| plan_occurrence(p, true),
+};
 
 #[cfg(test)]
 mod tests {

@@ -5,7 +5,8 @@ use super::min::{plan_extreme, resolve_extreme};
 use crate::functions::AggDef;
 
 /// `MAX`.
-pub static DEF: AggDef = AggDef { name: "max", resolve: |call, args| resolve_extreme("max", call, args), plan: |p| plan_extreme(p, true) };
+pub static DEF: AggDef =
+    AggDef { name: "max", resolve: |call, args| resolve_extreme("max", call, args), plan: |p| plan_extreme(p, true) };
 
 #[cfg(test)]
 mod tests {

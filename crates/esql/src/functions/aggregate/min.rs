@@ -9,7 +9,8 @@ use datafusion::functions_aggregate::expr_fn as agg;
 use datafusion::logical_expr::Expr;
 
 /// `MIN`.
-pub static DEF: AggDef = AggDef { name: "min", resolve: |call, args| resolve_extreme("min", call, args), plan: |p| plan_extreme(p, false) };
+pub static DEF: AggDef =
+    AggDef { name: "min", resolve: |call, args| resolve_extreme("min", call, args), plan: |p| plan_extreme(p, false) };
 
 /// The types `MIN` and `MAX` accept.
 const TYPES: &[EsType] = &[
@@ -29,7 +30,13 @@ const TYPES: &[EsType] = &[
 /// Type check of `MIN` / `MAX`: the result has the argument's type (text becomes keyword).
 pub(crate) fn resolve_extreme(name: &str, call: &str, args: &[ArgInfo]) -> Result<Resolved, String> {
     expect_arity(name, args, 1, 1)?;
-    expect_type(call, args, 0, TYPES, "boolean, date, ip, string, version, aggregate_metric_double or numeric except counter types")?;
+    expect_type(
+        call,
+        args,
+        0,
+        TYPES,
+        "boolean, date, ip, string, version, aggregate_metric_double or numeric except counter types",
+    )?;
     let ty = if args[0].ty == EsType::Text { EsType::Keyword } else { args[0].ty };
     Ok(Resolved::of(ty))
 }

@@ -18,7 +18,8 @@ use datafusion::arrow::datatypes::{DataType, Field, FieldRef, Float64Type, Schem
 use datafusion::common::{DFSchema, DataFusionError, Result, ScalarValue};
 use datafusion::logical_expr::function::{AccumulatorArgs, StateFieldsArgs};
 use datafusion::logical_expr::{
-    Accumulator, AggregateUDF, AggregateUDFImpl, ColumnarValue, Expr, ExprFunctionExt, Signature, Volatility, lit,
+    Accumulator, AggregateUDF, AggregateUDFImpl, ColumnarValue, EmitTo, Expr, ExprFunctionExt, GroupsAccumulator, Signature,
+    Volatility, lit,
 };
 use std::fmt;
 use std::hash::{Hash, Hasher};
@@ -80,6 +81,9 @@ pub(crate) fn with_filter(e: Expr, filter: Option<Expr>) -> Result<Expr> {
 /// Makes the accumulator of one group.
 pub(crate) type AccFactory = Arc<dyn Fn() -> Box<dyn Accumulator> + Send + Sync>;
 
+/// Makes an accumulator of every group at once (for the hot aggregates).
+pub(crate) type GroupsFactory = Arc<dyn Fn() -> Box<dyn GroupsAccumulator> + Send + Sync>;
+
 static NEXT_ID: AtomicUsize = AtomicUsize::new(0);
 
 /// A DataFusion aggregate running one of our accumulators at one call site (each call site gets
@@ -91,6 +95,7 @@ pub(crate) struct EsAgg {
     return_type: DataType,
     state: Vec<DataType>,
     factory: AccFactory,
+    groups: Option<GroupsFactory>,
 }
 
 impl EsAgg {
@@ -104,7 +109,14 @@ impl EsAgg {
             return_type,
             state,
             factory,
+            groups: None,
         }
+    }
+
+    /// Also accumulates all groups at once with accumulators made by `groups`.
+    pub(crate) fn with_groups(mut self, groups: GroupsFactory) -> EsAgg {
+        self.groups = Some(groups);
+        self
     }
 
     /// The aggregate call on `args`, filtered by `filter`.
@@ -148,6 +160,17 @@ impl AggregateUDFImpl for EsAgg {
 
     fn accumulator(&self, _acc_args: AccumulatorArgs) -> Result<Box<dyn Accumulator>> {
         Ok((self.factory)())
+    }
+
+    fn groups_accumulator_supported(&self, _args: AccumulatorArgs) -> bool {
+        self.groups.is_some()
+    }
+
+    fn create_groups_accumulator(&self, _args: AccumulatorArgs) -> Result<Box<dyn GroupsAccumulator>> {
+        match &self.groups {
+            Some(g) => Ok(g()),
+            None => Err(internal("no groups accumulator")),
+        }
     }
 
     fn state_fields(&self, args: StateFieldsArgs) -> Result<Vec<FieldRef>> {
@@ -211,8 +234,11 @@ pub(crate) fn const_value(e: &Expr) -> Result<Option<ScalarValue>> {
     let props = datafusion::logical_expr::execution_props::ExecutionProps::new();
     let ctx = datafusion::logical_expr::physical_planning_context::PhysicalPlanningContext::default();
     let phys = datafusion::physical_expr::create_physical_expr(e, &DFSchema::empty(), &props, &ctx)?;
-    let batch =
-        RecordBatch::try_new_with_options(Arc::new(Schema::empty()), vec![], &RecordBatchOptions::new().with_row_count(Some(1)))?;
+    let batch = RecordBatch::try_new_with_options(
+        Arc::new(Schema::empty()),
+        vec![],
+        &RecordBatchOptions::new().with_row_count(Some(1)),
+    )?;
     Ok(Some(match phys.evaluate(&batch)? {
         ColumnarValue::Scalar(s) => s,
         ColumnarValue::Array(a) => ScalarValue::try_from_array(&a, 0)?,
@@ -441,6 +467,27 @@ impl Welford {
     }
 }
 
+/// Whether row `i` passes the aggregate's filter.
+pub(crate) fn passes(filter: Option<&BooleanArray>, i: usize) -> bool {
+    filter.is_none_or(|f| f.is_valid(i) && f.value(i))
+}
+
+/// A groups accumulator with per-group vectors that can start over empty (used to turn rows
+/// straight into partial states).
+pub(crate) trait FreshGroups: GroupsAccumulator + Sized {
+    /// The same accumulator with no groups.
+    fn fresh(&self) -> Self;
+
+    /// Each row as its own group's partial state.
+    fn rows_to_state(&self, values: &[ArrayRef], opt_filter: Option<&BooleanArray>) -> Result<Vec<ArrayRef>> {
+        let n = values.first().map_or(0, |a| a.len());
+        let mut t = self.fresh();
+        let groups: Vec<usize> = (0..n).collect();
+        t.update_batch(values, &groups, opt_filter, n)?;
+        t.state(EmitTo::All)
+    }
+}
+
 /// An internal error (a broken invariant of an accumulator's state).
 pub(crate) fn internal(what: &str) -> DataFusionError {
     DataFusionError::Internal(format!("unexpected aggregate state: {what}"))
@@ -448,7 +495,8 @@ pub(crate) fn internal(what: &str) -> DataFusionError {
 
 /// A list of doubles as a constant (an accumulator state).
 pub(crate) fn f64_list(values: &[f64]) -> ScalarValue {
-    let list = ListArray::from_iter_primitive::<Float64Type, _, _>(std::iter::once(Some(values.iter().copied().map(Some))));
+    let list =
+        ListArray::from_iter_primitive::<Float64Type, _, _>(std::iter::once(Some(values.iter().copied().map(Some))));
     ScalarValue::List(Arc::new(list))
 }
 
@@ -486,7 +534,7 @@ pub(crate) fn bools(a: &ArrayRef) -> Result<&BooleanArray> {
 #[cfg(test)]
 pub(crate) mod tests {
     use super::*;
-    use datafusion::arrow::array::{Int32Array, ListBuilder, Int32Builder};
+    use datafusion::arrow::array::{Int32Array, Int32Builder, ListBuilder};
 
     /// A list array of i32 rows.
     pub(crate) fn int_lists(rows: &[Option<&[i32]>]) -> ArrayRef {

@@ -4,7 +4,9 @@
 //! exact computation (for any number of values). A percentile outside `[0, 100]` gives null.
 
 use super::sum::NUMBERS;
-use super::{AccFactory, EsAgg, Flat, const_arg, constant, extend_f64s, f64_list, f64_values, fold, internal, scalar_f64};
+use super::{
+    AccFactory, EsAgg, Flat, const_arg, constant, extend_f64s, f64_list, f64_values, fold, internal, scalar_f64,
+};
 use crate::functions::{AggDef, AggPlanArgs, ArgInfo, Resolved, expect_arity, expect_type};
 use crate::types::EsType;
 use datafusion::arrow::array::ArrayRef;

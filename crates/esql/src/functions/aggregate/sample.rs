@@ -62,7 +62,8 @@ struct Sample {
 
 impl Sample {
     fn new(ty: EsType, limit: usize) -> Sample {
-        let nanos = std::time::SystemTime::now().duration_since(std::time::UNIX_EPOCH).map_or(0, |d| d.as_nanos() as u64);
+        let nanos =
+            std::time::SystemTime::now().duration_since(std::time::UNIX_EPOCH).map_or(0, |d| d.as_nanos() as u64);
         let rng = SEED.fetch_add(0x9E37_79B9_7F4A_7C15, Ordering::Relaxed) ^ nanos | 1;
         Sample { ty, limit, seen: 0, rng, picked: Vec::new() }
     }

@@ -12,7 +12,11 @@ use datafusion::logical_expr::{Accumulator, Expr};
 use std::sync::Arc;
 
 /// `STD_DEV`.
-pub static DEF: AggDef = AggDef { name: "std_dev", resolve: |call, args| resolve_spread("std_dev", call, args), plan: |p| plan_spread(p, true) };
+pub static DEF: AggDef = AggDef {
+    name: "std_dev",
+    resolve: |call, args| resolve_spread("std_dev", call, args),
+    plan: |p| plan_spread(p, true),
+};
 
 /// Type check of `STD_DEV` and `VARIANCE`.
 pub(crate) fn resolve_spread(name: &str, call: &str, args: &[ArgInfo]) -> Result<Resolved, String> {

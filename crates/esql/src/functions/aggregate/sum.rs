@@ -50,12 +50,18 @@ fn plan(p: AggPlanArgs) -> Result<Expr> {
 pub(crate) fn sum_expr(e: Expr, ty: EsType, sink: &WarningSink, filter: Option<Expr>) -> Result<Expr> {
     if ty == EsType::Double {
         let factory: AccFactory = Arc::new(|| Box::new(SumDouble::default()));
-        return EsAgg::new("sum", DataType::Float64, vec![DataType::Float64, DataType::Float64, DataType::Boolean], factory)
-            .call(vec![e], filter);
+        return EsAgg::new(
+            "sum",
+            DataType::Float64,
+            vec![DataType::Float64, DataType::Float64, DataType::Boolean],
+            factory,
+        )
+        .call(vec![e], filter);
     }
     let sink = sink.clone();
     let factory: AccFactory = Arc::new(move || Box::new(SumLong::new(sink.clone())));
-    EsAgg::new("sum", DataType::Int64, vec![DataType::Int64, DataType::Boolean, DataType::Boolean], factory).call(vec![e], filter)
+    EsAgg::new("sum", DataType::Int64, vec![DataType::Int64, DataType::Boolean, DataType::Boolean], factory)
+        .call(vec![e], filter)
 }
 
 /// `MV_SUM(c) * COUNT(*)`.

@@ -76,12 +76,16 @@ fn check_order(call: &str, order: &str) -> Result<bool, String> {
 fn plan(p: AggPlanArgs) -> Result<Expr> {
     let call = p.sink.key().1.to_string();
     let not_constant = |i: usize| {
-        DataFusionError::Plan(format!("{} argument of [{call}] must be a constant, received [{}]", ordinal(i), p.args[i]))
+        DataFusionError::Plan(format!(
+            "{} argument of [{call}] must be a constant, received [{}]",
+            ordinal(i),
+            p.args[i]
+        ))
     };
     let limit = const_arg(&p, 1)?.ok_or_else(|| not_constant(1))?;
-    let limit = scalar_i64(&limit).filter(|l| *l > 0).ok_or_else(|| {
-        DataFusionError::Plan(format!("Limit must be greater than 0 in [{call}], found [{limit}]"))
-    })?;
+    let limit = scalar_i64(&limit)
+        .filter(|l| *l > 0)
+        .ok_or_else(|| DataFusionError::Plan(format!("Limit must be greater than 0 in [{call}], found [{limit}]")))?;
     let asc = match p.args.len() {
         2 => true,
         _ => match const_arg(&p, 2)?.ok_or_else(|| not_constant(2))? {
@@ -236,7 +240,14 @@ mod tests {
 
     #[test]
     fn output_field() {
-        let mut t = Top { limit: 1, asc: true, key_ty: EsType::Integer, out_ty: EsType::Integer, with_output: true, items: Vec::new() };
+        let mut t = Top {
+            limit: 1,
+            asc: true,
+            key_ty: EsType::Integer,
+            out_ty: EsType::Integer,
+            with_output: true,
+            items: Vec::new(),
+        };
         let keys: ArrayRef = Arc::new(Int32Array::from(vec![3, 1, 2]));
         let outs: ArrayRef = Arc::new(Int32Array::from(vec![30, 10, 20]));
         t.update_batch(&[keys, outs]).unwrap();

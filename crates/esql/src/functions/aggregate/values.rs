@@ -32,7 +32,8 @@ fn plan(p: AggPlanArgs) -> Result<Expr> {
         return constant("values", ScalarValue::Null, p.filter);
     }
     let factory: AccFactory = Arc::new(move || Box::new(Values::new(ty)));
-    EsAgg::new("values", ty.arrow_column(true), vec![ty.arrow_column(true)], factory).call(vec![p.args[0].clone()], p.filter)
+    EsAgg::new("values", ty.arrow_column(true), vec![ty.arrow_column(true)], factory)
+        .call(vec![p.args[0].clone()], p.filter)
 }
 
 /// Distinct values in first-seen order.

@@ -5,12 +5,18 @@ use super::std_dev::{plan_spread, resolve_spread};
 use crate::functions::AggDef;
 
 /// `VARIANCE`.
-pub static DEF: AggDef =
-    AggDef { name: "variance", resolve: |call, args| resolve_spread("variance", call, args), plan: |p| plan_spread(p, false) };
+pub static DEF: AggDef = AggDef {
+    name: "variance",
+    resolve: |call, args| resolve_spread("variance", call, args),
+    plan: |p| plan_spread(p, false),
+};
 
 /// `STD_VAR`, Elastic's other name for `VARIANCE`.
-pub static STD_VAR: AggDef =
-    AggDef { name: "std_var", resolve: |call, args| resolve_spread("std_var", call, args), plan: |p| plan_spread(p, false) };
+pub static STD_VAR: AggDef = AggDef {
+    name: "std_var",
+    resolve: |call, args| resolve_spread("std_var", call, args),
+    plan: |p| plan_spread(p, false),
+};
 
 #[cfg(test)]
 mod tests {

@@ -112,7 +112,8 @@ impl Total {
                 self.add_long(l.as_primitive::<Int64Type>().value(i));
             } else {
                 self.seen = true;
-                self.double.add_with_delta(v.as_primitive::<Float64Type>().value(i), d.as_primitive::<Float64Type>().value(i));
+                self.double
+                    .add_with_delta(v.as_primitive::<Float64Type>().value(i), d.as_primitive::<Float64Type>().value(i));
             }
         }
         Ok(())
@@ -175,7 +176,10 @@ impl WeightedAvg {
             let (f, w) = (fs[0], ws[0]);
             if self.num.whole {
                 let product = if self.field == EsType::Integer && self.weight == EsType::Integer {
-                    i32::try_from(fl[f]).ok().and_then(|a| i32::try_from(wl[w]).ok().and_then(|b| a.checked_mul(b))).map(i64::from)
+                    i32::try_from(fl[f])
+                        .ok()
+                        .and_then(|a| i32::try_from(wl[w]).ok().and_then(|b| a.checked_mul(b)))
+                        .map(i64::from)
                 } else {
                     fl[f].checked_mul(wl[w])
                 };
@@ -271,7 +275,8 @@ mod tests {
         args.extend(weight);
         acc.update_batch(&args).unwrap();
         let st: Vec<ArrayRef> = acc.state().unwrap().into_iter().map(|v| v.to_array().unwrap()).collect();
-        let mut merged = WeightedAvg::new(fty, wty, args.len() == 1, WarningSink::new(w.clone(), 1, 1, "weighted_avg(x, w)"));
+        let mut merged =
+            WeightedAvg::new(fty, wty, args.len() == 1, WarningSink::new(w.clone(), 1, 1, "weighted_avg(x, w)"));
         merged.merge_batch(&st).unwrap();
         let v = merged.evaluate().unwrap();
         (v, w.messages())

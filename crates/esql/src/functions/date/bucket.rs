@@ -6,7 +6,7 @@
 
 use super::date_trunc::truncate_all;
 use super::rounding::{Rounding, Span, round_epoch};
-use super::{arg_type_error, date_array, epoch_values, to_millis};
+use super::{arg_type_error, date_array, epoch_values, span_text, to_millis};
 use crate::functions::{ArgInfo, PlanArgs, Resolved, ScalarDef, expect_arity, kernels};
 use crate::ir::Literal;
 use crate::types::EsType;
@@ -20,7 +20,8 @@ use std::sync::Arc;
 /// `BUCKET`.
 pub static DEF: ScalarDef = ScalarDef { name: "bucket", mv_args: false, resolve: resolve_bucket, plan };
 /// `AUTO_BUCKET`, its former name.
-pub static AUTO_BUCKET: ScalarDef = ScalarDef { name: "auto_bucket", mv_args: false, resolve: resolve_auto_bucket, plan };
+pub static AUTO_BUCKET: ScalarDef =
+    ScalarDef { name: "auto_bucket", mv_args: false, resolve: resolve_auto_bucket, plan };
 /// `BIN`, an alias.
 pub static BIN: ScalarDef = ScalarDef { name: "bin", mv_args: false, resolve: resolve_bin, plan };
 
@@ -88,6 +89,13 @@ fn resolve(name: &str, call: &str, args: &[ArgInfo]) -> Result<Resolved, String>
     }
     let is_null = |i: usize| args[i].ty == EsType::Null;
     if field.ty.is_date() {
+        let span_cast = span_text::implicit_cast(buckets.literal);
+        if let Some(span) = span_cast {
+            let mut cast_args = args.to_vec();
+            cast_args[1].ty = span;
+            check_count(&cast_args, 2)?;
+            return Ok(Resolved { ty, multi: false, casts: vec![None, Some(span)] });
+        }
         if !buckets.ty.is_whole() && !buckets.ty.is_span() {
             return Err(arg_type_error(call, args, 1, "integral, date_period or time_duration"));
         }
@@ -129,7 +137,8 @@ fn plan(p: PlanArgs) -> Result<Expr> {
     let span_form = p.args.len() == 2;
     let constant_span = Span::of_literal(p.literals[1]);
     let is_null_literal = |l: Option<&Literal>| matches!(l, Some(Literal::Null));
-    let all_null = field_ty == EsType::Null || buckets_ty == EsType::Null || p.literals.iter().copied().any(is_null_literal);
+    let all_null =
+        field_ty == EsType::Null || buckets_ty == EsType::Null || p.literals.iter().copied().any(is_null_literal);
     let kernel: Kernel = Arc::new(move |a: &[ArrayRef], ctx: &EvalCtx| {
         let n = a[0].len();
         if all_null {
@@ -149,11 +158,7 @@ fn plan(p: PlanArgs) -> Result<Expr> {
             return Ok(date_array(ty, out));
         }
         let values = kernels::to_f64s(&a[0])?;
-        let widths: Vec<Option<f64>> = if span_form {
-            kernels::to_f64s(&a[1])?
-        } else {
-            numeric_widths(&a[1..])?
-        };
+        let widths: Vec<Option<f64>> = if span_form { kernels::to_f64s(&a[1])? } else { numeric_widths(&a[1..])? };
         let mut out = Vec::with_capacity(n);
         for (v, w) in values.into_iter().zip(widths) {
             out.push(match (v, w) {
@@ -196,7 +201,9 @@ pub fn numeric_width(buckets: i32, from: f64, to: f64) -> f64 {
 /// A whole-number count as Java's `Number.intValue()` reads it.
 fn int_value(a: &ArrayRef) -> Result<Vec<Option<i32>>> {
     Ok(match a.data_type() {
-        DataType::UInt64 => a.as_primitive::<datafusion::arrow::datatypes::UInt64Type>().iter().map(|v| v.map(|x| x as i32)).collect(),
+        DataType::UInt64 => {
+            a.as_primitive::<datafusion::arrow::datatypes::UInt64Type>().iter().map(|v| v.map(|x| x as i32)).collect()
+        }
         _ => kernels::to_i64s(a)?.into_iter().map(|v| v.map(|x| x as i32)).collect(),
     })
 }
@@ -205,12 +212,7 @@ fn numeric_widths(a: &[ArrayRef]) -> Result<Vec<Option<f64>>> {
     let counts = int_value(&a[0])?;
     let from = kernels::to_f64s(&a[1])?;
     let to = kernels::to_f64s(&a[2])?;
-    Ok(counts
-        .into_iter()
-        .zip(from)
-        .zip(to)
-        .map(|((b, f), t)| Some(numeric_width(b?, f?, t?)))
-        .collect())
+    Ok(counts.into_iter().zip(from).zip(to).map(|((b, f), t)| Some(numeric_width(b?, f?, t?))).collect())
 }
 
 /// Reads a range bound: a date (date_nanos count as milliseconds) or a date string, parsed as
@@ -230,7 +232,11 @@ fn bounds(a: &ArrayRef) -> Result<Vec<Option<i64>>> {
             })
             .collect(),
         DataType::Timestamp(unit, _) => {
-            let ty = if *unit == datafusion::arrow::datatypes::TimeUnit::Nanosecond { EsType::DateNanos } else { EsType::Date };
+            let ty = if *unit == datafusion::arrow::datatypes::TimeUnit::Nanosecond {
+                EsType::DateNanos
+            } else {
+                EsType::Date
+            };
             Ok(epoch_values(a)?.into_iter().map(|v| v.map(|v| to_millis(v, ty))).collect())
         }
         _ => epoch_values(a),
@@ -296,7 +302,11 @@ mod tests {
     fn resolves() {
         let r = resolve("bucket", "b", &[arg(EsType::Date, "d"), arg(EsType::TimeDuration, "1 hour")]);
         assert_eq!(r.unwrap().ty, EsType::Date);
-        let r = resolve("bucket", "b", &[arg(EsType::Integer, "x"), arg(EsType::Integer, "20"), arg(EsType::Integer, "1"), arg(EsType::Long, "9")]);
+        let r = resolve(
+            "bucket",
+            "b",
+            &[arg(EsType::Integer, "x"), arg(EsType::Integer, "20"), arg(EsType::Integer, "1"), arg(EsType::Long, "9")],
+        );
         assert_eq!(r.unwrap().ty, EsType::Double);
         let r = resolve("bucket", "b", &[arg(EsType::Integer, "x"), arg(EsType::Double, "5.")]);
         assert_eq!(r.unwrap().ty, EsType::Double);
@@ -305,12 +315,17 @@ mod tests {
             e.unwrap_err(),
             "function expects exactly four arguments when the first one is of type [DATETIME] and the second of type [INTEGER]"
         );
-        let e = resolve("bucket", "b", &[arg(EsType::Date, "d"), arg(EsType::DatePeriod, "1 month"), arg(EsType::Keyword, "\"x\"")]);
+        let e = resolve(
+            "bucket",
+            "b",
+            &[arg(EsType::Date, "d"), arg(EsType::DatePeriod, "1 month"), arg(EsType::Keyword, "\"x\"")],
+        );
         assert_eq!(
             e.unwrap_err(),
             "function expects exactly two arguments when the first one is of type [DATETIME] and the second of type [DATE_PERIOD]"
         );
-        let e = resolve("bucket", "b", &[arg(EsType::Integer, "x"), arg(EsType::Integer, "20"), arg(EsType::Integer, "1")]);
+        let e =
+            resolve("bucket", "b", &[arg(EsType::Integer, "x"), arg(EsType::Integer, "20"), arg(EsType::Integer, "1")]);
         assert_eq!(
             e.unwrap_err(),
             "function expects exactly four arguments when the first one is of type [INTEGER] and the second of type [INTEGER]"
@@ -325,7 +340,11 @@ mod tests {
             e.unwrap_err(),
             "second argument of [bucket(d, 1.5)] must be [integral, date_period or time_duration], found value [1.5] type [double]"
         );
-        let e = resolve("bucket", "b(d, 3, 1, 2)", &[arg(EsType::Date, "d"), arg(EsType::Integer, "3"), arg(EsType::Integer, "1"), arg(EsType::Integer, "2")]);
+        let e = resolve(
+            "bucket",
+            "b(d, 3, 1, 2)",
+            &[arg(EsType::Date, "d"), arg(EsType::Integer, "3"), arg(EsType::Integer, "1"), arg(EsType::Integer, "2")],
+        );
         assert_eq!(
             e.unwrap_err(),
             "third argument of [b(d, 3, 1, 2)] must be [datetime, date_nanos or string], found value [1] type [integer]"

@@ -172,13 +172,11 @@ fn find_similar(s: &str) -> Vec<String> {
         let h = java_hash(k);
         ((h ^ ((h as u32) >> 16) as i32) & 63) as usize
     };
-    let mut ordered: Vec<(usize, usize, String)> = keys.into_iter().enumerate().map(|(i, k)| (bucket(&k), i, k)).collect();
+    let mut ordered: Vec<(usize, usize, String)> =
+        keys.into_iter().enumerate().map(|(i, k)| (bucket(&k), i, k)).collect();
     ordered.sort();
-    let mut scored: Vec<(f32, String)> = ordered
-        .into_iter()
-        .map(|(_, _, k)| (similarity(s, &k), k))
-        .filter(|(d, _)| *d >= 0.5)
-        .collect();
+    let mut scored: Vec<(f32, String)> =
+        ordered.into_iter().map(|(_, _, k)| (similarity(s, &k), k)).filter(|(d, _)| *d >= 0.5).collect();
     scored.sort_by(|a, b| b.0.total_cmp(&a.0));
     scored.into_iter().map(|(_, k)| k).collect()
 }
@@ -258,11 +256,15 @@ mod tests {
             assert_eq!(diff(u, a, b), Some(v), "{u}");
         }
         let (a, b) = ("2023-12-02T11:00:00.000Z", "2023-12-24T11:00:00.000Z");
-        for (u, v) in [("weekdays", 22), ("dw", 22), ("weeks", 3), ("wk", 3), ("ww", 3), ("dy", 22), ("y", 22), ("d", 22)] {
+        for (u, v) in
+            [("weekdays", 22), ("dw", 22), ("weeks", 3), ("wk", 3), ("ww", 3), ("dy", 22), ("y", 22), ("d", 22)]
+        {
             assert_eq!(diff(u, a, b), Some(v), "{u}");
         }
         let (a, b) = ("2023-12-02T11:00:00.000Z", "2024-12-24T11:00:00.000Z");
-        for (u, v) in [("months", 12), ("mm", 12), ("m", 12), ("quarters", 4), ("qq", 4), ("q", 4), ("yyyy", 1), ("yy", 1)] {
+        for (u, v) in
+            [("months", 12), ("mm", 12), ("m", 12), ("quarters", 4), ("qq", 4), ("q", 4), ("yyyy", 1), ("yy", 1)]
+        {
             assert_eq!(diff(u, a, b), Some(v), "{u}");
         }
         assert_eq!(diff("hh", "2023-12-02T11:00:00Z", "2023-12-02T12:00:00Z"), Some(1));
@@ -291,9 +293,15 @@ mod tests {
             "A value of [YEAR, QUARTER, MONTH, DAYOFYEAR, DAY, WEEK, WEEKDAY, HOUR, MINUTE, SECOND, MILLISECOND, MICROSECOND, NANOSECOND] or their aliases is required; received [foo]"
         );
         let e = Part::resolve("minuts").unwrap_err();
-        assert!(e.starts_with("Received value [minuts] is not valid date part to add; did you mean [minutes, minute"), "{e}");
+        assert!(
+            e.starts_with("Received value [minuts] is not valid date part to add; did you mean [minutes, minute"),
+            "{e}"
+        );
         assert_eq!(java_hash("year"), 3_704_893);
-        assert_eq!(java_hash("microseconds"), "microseconds".chars().fold(0i32, |h, c| h.wrapping_mul(31).wrapping_add(c as i32)));
+        assert_eq!(
+            java_hash("microseconds"),
+            "microseconds".chars().fold(0i32, |h, c| h.wrapping_mul(31).wrapping_add(c as i32))
+        );
     }
 
     #[test]

@@ -2,7 +2,7 @@
 //! (`1 month`) or fixed (`15 minutes`) span, as Elastic's date roundings do.
 
 use super::rounding::{Rounding, Span, round_epoch};
-use super::{arg_type_error, check_date_arg, date_array, epoch_values};
+use super::{arg_type_error, check_date_arg, date_array, epoch_values, span_text};
 use crate::functions::{ArgInfo, PlanArgs, Resolved, ScalarDef, expect_arity};
 use crate::types::EsType;
 use crate::udf::{self, EvalCtx, Kernel};
@@ -16,12 +16,13 @@ pub static DEF: ScalarDef = ScalarDef { name: "date_trunc", mv_args: false, reso
 
 fn resolve(call: &str, args: &[ArgInfo]) -> Result<Resolved, String> {
     expect_arity("date_trunc", args, 2, 2)?;
-    if args[0].ty != EsType::Null && !args[0].ty.is_span() {
+    let span_cast = span_text::implicit_cast(args[0].literal);
+    if args[0].ty != EsType::Null && !args[0].ty.is_span() && span_cast.is_none() {
         return Err(arg_type_error(call, args, 0, "dateperiod or timeduration"));
     }
     let cast = check_date_arg(call, args, 1, "date_nanos or datetime", true)?;
     let ty = if args[1].ty == EsType::DateNanos { EsType::DateNanos } else { EsType::Date };
-    Ok(Resolved { ty, multi: false, casts: vec![None, cast] })
+    Ok(Resolved { ty, multi: false, casts: vec![span_cast, cast] })
 }
 
 fn plan(p: PlanArgs) -> Result<Expr> {
@@ -40,7 +41,12 @@ fn plan(p: PlanArgs) -> Result<Expr> {
 }
 
 /// Rounds each value by its span. An unsupported span fails the query, as in Elastic.
-pub fn truncate_all(values: &[Option<i64>], spans: &[Option<Span>], ty: EsType, ctx: &EvalCtx) -> Result<Vec<Option<i64>>> {
+pub fn truncate_all(
+    values: &[Option<i64>],
+    spans: &[Option<Span>],
+    ty: EsType,
+    ctx: &EvalCtx,
+) -> Result<Vec<Option<i64>>> {
     let mut cache: Option<(Span, Rounding)> = None;
     let mut out = Vec::with_capacity(values.len());
     for (v, span) in values.iter().zip(spans) {
@@ -101,7 +107,8 @@ mod tests {
         let sink = WarningSink::discard();
         let dt = EsType::DateNanos.arrow();
         let ctx = EvalCtx { sink: &sink, rows: 1, return_type: &dt };
-        let v = truncate_all(&[Some(1_698_069_301_543_123_456)], &[Some(Span::Duration(1000))], EsType::DateNanos, &ctx);
+        let v =
+            truncate_all(&[Some(1_698_069_301_543_123_456)], &[Some(Span::Duration(1000))], EsType::DateNanos, &ctx);
         assert_eq!(v.unwrap(), vec![Some(1_698_069_301_000_000_000)]);
     }
 
@@ -109,16 +116,28 @@ mod tests {
     fn resolves() {
         let span = Literal::Period { months: 12, days: 0 };
         let s = Literal::String("2020-01-01".into());
-        let ok = resolve("date_trunc(1 year, d)", &[arg(EsType::DatePeriod, Some(&span), "1 year"), arg(EsType::DateNanos, None, "d")]);
+        let ok = resolve(
+            "date_trunc(1 year, d)",
+            &[arg(EsType::DatePeriod, Some(&span), "1 year"), arg(EsType::DateNanos, None, "d")],
+        );
         assert_eq!(ok.unwrap().ty, EsType::DateNanos);
-        let cast = resolve("x", &[arg(EsType::DatePeriod, Some(&span), "1 year"), arg(EsType::Keyword, Some(&s), "\"2020-01-01\"")]);
+        let cast = resolve(
+            "x",
+            &[arg(EsType::DatePeriod, Some(&span), "1 year"), arg(EsType::Keyword, Some(&s), "\"2020-01-01\"")],
+        );
         assert_eq!(cast.unwrap().casts, vec![None, Some(EsType::Date)]);
+        let hour = Literal::String("1 hour".into());
+        let r = resolve("x", &[arg(EsType::Keyword, Some(&hour), "\"1 hour\""), arg(EsType::Date, None, "d")]);
+        assert_eq!(r.unwrap().casts, vec![Some(EsType::TimeDuration), None]);
         let bad = resolve("date_trunc(1, d)", &[arg(EsType::Integer, None, "1"), arg(EsType::Date, None, "d")]);
         assert_eq!(
             bad.unwrap_err(),
             "first argument of [date_trunc(1, d)] must be [dateperiod or timeduration], found value [1] type [integer]"
         );
-        let bad = resolve("date_trunc(1 year, k)", &[arg(EsType::DatePeriod, Some(&span), "1 year"), arg(EsType::Keyword, None, "k")]);
+        let bad = resolve(
+            "date_trunc(1 year, k)",
+            &[arg(EsType::DatePeriod, Some(&span), "1 year"), arg(EsType::Keyword, None, "k")],
+        );
         assert_eq!(
             bad.unwrap_err(),
             "second argument of [date_trunc(1 year, k)] must be [date_nanos or datetime], found value [k] type [keyword]"

@@ -219,12 +219,7 @@ pub fn date_array(ty: EsType, v: Vec<Option<i64>>) -> ArrayRef {
 /// Elastic's type error for functions that always name the argument position.
 pub fn arg_type_error(call: &str, args: &[ArgInfo], i: usize, described: &str) -> String {
     let a = &args[i];
-    format!(
-        "{} argument of [{call}] must be [{described}], found value [{}] type [{}]",
-        ordinal(i),
-        a.text,
-        a.ty
-    )
+    format!("{} argument of [{call}] must be [{described}], found value [{}] type [{}]", ordinal(i), a.text, a.ty)
 }
 
 /// Checks a date argument (date or date_nanos; `described` is how the message names them).

@@ -186,11 +186,7 @@ pub fn ymd(ms: i64) -> (i64, u32, u32) {
 /// Rounds an epoch value of a date type (date_nanos are rounded as milliseconds, as Elastic
 /// does); `None` when the result does not fit.
 pub fn round_epoch(r: Rounding, v: i64, ty: EsType) -> Option<i64> {
-    if ty == EsType::DateNanos {
-        r.round(v.div_euclid(1_000_000))?.checked_mul(1_000_000)
-    } else {
-        r.round(v)
-    }
+    if ty == EsType::DateNanos { r.round(v.div_euclid(1_000_000))?.checked_mul(1_000_000) } else { r.round(v) }
 }
 
 /// A time span value: a `date_period` or a `time_duration`.
@@ -273,7 +269,7 @@ mod tests {
         assert_eq!(round(Rounding::Interval(240 * HOUR), "1985-07-09T00:00:00Z"), "1985-07-01T00:00:00.000Z");
         // Multiples of months and years count from year 1.
         assert_eq!(round(Rounding::Months(2), "2023-02-15T00:00:00Z"), "2023-01-01T00:00:00.000Z");
-        assert_eq!(round(Rounding::Months(5), "2023-02-15T00:00:00Z"), "2022-10-01T00:00:00.000Z");
+        assert_eq!(round(Rounding::Months(5), "2023-04-15T00:00:00Z"), "2023-02-01T00:00:00.000Z");
         assert_eq!(round(Rounding::Years(2), "2023-02-15T00:00:00Z"), "2023-01-01T00:00:00.000Z");
         assert_eq!(round(Rounding::Years(2), "2024-02-15T00:00:00Z"), "2023-01-01T00:00:00.000Z");
         assert_eq!(round(Rounding::Years(10), "1985-02-15T00:00:00Z"), "1981-01-01T00:00:00.000Z");

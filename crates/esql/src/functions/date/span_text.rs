@@ -15,9 +15,8 @@ pub fn parse(s: &str, ty: EsType) -> Option<Literal> {
     let mut parts = lower.split_whitespace();
     let (Some(number), Some(unit), None) = (parts.next(), parts.next(), parts.next()) else { return None };
     let v: i32 = number.parse().ok()?;
-    let period = |months: i32, days: i32| {
-        Some(Literal::Period { months: v.checked_mul(months)?, days: v.checked_mul(days)? })
-    };
+    let period =
+        |months: i32, days: i32| Some(Literal::Period { months: v.checked_mul(months)?, days: v.checked_mul(days)? });
     let duration = |ms: i64| Some(Literal::Duration(i64::from(v) * ms));
     match (ty, unit) {
         (EsType::DatePeriod, "day" | "days" | "d") => period(0, 1),
@@ -31,6 +30,13 @@ pub fn parse(s: &str, ty: EsType) -> Option<Literal> {
         (EsType::TimeDuration, "hour" | "hours" | "h") => duration(3_600_000),
         _ => None,
     }
+}
+
+/// The span type a string constant converts to where a function takes a date_period or a
+/// time_duration (Elastic's implicit casting of string literals): by the unit it uses.
+pub fn implicit_cast(l: Option<&Literal>) -> Option<EsType> {
+    let Some(Literal::String(s)) = l else { return None };
+    [EsType::DatePeriod, EsType::TimeDuration].into_iter().find(|t| parse(s, *t).is_some())
 }
 
 /// Type-checks a conversion to `target`: a value already of that type, or a constant string
@@ -66,10 +72,10 @@ pub fn resolve(
 
 /// Plans the conversion: the parsed constant, or the argument itself when already a span.
 pub fn plan(target: EsType, mut p: PlanArgs) -> Result<Expr> {
-    if let Some(Literal::String(s)) = p.literals[0] {
-        if let Some(v) = parse(s, target) {
-            return Ok(lit(literal_to_scalar(&v, target)));
-        }
+    if let Some(Literal::String(s)) = p.literals[0]
+        && let Some(v) = parse(s, target)
+    {
+        return Ok(lit(literal_to_scalar(&v, target)));
     }
     if p.types[0] == target {
         return Ok(p.args.remove(0));

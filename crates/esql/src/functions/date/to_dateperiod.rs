@@ -12,8 +12,10 @@ use datafusion::logical_expr::Expr;
 pub static DEF: ScalarDef = ScalarDef { name: "to_dateperiod", mv_args: false, resolve, plan };
 
 /// The units a date_period string may use, as Elastic lists them.
-pub const UNITS: &[&str] =
-    &["day", "days", "d", "week", "weeks", "w", "month", "months", "mo", "quarter", "quarters", "q", "year", "years", "yr", "y"];
+pub const UNITS: &[&str] = &[
+    "day", "days", "d", "week", "weeks", "w", "month", "months", "mo", "quarter", "quarters", "q", "year", "years",
+    "yr", "y",
+];
 
 /// Parses `"<integer> <unit>"` to a date_period constant.
 pub fn parse(s: &str) -> Option<Literal> {

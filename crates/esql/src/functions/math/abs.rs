@@ -35,14 +35,17 @@ fn plan(p: PlanArgs) -> Result<Expr> {
 fn abs(a: &ArrayRef, ty: EsType, ctx: &EvalCtx) -> Result<ArrayRef> {
     let a = &datafusion::arrow::compute::cast(a, &ty.arrow())?;
     Ok(match ty {
-        EsType::Double => kernels::f64_array(a.as_primitive::<t::Float64Type>().iter().map(|v| v.map(f64::abs)).collect()),
+        EsType::Double => {
+            kernels::f64_array(a.as_primitive::<t::Float64Type>().iter().map(|v| v.map(f64::abs)).collect())
+        }
         EsType::Integer => kernels::i32_array(
             a.as_primitive::<t::Int32Type>()
                 .iter()
                 .map(|v| {
                     v.and_then(|x| {
                         report(
-                            x.checked_abs().ok_or_else(|| arith("Overflow to represent absolute value of Integer.MIN_VALUE")),
+                            x.checked_abs()
+                                .ok_or_else(|| arith("Overflow to represent absolute value of Integer.MIN_VALUE")),
                             ctx,
                         )
                     })
@@ -54,7 +57,11 @@ fn abs(a: &ArrayRef, ty: EsType, ctx: &EvalCtx) -> Result<ArrayRef> {
                 .iter()
                 .map(|v| {
                     v.and_then(|x| {
-                        report(x.checked_abs().ok_or_else(|| arith("Overflow to represent absolute value of Long.MIN_VALUE")), ctx)
+                        report(
+                            x.checked_abs()
+                                .ok_or_else(|| arith("Overflow to represent absolute value of Long.MIN_VALUE")),
+                            ctx,
+                        )
                     })
                 })
                 .collect(),
@@ -76,7 +83,10 @@ mod tests {
         let n = ArgInfo { ty: EsType::Null, multi: false, literal: None, text: "null" };
         assert_eq!(resolve("abs(null)", &[n]).unwrap().ty, EsType::Null);
         let k = ArgInfo { ty: EsType::Keyword, multi: false, literal: None, text: "k" };
-        assert_eq!(resolve("abs(k)", &[k]).unwrap_err(), "argument of [abs(k)] must be [numeric], found value [k] type [keyword]");
+        assert_eq!(
+            resolve("abs(k)", &[k]).unwrap_err(),
+            "argument of [abs(k)] must be [numeric], found value [k] type [keyword]"
+        );
     }
 
     #[test]

@@ -59,7 +59,8 @@ mod tests {
     #[test]
     fn types() {
         let i = |ty: EsType, text: &'static str| ArgInfo { ty, multi: false, literal: None, text };
-        let r = resolve("clamp(a, b, c)", &[i(EsType::Integer, "a"), i(EsType::Long, "b"), i(EsType::Long, "c")]).unwrap();
+        let r =
+            resolve("clamp(a, b, c)", &[i(EsType::Integer, "a"), i(EsType::Long, "b"), i(EsType::Long, "c")]).unwrap();
         assert_eq!(r.ty, EsType::Long);
         assert_eq!(r.casts, [Some(EsType::Long), None, None]);
         assert_eq!(

@@ -37,8 +37,12 @@ mod tests {
 
     #[test]
     fn lowers_to_the_maximum() {
-        let s = pick_extreme(&[str_array(vec![Some("Georgi".into())]), str_array(vec![Some("Facello".into())])], false, &DataType::Utf8)
-            .unwrap();
+        let s = pick_extreme(
+            &[str_array(vec![Some("Georgi".into())]), str_array(vec![Some("Facello".into())])],
+            false,
+            &DataType::Utf8,
+        )
+        .unwrap();
         assert_eq!(s.as_ref(), str_array(vec![Some("Facello".into())]).as_ref());
         // A false maximum forces false; a true one keeps the field.
         let b = pick_extreme(
@@ -53,6 +57,9 @@ mod tests {
     #[test]
     fn arity() {
         let a = ArgInfo { ty: EsType::Integer, multi: false, literal: None, text: "a" };
-        assert_eq!(resolve("clamp_max(a)", &[a]).unwrap_err(), "error building [clamp_max]: expects exactly two arguments");
+        assert_eq!(
+            resolve("clamp_max(a)", &[a]).unwrap_err(),
+            "error building [clamp_max]: expects exactly two arguments"
+        );
     }
 }

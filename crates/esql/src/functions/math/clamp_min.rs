@@ -121,11 +121,19 @@ mod tests {
 
     #[test]
     fn raises_to_the_minimum() {
-        let out = pick_extreme(&[f64_array(vec![Some(1.0), Some(5.0), None]), f64_array(vec![Some(2.0); 3])], true, &DataType::Float64)
-            .unwrap();
+        let out = pick_extreme(
+            &[f64_array(vec![Some(1.0), Some(5.0), None]), f64_array(vec![Some(2.0); 3])],
+            true,
+            &DataType::Float64,
+        )
+        .unwrap();
         assert_eq!(out.as_ref(), f64_array(vec![Some(2.0), Some(5.0), None]).as_ref());
-        let s = pick_extreme(&[str_array(vec![Some("Georgi".into())]), str_array(vec![Some("Facello".into())])], true, &DataType::Utf8)
-            .unwrap();
+        let s = pick_extreme(
+            &[str_array(vec![Some("Georgi".into())]), str_array(vec![Some("Facello".into())])],
+            true,
+            &DataType::Utf8,
+        )
+        .unwrap();
         assert_eq!(s.as_ref(), str_array(vec![Some("Georgi".into())]).as_ref());
     }
 }

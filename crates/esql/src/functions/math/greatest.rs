@@ -127,8 +127,11 @@ mod tests {
 
     #[test]
     fn types() {
-        let r = resolve("greatest(a, b, c)", &[info(EsType::Double, "a"), info(EsType::Integer, "b"), info(EsType::Null, "c")])
-            .unwrap();
+        let r = resolve(
+            "greatest(a, b, c)",
+            &[info(EsType::Double, "a"), info(EsType::Integer, "b"), info(EsType::Null, "c")],
+        )
+        .unwrap();
         assert_eq!(r.ty, EsType::Double);
         assert_eq!(r.casts, [None, Some(EsType::Double), None]);
         let r = resolve("greatest(a, b)", &[info(EsType::Text, "a"), info(EsType::Keyword, "b")]).unwrap();

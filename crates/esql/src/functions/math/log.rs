@@ -22,11 +22,7 @@ fn resolve(call: &str, args: &[ArgInfo]) -> std::result::Result<Resolved, String
 }
 
 fn plan(p: PlanArgs) -> Result<Expr> {
-    if p.args.len() == 1 {
-        super::plan_unary_double("log", p, ln)
-    } else {
-        super::plan_binary_double("log", p, log)
-    }
+    if p.args.len() == 1 { super::plan_unary_double("log", p, ln) } else { super::plan_binary_double("log", p, log) }
 }
 
 fn ln(x: f64) -> std::result::Result<f64, String> {

@@ -258,16 +258,13 @@ pub fn pick_extreme(arrays: &[ArrayRef], max: bool, out: &DataType) -> Result<Ar
     }
     let arrays: Vec<ArrayRef> = arrays
         .iter()
-        .map(|a| {
-            if a.data_type() == out {
-                Ok(a.clone())
-            } else {
-                Ok(datafusion::arrow::compute::cast(a, out)?)
-            }
-        })
+        .map(|a| if a.data_type() == out { Ok(a.clone()) } else { Ok(datafusion::arrow::compute::cast(a, out)?) })
         .collect::<Result<_>>()?;
     let conv = RowConverter::new(vec![SortField::new(out.clone())])?;
-    let converted = arrays.iter().map(|a| conv.convert_columns(std::slice::from_ref(a))).collect::<std::result::Result<Vec<_>, _>>()?;
+    let converted = arrays
+        .iter()
+        .map(|a| conv.convert_columns(std::slice::from_ref(a)))
+        .collect::<std::result::Result<Vec<_>, _>>()?;
     let null_source = new_null_array(out, 1);
     let null_idx = arrays.len();
     let mut picks: Vec<(usize, usize)> = Vec::with_capacity(rows);
@@ -312,7 +309,12 @@ pub(crate) mod test_util {
         let sink = WarningSink::new(w.clone(), 1, 1, "f(x)");
         let ctx = EvalCtx { sink: &sink, rows, return_type: &ret };
         let out = f(&ctx);
-        let msgs = w.messages().into_iter().filter(|m| !m.contains("evaluation of")).map(|m| m.replace("Line 1:1: ", "")).collect();
+        let msgs = w
+            .messages()
+            .into_iter()
+            .filter(|m| !m.contains("evaluation of"))
+            .map(|m| m.replace("Line 1:1: ", ""))
+            .collect();
         (out, msgs)
     }
 
@@ -344,7 +346,10 @@ mod tests {
         assert_eq!(arity("pow", &one, 2, 2).unwrap_err(), "error building [pow]: expects exactly two arguments");
         assert_eq!(arity("clamp", &one, 3, 3).unwrap_err(), "error building [clamp]: expects exactly three arguments");
         assert_eq!(arity("round", &[], 1, 2).unwrap_err(), "error building [round]: expects one or two arguments");
-        assert_eq!(arity("greatest", &[], 1, usize::MAX).unwrap_err(), "error building [greatest]: expects at least one argument");
+        assert_eq!(
+            arity("greatest", &[], 1, usize::MAX).unwrap_err(),
+            "error building [greatest]: expects at least one argument"
+        );
         assert!(arity("round", &one, 1, 2).is_ok());
     }
 
@@ -363,8 +368,14 @@ mod tests {
     #[test]
     fn finite_check_formats_like_java() {
         assert_eq!(finite(f64::NAN).unwrap_err(), "java.lang.ArithmeticException: not a finite double number: NaN");
-        assert_eq!(finite(f64::INFINITY).unwrap_err(), "java.lang.ArithmeticException: not a finite double number: Infinity");
-        assert_eq!(finite(-f64::INFINITY).unwrap_err(), "java.lang.ArithmeticException: not a finite double number: -Infinity");
+        assert_eq!(
+            finite(f64::INFINITY).unwrap_err(),
+            "java.lang.ArithmeticException: not a finite double number: Infinity"
+        );
+        assert_eq!(
+            finite(-f64::INFINITY).unwrap_err(),
+            "java.lang.ArithmeticException: not a finite double number: -Infinity"
+        );
     }
 
     #[test]
@@ -375,7 +386,12 @@ mod tests {
         assert_eq!(max.as_ref(), i32_array(vec![Some(3), Some(5), None]).as_ref());
         let min = pick_extreme(&[a, b], false, &DataType::Int32).unwrap();
         assert_eq!(min.as_ref(), i32_array(vec![Some(1), Some(2), None]).as_ref());
-        let s = pick_extreme(&[str_array(vec![Some("b".into())]), str_array(vec![Some("ab".into())])], true, &DataType::Utf8).unwrap();
+        let s = pick_extreme(
+            &[str_array(vec![Some("b".into())]), str_array(vec![Some("ab".into())])],
+            true,
+            &DataType::Utf8,
+        )
+        .unwrap();
         assert_eq!(s.as_ref(), str_array(vec![Some("b".into())]).as_ref());
     }
 }

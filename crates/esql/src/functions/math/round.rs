@@ -68,13 +68,19 @@ fn round(values: &ArrayRef, decimals: &ArrayRef, ty: EsType, ctx: &EvalCtx) -> R
                 .iter()
                 .zip(decimals)
                 .map(|(v, d)| {
-                    let r = round_long(i64::from(v?), d?).and_then(|x| i32::try_from(x).map_err(|_| arith("integer overflow")));
+                    let r = round_long(i64::from(v?), d?)
+                        .and_then(|x| i32::try_from(x).map_err(|_| arith("integer overflow")));
                     report(r, ctx)
                 })
                 .collect(),
         ),
         EsType::Long => kernels::i64_array(
-            values.as_primitive::<t::Int64Type>().iter().zip(decimals).map(|(v, d)| report(round_long(v?, d?), ctx)).collect(),
+            values
+                .as_primitive::<t::Int64Type>()
+                .iter()
+                .zip(decimals)
+                .map(|(v, d)| report(round_long(v?, d?), ctx))
+                .collect(),
         ),
         EsType::UnsignedLong => kernels::u64_array(
             values

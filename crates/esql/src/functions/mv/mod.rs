@@ -119,7 +119,10 @@ impl MvArray {
     /// The values as a primitive array of `T`.
     pub fn prim<T: ArrowPrimitiveType>(&self) -> Result<&PrimitiveArray<T>> {
         self.values.as_primitive_opt::<T>().ok_or_else(|| {
-            DataFusionError::Internal(format!("multi-value function: unexpected values of type {}", self.values.data_type()))
+            DataFusionError::Internal(format!(
+                "multi-value function: unexpected values of type {}",
+                self.values.data_type()
+            ))
         })
     }
 }
@@ -183,24 +186,16 @@ pub fn representable(t: EsType) -> bool {
 /// Checks that argument `i` is of a column type, with Elastic's message.
 pub fn expect_representable(call: &str, args: &[ArgInfo], i: usize) -> Result<(), String> {
     match args.get(i) {
-        Some(a) if !representable(a.ty) => Err(type_error(
-            call,
-            args,
-            i,
-            "any type except counter types, dense_vector, or aggregate_metric_double",
-        )),
+        Some(a) if !representable(a.ty) => {
+            Err(type_error(call, args, i, "any type except counter types, dense_vector, or aggregate_metric_double"))
+        }
         _ => Ok(()),
     }
 }
 
 /// The message for an argument whose type is not `expected`, with the argument's ordinal.
 pub fn mismatch(call: &str, a: &ArgInfo, i: usize, expected: &str) -> String {
-    format!(
-        "{} argument of [{call}] must be [{expected}], found value [{}] type [{}]",
-        super::ordinal(i),
-        a.text,
-        a.ty
-    )
+    format!("{} argument of [{call}] must be [{expected}], found value [{}] type [{}]", super::ordinal(i), a.text, a.ty)
 }
 
 /// Elastic's `CompensatedSum`: Kahan summation, where a non-finite value poisons the sum.
@@ -281,12 +276,12 @@ pub(crate) mod test_util {
     }
 
     /// Resolves `def` on arguments described as (type, multi, text).
-    pub fn resolve(def: &ScalarDef, call: &str, args: &[(EsType, bool, &str)]) -> Result<Resolved, String> {
-        resolve_lit(def, call, args, &[])
+    pub fn check(def: &ScalarDef, call: &str, args: &[(EsType, bool, &str)]) -> Result<Resolved, String> {
+        check_lit(def, call, args, &[])
     }
 
-    /// Like [`resolve`], with constants for some arguments.
-    pub fn resolve_lit(
+    /// Like [`check`], with constants for some arguments.
+    pub fn check_lit(
         def: &ScalarDef,
         call: &str,
         args: &[(EsType, bool, &str)],

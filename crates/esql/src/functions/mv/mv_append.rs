@@ -50,9 +50,14 @@ fn plan(p: PlanArgs) -> Result<Expr> {
 /// The kernel (a multi-valued result).
 pub fn append(a: &ArrayRef, b: &ArrayRef, ty: EsType) -> Result<ArrayRef> {
     let (a, b) = (MvArray::new(a), MvArray::new(b));
-    let bv = if b.values.data_type() == a.values.data_type() { b.values.clone() } else { cast(&b.values, a.values.data_type())? };
+    let bv = if b.values.data_type() == a.values.data_type() {
+        b.values.clone()
+    } else {
+        cast(&b.values, a.values.data_type())?
+    };
     let values = concat(&[a.values.as_ref(), bv.as_ref()])?;
-    let shift = u32::try_from(a.values.len()).map_err(|_| DataFusionError::Execution("multi-value too large".into()))?;
+    let shift =
+        u32::try_from(a.values.len()).map_err(|_| DataFusionError::Execution("multi-value too large".into()))?;
     let rows: Vec<Vec<u32>> = (0..a.len())
         .map(|r| {
             if a.count(r) == 0 || b.count(r) == 0 {
@@ -85,11 +90,12 @@ mod tests {
 
     #[test]
     fn resolves() {
-        let r = resolve(&DEF, "mv_append(a, b)", &[(EsType::Text, false, "a"), (EsType::Keyword, true, "b")]).unwrap();
+        let r = check(&DEF, "mv_append(a, b)", &[(EsType::Text, false, "a"), (EsType::Keyword, true, "b")]).unwrap();
         assert_eq!((r.ty, r.multi), (EsType::Keyword, true));
-        let e = resolve(&DEF, "mv_append(a, b)", &[(EsType::Integer, false, "a"), (EsType::Long, true, "b")]).unwrap_err();
+        let e =
+            check(&DEF, "mv_append(a, b)", &[(EsType::Integer, false, "a"), (EsType::Long, true, "b")]).unwrap_err();
         assert_eq!(e, "second argument of [mv_append(a, b)] must be [integer], found value [b] type [long]");
-        let r = resolve(&DEF, "mv_append(null, b)", &[(EsType::Null, false, "null"), (EsType::Ip, true, "b")]).unwrap();
+        let r = check(&DEF, "mv_append(null, b)", &[(EsType::Null, false, "null"), (EsType::Ip, true, "b")]).unwrap();
         assert_eq!(r.ty, EsType::Ip);
     }
 }

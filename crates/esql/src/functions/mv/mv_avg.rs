@@ -65,7 +65,10 @@ mod tests {
         let out = avg(&a, EsType::Integer).unwrap();
         assert_eq!(out.as_primitive::<Float64Type>().value(0), 3.75);
         assert!(out.is_null(1));
-        assert_eq!(first(&int_lists(vec![Some(vec![Some(0), Some(1), Some(i32::MAX)])]), EsType::Integer), 7.158278826666666E8);
+        assert_eq!(
+            first(&int_lists(vec![Some(vec![Some(0), Some(1), Some(i32::MAX)])]), EsType::Integer),
+            7.158278826666666E8
+        );
     }
 
     #[test]
@@ -103,7 +106,7 @@ mod tests {
 
     #[test]
     fn resolves_to_double() {
-        assert_eq!(resolve(&DEF, "mv_avg(i)", &[(EsType::Integer, true, "i")]).unwrap().ty, EsType::Double);
-        assert!(resolve(&DEF, "mv_avg(b)", &[(EsType::Boolean, true, "b")]).is_err());
+        assert_eq!(check(&DEF, "mv_avg(i)", &[(EsType::Integer, true, "i")]).unwrap().ty, EsType::Double);
+        assert!(check(&DEF, "mv_avg(b)", &[(EsType::Boolean, true, "b")]).is_err());
     }
 }

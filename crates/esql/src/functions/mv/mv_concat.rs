@@ -107,9 +107,11 @@ mod tests {
 
     #[test]
     fn resolves() {
-        let r = resolve(&DEF, "mv_concat(t, \", \")", &[(EsType::Text, true, "t"), (EsType::Keyword, false, "\", \"")]).unwrap();
+        let r = check(&DEF, "mv_concat(t, \", \")", &[(EsType::Text, true, "t"), (EsType::Keyword, false, "\", \"")])
+            .unwrap();
         assert_eq!(r.ty, EsType::Keyword);
-        let e = resolve(&DEF, "mv_concat(i, \",\")", &[(EsType::Integer, true, "i"), (EsType::Keyword, false, "\",\"")]).unwrap_err();
+        let e = check(&DEF, "mv_concat(i, \",\")", &[(EsType::Integer, true, "i"), (EsType::Keyword, false, "\",\"")])
+            .unwrap_err();
         assert_eq!(e, "first argument of [mv_concat(i, \",\")] must be [string], found value [i] type [integer]");
     }
 }

@@ -66,8 +66,20 @@ mod tests {
 
     #[test]
     fn subset_checks() {
-        let sup = int_lists(vec![Some(vec![Some(1), Some(2), Some(3)]), Some(vec![Some(1)]), None, None, Some(vec![Some(1)])]);
-        let sub = int_lists(vec![Some(vec![Some(3), Some(1)]), Some(vec![Some(1), Some(2)]), Some(vec![Some(1)]), None, None]);
+        let sup = int_lists(vec![
+            Some(vec![Some(1), Some(2), Some(3)]),
+            Some(vec![Some(1)]),
+            None,
+            None,
+            Some(vec![Some(1)]),
+        ]);
+        let sub = int_lists(vec![
+            Some(vec![Some(3), Some(1)]),
+            Some(vec![Some(1), Some(2)]),
+            Some(vec![Some(1)]),
+            None,
+            None,
+        ]);
         let out = contains(&sup, &sub).unwrap();
         let v: Vec<Option<bool>> = out.as_boolean().iter().collect();
         assert_eq!(v, vec![Some(true), Some(false), Some(false), Some(true), Some(true)]);
@@ -101,8 +113,12 @@ mod tests {
 
     #[test]
     fn resolves() {
-        let e = resolve(&DEF, "mv_contains(a, b)", &[(EsType::Keyword, true, "a"), (EsType::Integer, false, "b")]).unwrap_err();
+        let e = check(&DEF, "mv_contains(a, b)", &[(EsType::Keyword, true, "a"), (EsType::Integer, false, "b")])
+            .unwrap_err();
         assert_eq!(e, "second argument of [mv_contains(a, b)] must be [keyword], found value [b] type [integer]");
-        assert_eq!(resolve(&DEF, "mv_contains(a, b)", &[(EsType::Text, true, "a"), (EsType::Keyword, false, "b")]).unwrap().ty, EsType::Boolean);
+        assert_eq!(
+            check(&DEF, "mv_contains(a, b)", &[(EsType::Text, true, "a"), (EsType::Keyword, false, "b")]).unwrap().ty,
+            EsType::Boolean
+        );
     }
 }

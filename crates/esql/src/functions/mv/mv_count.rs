@@ -58,11 +58,11 @@ mod tests {
 
     #[test]
     fn resolves_any_type_to_integer() {
-        let r = resolve(&DEF, "mv_count(a)", &[(EsType::Keyword, true, "a")]).unwrap();
+        let r = check(&DEF, "mv_count(a)", &[(EsType::Keyword, true, "a")]).unwrap();
         assert_eq!(r.ty, EsType::Integer);
         assert!(!r.multi);
-        assert!(resolve(&DEF, "mv_count(a, b)", &[(EsType::Keyword, true, "a"), (EsType::Keyword, true, "b")]).is_err());
-        let e = resolve(&DEF, "mv_count(1 day)", &[(EsType::DatePeriod, false, "1 day")]).unwrap_err();
+        assert!(check(&DEF, "mv_count(a, b)", &[(EsType::Keyword, true, "a"), (EsType::Keyword, true, "b")]).is_err());
+        let e = check(&DEF, "mv_count(1 day)", &[(EsType::DatePeriod, false, "1 day")]).unwrap_err();
         assert!(e.starts_with("argument of [mv_count(1 day)] must be [any type except counter types"), "{e}");
     }
 }

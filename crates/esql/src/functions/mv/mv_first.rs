@@ -62,9 +62,9 @@ mod tests {
 
     #[test]
     fn text_becomes_keyword() {
-        let r = resolve(&DEF, "mv_first(t)", &[(EsType::Text, true, "t")]).unwrap();
+        let r = check(&DEF, "mv_first(t)", &[(EsType::Text, true, "t")]).unwrap();
         assert_eq!(r.ty, EsType::Keyword);
-        let r = resolve(&DEF, "mv_first(null)", &[(EsType::Null, false, "null")]).unwrap();
+        let r = check(&DEF, "mv_first(null)", &[(EsType::Null, false, "null")]).unwrap();
         assert_eq!(r.ty, EsType::Null);
     }
 }

@@ -75,9 +75,10 @@ mod tests {
 
     #[test]
     fn resolves() {
-        let r = resolve(&DEF, "mv_intersection(a, b)", &[(EsType::Text, true, "a"), (EsType::Keyword, true, "b")]).unwrap();
+        let r =
+            check(&DEF, "mv_intersection(a, b)", &[(EsType::Text, true, "a"), (EsType::Keyword, true, "b")]).unwrap();
         assert_eq!((r.ty, r.multi), (EsType::Keyword, true));
-        let r = resolve(&DEF, "mv_intersection(a, b)", &[(EsType::Long, true, "a"), (EsType::Long, false, "b")]).unwrap();
+        let r = check(&DEF, "mv_intersection(a, b)", &[(EsType::Long, true, "a"), (EsType::Long, false, "b")]).unwrap();
         assert!(!r.multi);
     }
 }

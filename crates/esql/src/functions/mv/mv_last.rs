@@ -49,7 +49,7 @@ mod tests {
 
     #[test]
     fn resolves() {
-        assert_eq!(resolve(&DEF, "mv_last(x)", &[(EsType::Ip, true, "x")]).unwrap().ty, EsType::Ip);
-        assert!(resolve(&DEF, "mv_last()", &[]).is_err());
+        assert_eq!(check(&DEF, "mv_last(x)", &[(EsType::Ip, true, "x")]).unwrap().ty, EsType::Ip);
+        assert!(check(&DEF, "mv_last()", &[]).is_err());
     }
 }

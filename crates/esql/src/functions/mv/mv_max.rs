@@ -5,7 +5,12 @@ use super::mv_min::{plan_extreme, resolve_extreme};
 use crate::functions::ScalarDef;
 
 /// `MV_MAX`.
-pub static DEF: ScalarDef = ScalarDef { name: "mv_max", mv_args: true, resolve: |c, a| resolve_extreme("mv_max", c, a), plan: |p| plan_extreme("mv_max", true, p) };
+pub static DEF: ScalarDef = ScalarDef {
+    name: "mv_max",
+    mv_args: true,
+    resolve: |c, a| resolve_extreme("mv_max", c, a),
+    plan: |p| plan_extreme("mv_max", true, p),
+};
 
 #[cfg(test)]
 mod tests {
@@ -27,7 +32,7 @@ mod tests {
 
     #[test]
     fn resolves() {
-        let r = resolve(&DEF, "mv_max(ul)", &[(EsType::UnsignedLong, true, "ul")]).unwrap();
+        let r = check(&DEF, "mv_max(ul)", &[(EsType::UnsignedLong, true, "ul")]).unwrap();
         assert_eq!(r.ty, EsType::UnsignedLong);
         assert!(!r.multi);
     }

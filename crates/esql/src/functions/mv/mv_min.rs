@@ -10,7 +10,12 @@ use datafusion::logical_expr::Expr;
 use std::sync::Arc;
 
 /// `MV_MIN`.
-pub static DEF: ScalarDef = ScalarDef { name: "mv_min", mv_args: true, resolve: |c, a| resolve_extreme("mv_min", c, a), plan: |p| plan_extreme("mv_min", false, p) };
+pub static DEF: ScalarDef = ScalarDef {
+    name: "mv_min",
+    mv_args: true,
+    resolve: |c, a| resolve_extreme("mv_min", c, a),
+    plan: |p| plan_extreme("mv_min", false, p),
+};
 
 /// Type check shared with `MV_MAX`: any non-spatial column type; text becomes keyword.
 pub fn resolve_extreme(name: &str, call: &str, args: &[ArgInfo]) -> Result<Resolved, String> {
@@ -63,8 +68,11 @@ mod tests {
 
     #[test]
     fn resolves() {
-        assert_eq!(resolve(&DEF, "mv_min(t)", &[(EsType::Text, true, "t")]).unwrap().ty, EsType::Keyword);
-        let e = resolve(&DEF, "mv_min(d)", &[(EsType::TimeDuration, false, "d")]).unwrap_err();
-        assert_eq!(e, "argument of [mv_min(d)] must be [representableNonSpatial], found value [d] type [time_duration]");
+        assert_eq!(check(&DEF, "mv_min(t)", &[(EsType::Text, true, "t")]).unwrap().ty, EsType::Keyword);
+        let e = check(&DEF, "mv_min(d)", &[(EsType::TimeDuration, false, "d")]).unwrap_err();
+        assert_eq!(
+            e,
+            "argument of [mv_min(d)] must be [representableNonSpatial], found value [d] type [time_duration]"
+        );
     }
 }

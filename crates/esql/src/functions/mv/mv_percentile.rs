@@ -70,7 +70,11 @@ fn exact_long_interpolation(fraction: f64, lower: i64, upper: i64) -> i64 {
     } else {
         (prod >> shift, prod & ((1u128 << shift) - 1) != 0)
     };
-    let signed = if upper >= lower { i128::try_from(whole).unwrap_or(i128::MAX) } else { -i128::try_from(whole).unwrap_or(i128::MAX) };
+    let signed = if upper >= lower {
+        i128::try_from(whole).unwrap_or(i128::MAX)
+    } else {
+        -i128::try_from(whole).unwrap_or(i128::MAX)
+    };
     let mut base = i128::from(lower) + signed;
     if rem && base < 0 {
         base += 1;
@@ -213,7 +217,9 @@ mod tests {
             Some(12.0),
             Some(5000.0),
         ])]));
-        let (out, _) = with_ctx(DataType::Float64, 1, |ctx| percentile(&a, &pcts(vec![Some(99.0)]), EsType::Double, ctx.sink).unwrap());
+        let (out, _) = with_ctx(DataType::Float64, 1, |ctx| {
+            percentile(&a, &pcts(vec![Some(99.0)]), EsType::Double, ctx.sink).unwrap()
+        });
         assert_eq!(out.as_primitive::<Float64Type>().value(0), 12.0 + 0.96 * 4988.0);
     }
 
@@ -227,11 +233,13 @@ mod tests {
 
     #[test]
     fn resolves() {
-        let r = resolve(&DEF, "mv_percentile(x, 50)", &[(EsType::Long, true, "x"), (EsType::Integer, false, "50")]).unwrap();
+        let r =
+            check(&DEF, "mv_percentile(x, 50)", &[(EsType::Long, true, "x"), (EsType::Integer, false, "50")]).unwrap();
         assert_eq!(r.ty, EsType::Long);
         assert_eq!(r.casts, vec![None, Some(EsType::Double)]);
-        let e = resolve(&DEF, "mv_percentile(x, 50)", &[(EsType::UnsignedLong, true, "x"), (EsType::Integer, false, "50")])
-            .unwrap_err();
+        let e =
+            check(&DEF, "mv_percentile(x, 50)", &[(EsType::UnsignedLong, true, "x"), (EsType::Integer, false, "50")])
+                .unwrap_err();
         assert_eq!(
             e,
             "first argument of [mv_percentile(x, 50)] must be [numeric except unsigned_long], found value [x] type [unsigned_long]"

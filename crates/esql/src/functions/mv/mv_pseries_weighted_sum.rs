@@ -94,11 +94,13 @@ mod tests {
     #[test]
     fn resolves() {
         let lit = Literal::Double(1.5);
-        let r = resolve_lit(&DEF, "f(a, 1.5)", &[(EsType::Double, true, "a"), (EsType::Double, false, "1.5")], &[(1, lit)]).unwrap();
+        let r =
+            check_lit(&DEF, "f(a, 1.5)", &[(EsType::Double, true, "a"), (EsType::Double, false, "1.5")], &[(1, lit)])
+                .unwrap();
         assert_eq!(r.ty, EsType::Double);
-        let e = resolve(&DEF, "f(a, b)", &[(EsType::Double, true, "a"), (EsType::Double, false, "b")]).unwrap_err();
+        let e = check(&DEF, "f(a, b)", &[(EsType::Double, true, "a"), (EsType::Double, false, "b")]).unwrap_err();
         assert_eq!(e, "second argument of [f(a, b)] must be a constant, received [b]");
-        let e = resolve(&DEF, "f(a, 1)", &[(EsType::Integer, true, "a"), (EsType::Integer, false, "1")]).unwrap_err();
+        let e = check(&DEF, "f(a, 1)", &[(EsType::Integer, true, "a"), (EsType::Integer, false, "1")]).unwrap_err();
         assert_eq!(e, "first argument of [f(a, 1)] must be [double], found value [a] type [integer]");
     }
 }

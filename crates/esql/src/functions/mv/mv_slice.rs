@@ -65,10 +65,19 @@ fn plan(p: PlanArgs) -> Result<Expr> {
 }
 
 /// The kernel: `start` and `end` are single-valued integer arrays.
-pub fn slice(field: &ArrayRef, start: &ArrayRef, end: &ArrayRef, ty: EsType, multi: bool, sink: &WarningSink) -> Result<ArrayRef> {
+pub fn slice(
+    field: &ArrayRef,
+    start: &ArrayRef,
+    end: &ArrayRef,
+    ty: EsType,
+    multi: bool,
+    sink: &WarningSink,
+) -> Result<ArrayRef> {
     let mv = MvArray::new(field);
     let ints = |a: &ArrayRef| {
-        a.as_primitive_opt::<Int32Type>().cloned().ok_or_else(|| DataFusionError::Internal("mv_slice: offsets must be integers".into()))
+        a.as_primitive_opt::<Int32Type>()
+            .cloned()
+            .ok_or_else(|| DataFusionError::Internal("mv_slice: offsets must be integers".into()))
     };
     let (start, end) = (ints(start)?, ints(end)?);
     let rows: Vec<Vec<u32>> = (0..mv.len())
@@ -106,9 +115,7 @@ mod tests {
         let (st, en) = (ints(vec![Some(s); n]), ints(vec![Some(e); n]));
         let (out, _) = with_ctx(DataType::Null, n, |ctx| slice(a, &st, &en, EsType::Integer, true, ctx.sink).unwrap());
         let l: &ListArray = out.as_list::<i32>();
-        (0..n)
-            .map(|i| l.is_valid(i).then(|| l.value(i).as_primitive::<Int32Type>().iter().collect()))
-            .collect()
+        (0..n).map(|i| l.is_valid(i).then(|| l.value(i).as_primitive::<Int32Type>().iter().collect())).collect()
     }
 
     #[test]
@@ -131,14 +138,18 @@ mod tests {
             slice(&a, &ints(vec![Some(2)]), &ints(vec![Some(1)]), EsType::Integer, true, ctx.sink).unwrap()
         });
         assert!(out.is_null(0));
-        assert_eq!(w[1], "Line 1:1: org.elasticsearch.xpack.esql.core.InvalidArgumentException: Start offset is greater than end offset");
+        assert_eq!(
+            w[1],
+            "Line 1:1: org.elasticsearch.xpack.esql.core.InvalidArgumentException: Start offset is greater than end offset"
+        );
     }
 
     #[test]
     fn single_valued_field() {
         let a = ints(vec![Some(1), None]);
         let (out, _) = with_ctx(DataType::Null, 2, |ctx| {
-            slice(&a, &ints(vec![Some(0), Some(0)]), &ints(vec![Some(0), Some(0)]), EsType::Integer, false, ctx.sink).unwrap()
+            slice(&a, &ints(vec![Some(0), Some(0)]), &ints(vec![Some(0), Some(0)]), EsType::Integer, false, ctx.sink)
+                .unwrap()
         });
         assert_eq!(out.as_primitive::<Int32Type>().value(0), 1);
         assert!(out.is_null(1));
@@ -148,12 +159,12 @@ mod tests {
     fn constant_offsets_are_checked() {
         let (s, e) = (Literal::Integer(3), Literal::Integer(1));
         let args = [(EsType::Integer, true, "a"), (EsType::Integer, false, "3"), (EsType::Integer, false, "1")];
-        let err = resolve_lit(&DEF, "mv_slice(a, 3, 1)", &args, &[(1, s), (2, e)]).unwrap_err();
+        let err = check_lit(&DEF, "mv_slice(a, 3, 1)", &args, &[(1, s), (2, e)]).unwrap_err();
         assert_eq!(err, "Start offset is greater than end offset");
         let args = [(EsType::Keyword, true, "a"), (EsType::Long, false, "x")];
-        let err = resolve(&DEF, "mv_slice(a, x)", &args).unwrap_err();
+        let err = check(&DEF, "mv_slice(a, x)", &args).unwrap_err();
         assert_eq!(err, "second argument of [mv_slice(a, x)] must be [integer], found value [x] type [long]");
-        let r = resolve(&DEF, "mv_slice(a, 0)", &[(EsType::Text, true, "a"), (EsType::Integer, false, "0")]).unwrap();
+        let r = check(&DEF, "mv_slice(a, 0)", &[(EsType::Text, true, "a"), (EsType::Integer, false, "0")]).unwrap();
         assert_eq!((r.ty, r.multi), (EsType::Keyword, true));
     }
 }

@@ -29,7 +29,9 @@ fn resolve(call: &str, args: &[ArgInfo]) -> Result<Resolved, String> {
                         Literal::String(s) => s.clone(),
                         _ => "null".to_string(),
                     };
-                    return Err(format!("Invalid order value in [{call}], expected one of [ASC, DESC] but got [{got}]"));
+                    return Err(format!(
+                        "Invalid order value in [{call}], expected one of [ASC, DESC] but got [{got}]"
+                    ));
                 }
             }
         }
@@ -51,7 +53,11 @@ fn plan(p: PlanArgs) -> Result<Expr> {
     let multi = p.resolved.multi;
     let desc = p.literals.get(1).copied().flatten().and_then(descending).unwrap_or(false);
     // The order is a constant: the kernel only needs the field.
-    let field = p.args.into_iter().next().ok_or_else(|| datafusion::common::DataFusionError::Internal("mv_sort without arguments".into()))?;
+    let field = p
+        .args
+        .into_iter()
+        .next()
+        .ok_or_else(|| datafusion::common::DataFusionError::Internal("mv_sort without arguments".into()))?;
     let kernel: Kernel = Arc::new(move |a: &[ArrayRef], ctx: &EvalCtx| {
         if is_null_type(&a[0]) {
             return Ok(null_result(ctx));
@@ -96,8 +102,14 @@ mod tests {
     #[test]
     fn sorts_both_ways() {
         let a = int_lists(vec![Some(vec![Some(4), Some(2), Some(-3), Some(2)]), None]);
-        assert_eq!(lists(&sort(&a, false, EsType::Integer, true).unwrap()), vec![Some(vec![Some(-3), Some(2), Some(2), Some(4)]), None]);
-        assert_eq!(lists(&sort(&a, true, EsType::Integer, true).unwrap()), vec![Some(vec![Some(4), Some(2), Some(2), Some(-3)]), None]);
+        assert_eq!(
+            lists(&sort(&a, false, EsType::Integer, true).unwrap()),
+            vec![Some(vec![Some(-3), Some(2), Some(2), Some(4)]), None]
+        );
+        assert_eq!(
+            lists(&sort(&a, true, EsType::Integer, true).unwrap()),
+            vec![Some(vec![Some(4), Some(2), Some(2), Some(-3)]), None]
+        );
     }
 
     #[test]
@@ -118,12 +130,13 @@ mod tests {
     #[test]
     fn order_must_be_a_valid_constant() {
         let args = [(EsType::Integer, true, "a"), (EsType::Keyword, false, "\"x\"")];
-        let e = resolve_lit(&DEF, "mv_sort(a, \"x\")", &args, &[(1, Literal::String("x".into()))]).unwrap_err();
+        let e = check_lit(&DEF, "mv_sort(a, \"x\")", &args, &[(1, Literal::String("x".into()))]).unwrap_err();
         assert_eq!(e, "Invalid order value in [mv_sort(a, \"x\")], expected one of [ASC, DESC] but got [x]");
-        let e = resolve(&DEF, "mv_sort(a, o)", &[(EsType::Integer, true, "a"), (EsType::Keyword, false, "o")]).unwrap_err();
+        let e =
+            check(&DEF, "mv_sort(a, o)", &[(EsType::Integer, true, "a"), (EsType::Keyword, false, "o")]).unwrap_err();
         assert_eq!(e, "second argument of [mv_sort(a, o)] must be a constant, received [o]");
         let args = [(EsType::Text, true, "a"), (EsType::Keyword, false, "\"desc\"")];
-        let r = resolve_lit(&DEF, "mv_sort(a, \"desc\")", &args, &[(1, Literal::String("desc".into()))]).unwrap();
+        let r = check_lit(&DEF, "mv_sort(a, \"desc\")", &args, &[(1, Literal::String("desc".into()))]).unwrap();
         assert_eq!((r.ty, r.multi), (EsType::Keyword, true));
     }
 }

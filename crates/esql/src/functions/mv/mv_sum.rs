@@ -101,7 +101,11 @@ mod tests {
 
     #[test]
     fn sums_integers() {
-        let a = int_lists(vec![Some(vec![Some(3), Some(5), Some(6)]), None, Some(vec![Some(-7), Some(3), Some(8), Some(10)])]);
+        let a = int_lists(vec![
+            Some(vec![Some(3), Some(5), Some(6)]),
+            None,
+            Some(vec![Some(-7), Some(3), Some(8), Some(10)]),
+        ]);
         let (out, w) = with_ctx(DataType::Int32, 3, |ctx| sum(&a, EsType::Integer, ctx.sink).unwrap());
         let out = out.as_primitive::<Int32Type>();
         assert_eq!(out.value(0), 14);
@@ -132,8 +136,8 @@ mod tests {
 
     #[test]
     fn resolves_numeric_only() {
-        assert_eq!(resolve(&DEF, "mv_sum(x)", &[(EsType::Long, true, "x")]).unwrap().ty, EsType::Long);
-        let e = resolve(&DEF, "mv_sum(k)", &[(EsType::Keyword, true, "k")]).unwrap_err();
+        assert_eq!(check(&DEF, "mv_sum(x)", &[(EsType::Long, true, "x")]).unwrap().ty, EsType::Long);
+        let e = check(&DEF, "mv_sum(k)", &[(EsType::Keyword, true, "k")]).unwrap_err();
         assert_eq!(e, "argument of [mv_sum(k)] must be [numeric], found value [k] type [keyword]");
     }
 }

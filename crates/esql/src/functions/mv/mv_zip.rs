@@ -60,7 +60,10 @@ pub fn zip(left: &ArrayRef, right: &ArrayRef, delim: &ArrayRef, multi: bool) -> 
                 }
             }
         }
-        offsets.push(i32::try_from(values.len()).map_err(|_| datafusion::common::DataFusionError::Execution("multi-value too large".into()))?);
+        offsets.push(
+            i32::try_from(values.len())
+                .map_err(|_| datafusion::common::DataFusionError::Execution("multi-value too large".into()))?,
+        );
     }
     let strings: ArrayRef = Arc::new(StringArray::from(values));
     if multi {
@@ -94,7 +97,10 @@ mod tests {
     fn rows(out: &ArrayRef) -> Vec<Option<Vec<String>>> {
         let l: &ListArray = out.as_list::<i32>();
         (0..l.len())
-            .map(|i| l.is_valid(i).then(|| l.value(i).as_string::<i32>().iter().map(|s| s.unwrap_or("").to_string()).collect()))
+            .map(|i| {
+                l.is_valid(i)
+                    .then(|| l.value(i).as_string::<i32>().iter().map(|s| s.unwrap_or("").to_string()).collect())
+            })
             .collect()
     }
 

@@ -77,7 +77,10 @@ mod tests {
     #[test]
     fn resolve_messages() {
         let a = keyword_arg("a");
-        assert_eq!(resolve("concat(a)", &[a.clone()]).unwrap_err(), "error building [concat]: expects at least two arguments");
+        assert_eq!(
+            resolve("concat(a)", std::slice::from_ref(&a)).unwrap_err(),
+            "error building [concat]: expects at least two arguments"
+        );
         let i = arg("1", EsType::Integer);
         assert_eq!(
             resolve("concat(a, 1)", &[a.clone(), i]).unwrap_err(),

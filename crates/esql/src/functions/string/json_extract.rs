@@ -167,12 +167,20 @@ impl JsonPath {
                             }
                             // Java's Integer.parseInt: optional sign, decimal digits, int range.
                             let Ok(index) = content.parse::<i32>() else {
-                                return Err(invalid(&format!("expected integer array index, got [{content}]"), bracket));
+                                return Err(invalid(
+                                    &format!("expected integer array index, got [{content}]"),
+                                    bracket,
+                                ));
                             };
                             if content.len() > 1 && content.starts_with('0') {
-                                return Err(invalid(&format!("leading zeros are not allowed in array index [{content}]"), bracket));
+                                return Err(invalid(
+                                    &format!("leading zeros are not allowed in array index [{content}]"),
+                                    bracket,
+                                ));
                             }
-                            let Ok(index) = usize::try_from(index) else { return Err("array index out of bounds".into()) };
+                            let Ok(index) = usize::try_from(index) else {
+                                return Err("array index out of bounds".into());
+                            };
                             segments.push(Segment::Index(index));
                             pos = close + 1;
                         }
@@ -301,7 +309,8 @@ impl<'a> Reader<'a> {
                                 self.i += 2;
                                 let lo = self.hex4()?;
                                 if (0xDC00..0xE000).contains(&lo) {
-                                    char::from_u32(0x10000 + ((hi - 0xD800) << 10) + (lo - 0xDC00)).unwrap_or('\u{fffd}')
+                                    char::from_u32(0x10000 + ((hi - 0xD800) << 10) + (lo - 0xDC00))
+                                        .unwrap_or('\u{fffd}')
                                 } else {
                                     self.i = save;
                                     '\u{fffd}'
@@ -607,17 +616,41 @@ mod tests {
 
     #[test]
     fn path_errors() {
-        assert_eq!(JsonPath::parse("$name").unwrap_err(), "Invalid JSON path [$name]: expected [.] or [[] after [$] at position 1");
-        assert_eq!(JsonPath::parse(".a").unwrap_err(), "Invalid JSON path [.a]: path cannot start with a dot at position 0");
-        assert_eq!(JsonPath::parse("a.").unwrap_err(), "Invalid JSON path [a.]: path cannot end with a dot at position 1");
+        assert_eq!(
+            JsonPath::parse("$name").unwrap_err(),
+            "Invalid JSON path [$name]: expected [.] or [[] after [$] at position 1"
+        );
+        assert_eq!(
+            JsonPath::parse(".a").unwrap_err(),
+            "Invalid JSON path [.a]: path cannot start with a dot at position 0"
+        );
+        assert_eq!(
+            JsonPath::parse("a.").unwrap_err(),
+            "Invalid JSON path [a.]: path cannot end with a dot at position 1"
+        );
         assert_eq!(JsonPath::parse("a..b").unwrap_err(), "Invalid JSON path [a..b]: consecutive dots at position 1");
         assert_eq!(JsonPath::parse("a[]").unwrap_err(), "Invalid JSON path [a[]]: empty brackets at position 1");
-        assert_eq!(JsonPath::parse("a[01]").unwrap_err(), "Invalid JSON path [a[01]]: leading zeros are not allowed in array index [01] at position 1");
-        assert_eq!(JsonPath::parse("a[x]").unwrap_err(), "Invalid JSON path [a[x]]: expected integer array index, got [x] at position 1");
+        assert_eq!(
+            JsonPath::parse("a[01]").unwrap_err(),
+            "Invalid JSON path [a[01]]: leading zeros are not allowed in array index [01] at position 1"
+        );
+        assert_eq!(
+            JsonPath::parse("a[x]").unwrap_err(),
+            "Invalid JSON path [a[x]]: expected integer array index, got [x] at position 1"
+        );
         assert_eq!(JsonPath::parse("a[-1]").unwrap_err(), "array index out of bounds");
-        assert_eq!(JsonPath::parse("$.a[0").unwrap_err(), "Invalid JSON path [$.a[0]: missing closing bracket for array index at position 3");
-        assert_eq!(JsonPath::parse("a['b'x]").unwrap_err(), "Invalid JSON path [a['b'x]]: expected closing bracket after quoted key at position 1");
-        assert_eq!(JsonPath::parse("a]").unwrap_err(), "Invalid JSON path [a]]: expected [.] or [[] before []] at position 1");
+        assert_eq!(
+            JsonPath::parse("$.a[0").unwrap_err(),
+            "Invalid JSON path [$.a[0]: missing closing bracket for array index at position 3"
+        );
+        assert_eq!(
+            JsonPath::parse("a['b'x]").unwrap_err(),
+            "Invalid JSON path [a['b'x]]: expected closing bracket after quoted key at position 1"
+        );
+        assert_eq!(
+            JsonPath::parse("a]").unwrap_err(),
+            "Invalid JSON path [a]]: expected [.] or [[] before []] at position 1"
+        );
         assert!(JsonPath::parse("$").unwrap().segments.is_empty());
         assert!(JsonPath::parse("$.").unwrap().segments.is_empty());
     }

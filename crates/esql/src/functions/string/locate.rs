@@ -78,7 +78,15 @@ mod tests {
 
     #[test]
     fn kernel_nulls() {
-        let out = locate(&[str_col(&[Some("abc"), None, Some("abc")]), str_col(&[Some("c"), Some("a"), Some("b")]), int_col(&[Some(1), Some(1), None])], 3).unwrap();
+        let out = locate(
+            &[
+                str_col(&[Some("abc"), None, Some("abc")]),
+                str_col(&[Some("c"), Some("a"), Some("b")]),
+                int_col(&[Some(1), Some(1), None]),
+            ],
+            3,
+        )
+        .unwrap();
         assert_eq!(int_rows(&out), vec![Some(3), None, None]);
     }
 }

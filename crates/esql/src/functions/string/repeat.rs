@@ -55,7 +55,9 @@ mod tests {
         assert_eq!(repeated("ab", 0), Ok(String::new()));
         assert_eq!(
             repeated("ab", -2),
-            Err(Fail::Warn("java.lang.IllegalArgumentException: Number parameter cannot be negative, found [-2]".into()))
+            Err(Fail::Warn(
+                "java.lang.IllegalArgumentException: Number parameter cannot be negative, found [-2]".into()
+            ))
         );
         assert!(repeated("ab", 600_000).is_err());
         assert!(repeated("", i32::MAX).is_ok());

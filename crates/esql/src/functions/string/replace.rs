@@ -84,7 +84,12 @@ mod tests {
     use super::*;
     use crate::functions::string::test_util::{ctx, str_col, string_rows};
 
-    fn run(s: &[Option<&str>], p: &[Option<&str>], r: &[Option<&str>], fixed: Option<&str>) -> (Vec<Option<String>>, Vec<String>) {
+    fn run(
+        s: &[Option<&str>],
+        p: &[Option<&str>],
+        r: &[Option<&str>],
+        fixed: Option<&str>,
+    ) -> (Vec<Option<String>>, Vec<String>) {
         let sink = ctx();
         let fixed = fixed.map(|f| Arc::new(JavaRegex::new(f).unwrap()));
         let out = replace(&[str_col(s), str_col(p), str_col(r)], fixed, &sink.ctx(s.len())).unwrap();
@@ -106,7 +111,8 @@ mod tests {
 
     #[test]
     fn constant_pattern() {
-        let (out, _) = run(&[Some("a1b22"), Some("x")], &[Some(r"\d+"), Some(r"\d+")], &[Some("#"), Some("#")], Some(r"\d+"));
+        let (out, _) =
+            run(&[Some("a1b22"), Some("x")], &[Some(r"\d+"), Some(r"\d+")], &[Some("#"), Some("#")], Some(r"\d+"));
         assert_eq!(out, vec![Some("a#b#".into()), Some("x".into())]);
     }
 
@@ -120,7 +126,9 @@ mod tests {
     #[test]
     fn missing_group_fails_the_query() {
         let sink = ctx();
-        let err = replace(&[str_col(&[Some("abc")]), str_col(&[Some("b")]), str_col(&[Some("$2")])], None, &sink.ctx(1)).unwrap_err();
+        let err =
+            replace(&[str_col(&[Some("abc")]), str_col(&[Some("b")]), str_col(&[Some("$2")])], None, &sink.ctx(1))
+                .unwrap_err();
         assert!(err.to_string().contains("No group 2"));
     }
 }

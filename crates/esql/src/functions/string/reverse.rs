@@ -22,7 +22,8 @@ fn resolve(call: &str, args: &[ArgInfo]) -> Result<Resolved, String> {
 }
 
 fn plan(p: PlanArgs) -> Result<Expr> {
-    let kernel: Kernel = Arc::new(|a: &[ArrayRef], ctx: &EvalCtx| map_string(&a[0], ctx.sink, |s| Ok(Some(reversed(s)))));
+    let kernel: Kernel =
+        Arc::new(|a: &[ArrayRef], ctx: &EvalCtx| map_string(&a[0], ctx.sink, |s| Ok(Some(reversed(s)))));
     Ok(udf::call("reverse", DataType::Utf8, p.sink, p.args, kernel))
 }
 

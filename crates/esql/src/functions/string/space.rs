@@ -31,7 +31,9 @@ pub fn spaces(n: i32) -> Result<String, Fail> {
     }
     let n = usize::try_from(n).unwrap_or(usize::MAX);
     if n > MAX_RESULT_BYTES {
-        return Err(Fail::illegal_argument(format_args!("Creating strings longer than [{MAX_RESULT_BYTES}] bytes is not supported")));
+        return Err(Fail::illegal_argument(format_args!(
+            "Creating strings longer than [{MAX_RESULT_BYTES}] bytes is not supported"
+        )));
     }
     Ok(" ".repeat(n))
 }
@@ -53,7 +55,9 @@ mod tests {
         let out = space(&int_col(&[Some(3), Some(0), Some(-1), Some(2_000_000), None]), &sink.ctx(5)).unwrap();
         assert_eq!(string_rows(&out), vec![Some("   ".into()), Some("".into()), None, None, None]);
         let w = sink.warnings();
-        assert!(w.iter().any(|m| m.ends_with("java.lang.IllegalArgumentException: Number parameter cannot be negative, found [-1]")));
+        assert!(w.iter().any(|m| {
+            m.ends_with("java.lang.IllegalArgumentException: Number parameter cannot be negative, found [-1]")
+        }));
         assert!(w.iter().any(|m| m.ends_with("Creating strings longer than [1048576] bytes is not supported")));
     }
 }

@@ -60,7 +60,10 @@ mod more_tests {
 
     #[test]
     fn prefixes() {
-        let out = test_pair(&str_col(&[Some("Saniya"), Some("Saniya")]), &str_col(&[Some("S"), Some("ya")]), |s, x| s.starts_with(x)).unwrap();
+        let out = test_pair(&str_col(&[Some("Saniya"), Some("Saniya")]), &str_col(&[Some("S"), Some("ya")]), |s, x| {
+            s.starts_with(x)
+        })
+        .unwrap();
         assert_eq!(bool_rows(&out), vec![Some(true), Some(false)]);
     }
 }

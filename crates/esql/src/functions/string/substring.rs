@@ -1,7 +1,9 @@
 //! `SUBSTRING(s, start[, length])`: the characters from the 1-based `start` (negative counts
 //! from the end), `length` of them or all the rest.
 
-use super::util::{Fail, byte_offset, code_points, expect_integer, expect_string, ints, per_row, start_index, string_array, strs};
+use super::util::{
+    Fail, byte_offset, code_points, expect_integer, expect_string, ints, per_row, start_index, string_array, strs,
+};
 use crate::functions::{ArgInfo, PlanArgs, Resolved, ScalarDef, expect_arity};
 use crate::types::EsType;
 use crate::udf::{self, EvalCtx, Kernel};
@@ -29,11 +31,11 @@ fn plan(p: PlanArgs) -> Result<Expr> {
 
 /// The substring of `s` at code points `start` (Elastic's convention) for `len` of them.
 pub fn substr(s: &str, start: i32, len: Option<i32>) -> Result<&str, Fail> {
-    if let Some(l) = len {
-        if l < 0 {
-            // Elastic does not catch this one: the query fails.
-            return Err(Fail::Fatal(format!("Length parameter cannot be negative, found [{l}]")));
-        }
+    if let Some(l) = len
+        && l < 0
+    {
+        // Elastic does not catch this one: the query fails.
+        return Err(Fail::Fatal(format!("Length parameter cannot be negative, found [{l}]")));
     }
     if s.is_empty() {
         return Ok(s);
@@ -85,14 +87,20 @@ mod tests {
         assert_eq!(substr("Facello", 2, Some(i32::MAX)), Ok("acello"));
         assert_eq!(substr("héllo", 2, Some(2)), Ok("él"));
         assert_eq!(substr("", 2, Some(2)), Ok(""));
-        assert!(matches!(substr("abc", 1, Some(-1)), Err(Fail::Fatal(m)) if m == "Length parameter cannot be negative, found [-1]"));
+        assert!(
+            matches!(substr("abc", 1, Some(-1)), Err(Fail::Fatal(m)) if m == "Length parameter cannot be negative, found [-1]")
+        );
     }
 
     #[test]
     fn kernel_with_nulls() {
         let sink = ctx();
         let out = substring(
-            &[str_col(&[Some("abcdef"), None, Some("xyz")]), int_col(&[Some(2), Some(1), None]), int_col(&[Some(3), Some(1), Some(1)])],
+            &[
+                str_col(&[Some("abcdef"), None, Some("xyz")]),
+                int_col(&[Some(2), Some(1), None]),
+                int_col(&[Some(3), Some(1), Some(1)]),
+            ],
             &sink.ctx(3),
         )
         .unwrap();
@@ -103,8 +111,11 @@ mod tests {
     fn resolve_checks() {
         let s = keyword_arg("s");
         assert_eq!(
-            resolve("substring(s, 1, 2, 3)", &[s.clone(), arg("1", EsType::Integer), arg("2", EsType::Integer), arg("3", EsType::Integer)])
-                .unwrap_err(),
+            resolve(
+                "substring(s, 1, 2, 3)",
+                &[s.clone(), arg("1", EsType::Integer), arg("2", EsType::Integer), arg("3", EsType::Integer)]
+            )
+            .unwrap_err(),
             "error building [substring]: expects two or three arguments"
         );
         assert_eq!(

@@ -20,7 +20,8 @@ fn resolve(call: &str, args: &[ArgInfo]) -> Result<Resolved, String> {
 }
 
 fn plan(p: PlanArgs) -> Result<Expr> {
-    let kernel: Kernel = Arc::new(|a: &[ArrayRef], ctx: &EvalCtx| map_string(&a[0], ctx.sink, |s| Ok(Some(encode(s.as_bytes())))));
+    let kernel: Kernel =
+        Arc::new(|a: &[ArrayRef], ctx: &EvalCtx| map_string(&a[0], ctx.sink, |s| Ok(Some(encode(s.as_bytes())))));
     Ok(udf::call("to_base64", DataType::Utf8, p.sink, p.args, kernel))
 }
 

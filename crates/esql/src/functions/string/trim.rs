@@ -37,7 +37,14 @@ mod tests {
     #[test]
     fn trims_java_whitespace() {
         let sink = ctx();
-        let out = trim(&str_col(&[Some("   some text  "), Some("\t\u{1f}x\u{3000}"), Some("\u{a0}x\u{a0}"), None]), &sink.ctx(4)).unwrap();
-        assert_eq!(string_rows(&out), vec![Some("some text".into()), Some("x".into()), Some("\u{a0}x\u{a0}".into()), None]);
+        let out = trim(
+            &str_col(&[Some("   some text  "), Some("\t\u{1f}x\u{3000}"), Some("\u{a0}x\u{a0}"), None]),
+            &sink.ctx(4),
+        )
+        .unwrap();
+        assert_eq!(
+            string_rows(&out),
+            vec![Some("some text".into()), Some("x".into()), Some("\u{a0}x\u{a0}".into()), None]
+        );
     }
 }

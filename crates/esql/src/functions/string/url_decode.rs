@@ -104,8 +104,10 @@ mod tests {
 
     #[test]
     fn decodes() {
-        assert_eq!(decode("https%3A%2F%2Fwww.example.com%2Fpapers%3Fq%3Dinformation%2Bretrieval%26year%3D2024").unwrap(),
-            "https://www.example.com/papers?q=information+retrieval&year=2024");
+        assert_eq!(
+            decode("https%3A%2F%2Fwww.example.com%2Fpapers%3Fq%3Dinformation%2Bretrieval%26year%3D2024").unwrap(),
+            "https://www.example.com/papers?q=information+retrieval&year=2024"
+        );
         assert_eq!(decode("a+b%20c").unwrap(), "a b c");
         assert_eq!(decode("%C3%A9t%C3%A9").unwrap(), "été");
         assert_eq!(decode("%C3").unwrap(), "\u{fffd}");
@@ -115,10 +117,19 @@ mod tests {
 
     #[test]
     fn java_errors() {
-        assert_eq!(decode("%zz").unwrap_err(), "URLDecoder: Illegal hex characters in escape (%) pattern - Error at index 0 in: \"zz\"");
-        assert_eq!(decode("%2z").unwrap_err(), "URLDecoder: Illegal hex characters in escape (%) pattern - Error at index 1 in: \"2z\"");
+        assert_eq!(
+            decode("%zz").unwrap_err(),
+            "URLDecoder: Illegal hex characters in escape (%) pattern - Error at index 0 in: \"zz\""
+        );
+        assert_eq!(
+            decode("%2z").unwrap_err(),
+            "URLDecoder: Illegal hex characters in escape (%) pattern - Error at index 1 in: \"2z\""
+        );
         assert_eq!(decode("a%2").unwrap_err(), "URLDecoder: Incomplete trailing escape (%) pattern");
         assert_eq!(decode("%").unwrap_err(), "URLDecoder: Incomplete trailing escape (%) pattern");
-        assert_eq!(decode("%-1").unwrap_err(), "URLDecoder: Illegal hex characters in escape (%) pattern - negative value");
+        assert_eq!(
+            decode("%-1").unwrap_err(),
+            "URLDecoder: Illegal hex characters in escape (%) pattern - negative value"
+        );
     }
 }

@@ -61,8 +61,10 @@ mod tests {
 
     #[test]
     fn encodes() {
-        assert_eq!(encode("https://www.example.com/papers?q=information+retrieval&year=2024", true),
-            "https%3A%2F%2Fwww.example.com%2Fpapers%3Fq%3Dinformation%2Bretrieval%26year%3D2024");
+        assert_eq!(
+            encode("https://www.example.com/papers?q=information+retrieval&year=2024", true),
+            "https%3A%2F%2Fwww.example.com%2Fpapers%3Fq%3Dinformation%2Bretrieval%26year%3D2024"
+        );
         assert_eq!(encode("a b~é", true), "a+b~%C3%A9");
         assert_eq!(encode("a b", false), "a%20b");
     }

@@ -100,10 +100,7 @@ pub fn expect(
         return Ok(());
     }
     let position = if with_ordinal { format!("{} ", ordinal(i)) } else { String::new() };
-    Err(format!(
-        "{position}argument of [{call}] must be [{described}], found value [{}] type [{}]",
-        a.text, a.ty
-    ))
+    Err(format!("{position}argument of [{call}] must be [{described}], found value [{}] type [{}]", a.text, a.ty))
 }
 
 /// The constant string value of argument `i`, when it is a string literal.
@@ -143,7 +140,11 @@ impl Fail {
 
 /// Evaluates `f` for each row: `Ok(None)` is null, a warning failure is null plus the warning,
 /// a fatal failure aborts the query.
-pub fn per_row<T>(rows: usize, sink: &WarningSink, mut f: impl FnMut(usize) -> Result<Option<T>, Fail>) -> Result<Vec<Option<T>>> {
+pub fn per_row<T>(
+    rows: usize,
+    sink: &WarningSink,
+    mut f: impl FnMut(usize) -> Result<Option<T>, Fail>,
+) -> Result<Vec<Option<T>>> {
     let mut out = Vec::with_capacity(rows);
     for row in 0..rows {
         match f(row) {
