@@ -123,8 +123,8 @@ impl<'a> Analyzer<'a> {
             CommandKind::MvExpand(ident) => self.mv_expand(ident),
             CommandKind::Dissect(d) => self.dissect(d),
             CommandKind::Grok(g) => self.grok(g),
-            CommandKind::Enrich(_) => Err(self.error(cmd.span, "ENRICH is not supported yet")),
-            CommandKind::LookupJoin(_) => Err(self.error(cmd.span, "LOOKUP JOIN is not supported yet")),
+            CommandKind::Enrich(e) => self.enrich(e, cmd.span),
+            CommandKind::LookupJoin(j) => self.lookup_join(j),
             CommandKind::Unsupported { name } => Err(self.error(cmd.span, format!("{name} is not supported by Saker"))),
         }
     }
@@ -607,6 +607,104 @@ impl<'a> Analyzer<'a> {
         Ok(())
     }
 
+    fn enrich(&mut self, e: &ast::Enrich, span: Span) -> R<()> {
+        let Some(policy) = self.catalog.enrich_policy(&e.policy.name) else {
+            return Err(self.error(e.policy.span, format!("unresolved enrich policy [{}]", e.policy.name)));
+        };
+        if policy.kind != crate::catalog::EnrichKind::Match {
+            return Err(
+                self.error(span, format!("ENRICH with the range policy [{}] is not supported yet", policy.name))
+            );
+        }
+        let Some(index) = self.catalog.index(&policy.index) else {
+            return Err(self.error(
+                e.policy.span,
+                format!("enrich policy [{}] has no source index [{}]", policy.name, policy.index),
+            ));
+        };
+        let on_name = e.on.as_ref().map(|i| (i.name.clone(), i.span)).unwrap_or((policy.match_field.clone(), span));
+        let Some(c) = self.scope.iter().find(|c| c.name == on_name.0).cloned() else {
+            self.unknown_column(on_name.1, &on_name.0);
+            return Err(Failed);
+        };
+        let on = TExpr { kind: TExprKind::Column(c.name.clone()), ty: c.ty, multi: c.multi, span: on_name.1 };
+        let wanted: Vec<(Option<ast::Ident>, ast::Ident)> = if e.with.is_empty() {
+            policy.enrich_fields.iter().map(|f| (None, ast::Ident { name: f.clone(), span })).collect()
+        } else {
+            e.with.clone()
+        };
+        let mut fields = Vec::new();
+        for (new, src) in wanted {
+            if !policy.enrich_fields.contains(&src.name) {
+                return Err(self.error(
+                    src.span,
+                    format!("Enrich field [{}] not found in enrich policy [{}]", src.name, policy.name),
+                ));
+            }
+            let Some(f) = index.fields().iter().find(|f| f.name == src.name) else {
+                return Err(self.error(src.span, format!("Enrich field [{}] is not in the source index", src.name)));
+            };
+            let out = new.map(|n| n.name).unwrap_or_else(|| src.name.clone());
+            // Several matching source documents merge into a multi-value.
+            fields.push((src.name.clone(), Column { name: out, ty: f.es_type, multi: true }));
+        }
+        for (_, c) in &fields {
+            self.define(c.clone());
+        }
+        self.steps.push(Step::Enrich { index, match_field: policy.match_field.clone(), on, fields });
+        Ok(())
+    }
+
+    fn lookup_join(&mut self, j: &ast::LookupJoin) -> R<()> {
+        let Some(index) = self.catalog.index(&j.index.pattern) else {
+            return Err(self.error(j.index.span, format!("Unknown index [{}]", j.index.pattern)));
+        };
+        if !index.is_lookup() {
+            return Err(self.error(
+                j.index.span,
+                format!("invalid [{}] resolution in lookup mode to an index in [standard] mode", j.index.pattern),
+            ));
+        }
+        let mut on = Vec::new();
+        for k in &j.on {
+            let Some(left) = self.scope.iter().find(|c| c.name == k.name).cloned() else {
+                self.unknown_column(k.span, &k.name);
+                return Err(Failed);
+            };
+            let Some(right) = index.fields().iter().find(|f| f.name == k.name) else {
+                return Err(self.error(k.span, format!("Unknown column [{}] in right side of join", k.name)));
+            };
+            let compatible = left.ty == right.es_type
+                || (left.ty.is_string() && right.es_type.is_string())
+                || (left.ty.is_numeric() && right.es_type.is_numeric())
+                || left.ty == EsType::Null;
+            if !compatible {
+                return Err(self.error(
+                    k.span,
+                    format!(
+                        "JOIN left field [{}] of type [{}] is incompatible with right field [{}] of type [{}]",
+                        k.name,
+                        left.ty.name().to_uppercase(),
+                        k.name,
+                        right.es_type.name().to_uppercase()
+                    ),
+                ));
+            }
+            on.push(k.name.clone());
+        }
+        let added: Vec<Column> = index
+            .fields()
+            .iter()
+            .filter(|f| !on.contains(&f.name) && !is_metadata(&f.name))
+            .map(|f| Column { name: f.name.clone(), ty: f.es_type, multi: f.multi })
+            .collect();
+        for c in &added {
+            self.define(c.clone());
+        }
+        self.steps.push(Step::LookupJoin { index, on, added });
+        Ok(())
+    }
+
     fn dissect(&mut self, d: &ast::Dissect) -> R<()> {
         let input = self.string_input(&d.input, "DISSECT")?;
         let mut separator = String::new();
@@ -778,21 +876,18 @@ impl<'a> Analyzer<'a> {
                 let mut pats = Vec::new();
                 for p in patterns {
                     let tp = self.expr(p)?;
-                    match tp.kind {
-                        TExprKind::Literal(Literal::String(s)) => pats.push(s),
-                        _ => {
-                            return Err(
-                                self.error(p.span, format!("pattern [{}] must be a string literal", self.text(p.span)))
-                            );
+                    if !tp.ty.is_string() && tp.ty != EsType::Null {
+                        return Err(self.error(
+                            p.span,
+                            format!("pattern [{}] must be a string, found type [{}]", self.text(p.span), tp.ty),
+                        ));
+                    }
+                    if let (true, TExprKind::Literal(Literal::String(s))) = (*regex, &tp.kind) {
+                        if let Err(err) = crate::functions::string::like::compile_rlike(s) {
+                            return Err(self.error(span, format!("Invalid regex pattern [{s}]: {err}")));
                         }
                     }
-                }
-                if *regex {
-                    for p in &pats {
-                        if let Err(err) = crate::functions::string::like::compile_rlike(p) {
-                            return Err(self.error(span, format!("Invalid regex pattern [{p}]: {err}")));
-                        }
-                    }
+                    pats.push(tp);
                 }
                 Ok(TExpr {
                     kind: TExprKind::Like { expr: Box::new(t), patterns: pats, negated: *negated, regex: *regex },
@@ -1077,11 +1172,6 @@ impl<'a> Analyzer<'a> {
                     _ => "mod",
                 };
                 let def = functions::scalar(name).expect("invariant: arithmetic is registered");
-                let null_literal = |t: &TExpr| matches!(t.kind, TExprKind::Literal(Literal::Null));
-                if null_literal(&l) || null_literal(&r) {
-                    let text = self.text(span);
-                    self.warn(span, format!("Expression [{text}] always evaluates to NULL."));
-                }
                 self.call(def, vec![l, r], span)
             }
             BinaryOp::Eq | BinaryOp::NotEq | BinaryOp::Lt | BinaryOp::LtEq | BinaryOp::Gt | BinaryOp::GtEq => {

@@ -195,3 +195,9 @@ impl Catalog for MemCatalog {
         self.policies.get(name).cloned()
     }
 }
+
+impl std::fmt::Debug for dyn Index {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        write!(f, "Index({})", self.name())
+    }
+}

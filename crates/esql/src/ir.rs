@@ -116,8 +116,8 @@ pub enum TExprKind {
     Like {
         /// The operand.
         expr: Box<TExpr>,
-        /// Patterns (constants).
-        patterns: Vec<String>,
+        /// Patterns: string expressions, usually constants.
+        patterns: Vec<TExpr>,
         /// NOT LIKE.
         negated: bool,
         /// RLIKE.
@@ -211,6 +211,27 @@ pub enum Step {
     Limit(usize),
     /// One row per value of a multi-valued column.
     MvExpand(String),
+    /// ENRICH with a match policy: adds the policy's fields of the source document whose match
+    /// field equals `on`.
+    Enrich {
+        /// The policy's source index.
+        index: Arc<dyn Index>,
+        /// The match field in the source index.
+        match_field: String,
+        /// The input value.
+        on: TExpr,
+        /// (output name, source field), with the output column.
+        fields: Vec<(String, Column)>,
+    },
+    /// LOOKUP JOIN: adds every non-key field of the lookup index rows matching on the keys.
+    LookupJoin {
+        /// The lookup index.
+        index: Arc<dyn Index>,
+        /// Join keys (same name on both sides).
+        on: Vec<String>,
+        /// The columns the lookup index adds.
+        added: Vec<Column>,
+    },
     /// DISSECT or GROK: adds (or replaces) the pattern's output columns.
     Extract {
         /// The input string.

@@ -157,6 +157,102 @@ impl<'a> Planner<'a> {
                 let order: Vec<Expr> = scope.iter().map(|c| column(&c.name)).collect();
                 b.unnest_column_with_options(DfColumn::from_name(name), UnnestOptions::default())?.project(order)
             }
+            Step::Enrich { index, match_field, on, fields } => {
+                let b = b.expect("invariant: a source command comes first");
+                let table = LogicalPlanBuilder::scan("__enrich", provider_as_source(index.table()), None)?;
+                let mut right = vec![
+                    self.to_keyword(column_q("__enrich", match_field), index_type(index, match_field)).alias("__ek"),
+                ];
+                for (k, (src, _)) in fields.iter().enumerate() {
+                    right.push(column_q("__enrich", src).alias(format!("__ef{k}")));
+                }
+                // Several source documents with one key merge into multi-values, as in Elastic.
+                let values = crate::functions::aggregate("values").expect("invariant: VALUES is registered");
+                let sink = WarningSink::discard();
+                let mut merged = Vec::new();
+                for (k, (_, c)) in fields.iter().enumerate() {
+                    let resolved = Resolved { ty: c.ty, multi: true, casts: Vec::new() };
+                    let agg = (values.plan)(AggPlanArgs {
+                        args: vec![column(&format!("__ef{k}"))],
+                        types: vec![c.ty],
+                        multi: vec![index_multi(index, &fields[k].0)],
+                        literals: vec![None],
+                        resolved: &resolved,
+                        filter: None,
+                        sink: &sink,
+                    })?;
+                    merged.push(agg.alias(format!("__ef{k}")));
+                }
+                let right = table.project(right)?.aggregate(vec![column("__ek")], merged)?.build()?;
+                let on_key = self.to_keyword(self.single(on)?, on.ty).alias("__eon");
+                let mut left: Vec<Expr> = scope.iter().map(|c| column(&c.name)).collect();
+                left.push(on_key);
+                let b = with_row_number(b.project(left)?)?;
+                let joined = b.join_detailed(
+                    right,
+                    datafusion::common::JoinType::Left,
+                    (vec![DfColumn::from_name("__eon")], vec![DfColumn::from_name("__ek")]),
+                    None,
+                    datafusion::common::NullEquality::NullEqualsNothing,
+                )?;
+                let joined = joined.sort(vec![column("__rn").sort(true, false)])?;
+                let outs: Vec<&str> = fields.iter().map(|(_, c)| c.name.as_str()).collect();
+                let mut exprs: Vec<Expr> =
+                    scope.iter().filter(|c| !outs.contains(&c.name.as_str())).map(|c| column(&c.name)).collect();
+                scope.retain(|c| !outs.contains(&c.name.as_str()));
+                for (k, (_, c)) in fields.iter().enumerate() {
+                    exprs.push(column(&format!("__ef{k}")).alias(&c.name));
+                    scope.push(c.clone());
+                }
+                joined.project(exprs)
+            }
+            Step::LookupJoin { index, on, added } => {
+                let b = b.expect("invariant: a source command comes first");
+                let table = LogicalPlanBuilder::scan("__lookup", provider_as_source(index.table()), None)?;
+                let mut right = Vec::new();
+                for (k, key) in on.iter().enumerate() {
+                    let left_ty = scope.iter().find(|c| c.name == *key).map(|c| c.ty).unwrap_or(EsType::Null);
+                    let e = column_q("__lookup", key);
+                    let e = if left_ty.is_numeric() { datafusion::logical_expr::cast(e, DataType::Float64) } else { e };
+                    right.push(e.alias(format!("__rk{k}")));
+                }
+                for (k, c) in added.iter().enumerate() {
+                    right.push(column_q("__lookup", &c.name).alias(format!("__ra{k}")));
+                }
+                let right = table.project(right)?.build()?;
+                let mut left: Vec<Expr> = scope.iter().map(|c| column(&c.name)).collect();
+                for (k, key) in on.iter().enumerate() {
+                    let c = scope.iter().find(|c| c.name == *key).expect("invariant: analyzer resolved the key");
+                    let e = if c.multi {
+                        kernels::mv_single_expr(column(key), c.ty, &WarningSink::discard())
+                    } else {
+                        column(key)
+                    };
+                    let e = if c.ty.is_numeric() { datafusion::logical_expr::cast(e, DataType::Float64) } else { e };
+                    left.push(e.alias(format!("__lk{k}")));
+                }
+                let b = with_row_number(b.project(left)?)?;
+                let lk: Vec<DfColumn> = (0..on.len()).map(|k| DfColumn::from_name(format!("__lk{k}"))).collect();
+                let rk: Vec<DfColumn> = (0..on.len()).map(|k| DfColumn::from_name(format!("__rk{k}"))).collect();
+                let joined = b
+                    .join_detailed(
+                        right,
+                        datafusion::common::JoinType::Left,
+                        (lk, rk),
+                        None,
+                        datafusion::common::NullEquality::NullEqualsNothing,
+                    )?
+                    .sort(vec![column("__rn").sort(true, false)])?;
+                let names: Vec<&str> = added.iter().map(|c| c.name.as_str()).collect();
+                let mut exprs: Vec<Expr> =
+                    scope.iter().filter(|c| !names.contains(&c.name.as_str())).map(|c| column(&c.name)).collect();
+                scope.retain(|c| !names.contains(&c.name.as_str()));
+                for (k, c) in added.iter().enumerate() {
+                    exprs.push(column(&format!("__ra{k}")).alias(&c.name));
+                    scope.push(c.clone());
+                }
+                joined.project(exprs)
+            }
             Step::Extract { input, pattern } => {
                 let b = b.expect("invariant: a source command comes first");
                 let e = crate::extract::extract_expr(pattern.clone(), self.single(input)?, &self.sink(input.span));
@@ -300,6 +396,26 @@ impl<'a> Planner<'a> {
         Ok(e.sort(k.order == SortOrder::Asc, k.nulls == NullsOrder::First))
     }
 
+    /// A value as keyword text, for matching enrich keys across types.
+    fn to_keyword(&self, e: Expr, ty: EsType) -> Expr {
+        if ty.is_string() {
+            return e;
+        }
+        let def = crate::functions::scalar("to_string").expect("invariant: to_string is registered");
+        let resolved = Resolved { ty: EsType::Keyword, multi: false, casts: Vec::new() };
+        let sink = WarningSink::discard();
+        (def.plan)(PlanArgs {
+            args: vec![e],
+            types: vec![ty],
+            multi: vec![false],
+            literals: vec![None],
+            resolved: &resolved,
+            sink: &sink,
+            now_ms: self.now_ms,
+        })
+        .unwrap_or_else(|_| typed_null(EsType::Keyword, false))
+    }
+
     fn to_list(&self, e: Expr, ty: EsType) -> Expr {
         kernels::to_list_expr(e, ty)
     }
@@ -391,11 +507,40 @@ impl<'a> Planner<'a> {
             }
             TExprKind::Like { expr, patterns, negated, regex } => {
                 let e = self.single_arg(expr, t.span)?;
-                let m = crate::functions::string::like::like_expr(e, patterns, *regex, &self.sink(t.span))?;
+                let pats = patterns.iter().map(|p| self.single_arg(p, t.span)).collect::<Result<Vec<_>>>()?;
+                let constants: Vec<Option<String>> = patterns
+                    .iter()
+                    .map(|p| match &p.kind {
+                        TExprKind::Literal(Literal::String(s)) => Some(s.clone()),
+                        _ => None,
+                    })
+                    .collect();
+                let m = crate::functions::string::like::like_expr(e, pats, constants, *regex, &self.sink(t.span))?;
                 if *negated { datafusion::logical_expr::not(m) } else { m }
             }
         })
     }
+}
+
+/// A column of a named scan.
+fn column_q(table: &str, name: &str) -> Expr {
+    Expr::Column(DfColumn::new(Some(TableReference::bare(table)), name))
+}
+
+/// The ES|QL type of an index field.
+fn index_type(index: &Arc<dyn crate::catalog::Index>, name: &str) -> EsType {
+    index.fields().iter().find(|f| f.name == name).map(|f| f.es_type).unwrap_or(EsType::Null)
+}
+
+/// Whether an index field is multi-valued.
+fn index_multi(index: &Arc<dyn crate::catalog::Index>, name: &str) -> bool {
+    index.fields().iter().find(|f| f.name == name).is_some_and(|f| f.multi)
+}
+
+/// Adds a `__rn` column numbering the rows in their current order.
+fn with_row_number(b: LogicalPlanBuilder) -> Result<LogicalPlanBuilder> {
+    let rn = datafusion::functions_window::expr_fn::row_number().alias("__rn");
+    b.window(vec![rn])
 }
 
 /// A typed null of an ES|QL type.

@@ -357,6 +357,7 @@ fn conformance() {
     }
     let work: Vec<&spec::SpecCase> = per_file.iter().flat_map(|(_, cases)| cases.iter().map(|(_, c)| c)).collect();
     let results: Vec<Mutex<Option<Outcome>>> = work.iter().map(|_| Mutex::new(None)).collect();
+    let durations: Vec<Mutex<Duration>> = work.iter().map(|_| Mutex::new(Duration::ZERO)).collect();
     let next = AtomicUsize::new(0);
     std::thread::scope(|scope| {
         for _ in 0..jobs.min(work.len().max(1)) {
@@ -364,7 +365,9 @@ fn conformance() {
                 loop {
                     let i = next.fetch_add(1, Ordering::Relaxed);
                     let Some(case) = work.get(i) else { break };
+                    let case_started = Instant::now();
                     let outcome = harness.run(case);
+                    *durations[i].lock().unwrap_or_else(|e| e.into_inner()) = case_started.elapsed();
                     *results[i].lock().unwrap_or_else(|e| e.into_inner()) = Some(outcome);
                 }
             });
@@ -424,6 +427,14 @@ fn conformance() {
     for line in summarize_skips(&outcomes) {
         println!("{line}");
     }
+    let mut slowest: Vec<(Duration, &str)> = durations
+        .iter()
+        .map(|d| *d.lock().unwrap_or_else(|e| e.into_inner()))
+        .zip(per_file.iter().flat_map(|(_, cases)| cases.iter().map(|(k, _)| k.as_str())))
+        .collect();
+    slowest.sort_by(|a, b| b.0.cmp(&a.0));
+    let slowest: Vec<String> = slowest.iter().take(5).map(|(d, k)| format!("{k} ({:.1}s)", d.as_secs_f64())).collect();
+    println!("  slowest: {}", slowest.join(", "));
 
     // Regression guard.
     let passing_path = Path::new(env!("CARGO_MANIFEST_DIR")).join(PASSING_FILE);

@@ -618,6 +618,11 @@ fn math_on_multi_values() {
     let out = run(&c, "ROW a = [1, 2] | EVAL b = abs(a)").unwrap();
     assert_eq!(rows(&out), [["[1, 2]", "null"]]);
     assert_eq!(out.warnings.len(), 2);
+    // ... except where Elastic's evaluator is the identity (whole numbers through CEIL, FLOOR
+    // and ROUND without decimals) ...
+    let out = run(&c, "ROW a = [1, 2] | EVAL c = ceil(a), r = round(a), d = round(a, -1)").unwrap();
+    assert_eq!(rows(&out), [["[1, 2]", "[1, 2]", "[1, 2]", "null"]]);
+    assert_eq!(out.warnings.len(), 2);
     // ... TO_DEGREES converts every value ...
     let out = run(&c, "ROW deg = [90, 180, 270] | EVAL rad = TO_RADIANS(deg)").unwrap();
     assert_eq!(rows(&out), [["[90, 180, 270]", "[1.5707963267948966, 3.141592653589793, 4.71238898038469]"]]);
@@ -767,8 +772,12 @@ fn aggregates_see_every_value_of_multi_values() {
 
 #[test]
 fn values_keep_first_seen_order_per_group() {
-    let out = run(&metrics(), "FROM metrics | STATS v = VALUES(v), p = PRESENT(d), a = ABSENT(d) BY g | SORT g").unwrap();
-    assert_eq!(rows(&out), [["[3, 1, 2]", "true", "false", "a"], ["null", "true", "false", "b"], ["[5, 4, 6]", "true", "false", "null"]]);
+    let out =
+        run(&metrics(), "FROM metrics | STATS v = VALUES(v), p = PRESENT(d), a = ABSENT(d) BY g | SORT g").unwrap();
+    assert_eq!(
+        rows(&out),
+        [["[3, 1, 2]", "true", "false", "a"], ["null", "true", "false", "b"], ["[5, 4, 6]", "true", "false", "null"]]
+    );
 }
 
 #[test]
@@ -808,4 +817,58 @@ fn aggregate_type_errors() {
     );
     let err = run(&metrics(), "FROM metrics | STATS TOP(n, 0, \"asc\")").unwrap_err().to_string();
     assert!(err.contains("Limit must be greater than 0 in [TOP(n, 0, \"asc\")], found [0]"), "{err}");
+}
+
+// ---- commands: ENRICH, LOOKUP JOIN -------------------------------------------------------------
+
+/// A lookup index `hosts_lookup` (host → owner, two rows for h1) and a match policy over it.
+fn with_lookup(mut c: MemCatalog) -> MemCatalog {
+    use esql::catalog::{EnrichKind, EnrichPolicy};
+    let fields = vec![
+        FieldInfo { name: "host".into(), es_type: EsType::Keyword, multi: false },
+        FieldInfo { name: "owner".into(), es_type: EsType::Keyword, multi: false },
+    ];
+    let schema = MemIndex::schema_for(&fields);
+    let batch = RecordBatch::try_new(
+        schema,
+        vec![
+            Arc::new(StringArray::from(vec!["h1", "h3", "h1"])),
+            Arc::new(StringArray::from(vec!["alice", "carol", "anna"])),
+        ],
+    )
+    .unwrap();
+    let idx = MemIndex::new("hosts_lookup", fields, vec![batch]).unwrap().with_lookup(true);
+    c.add(Arc::new(idx));
+    c.add_policy(EnrichPolicy {
+        name: "owners".into(),
+        kind: EnrichKind::Match,
+        index: "hosts_lookup".into(),
+        match_field: "host".into(),
+        enrich_fields: vec!["owner".into()],
+    });
+    c
+}
+
+#[test]
+fn lookup_join_adds_rows_per_match_in_input_order() {
+    let c = with_lookup(sample());
+    let out = run(&c, "FROM logs-test-default | KEEP bytes, host | LOOKUP JOIN hosts_lookup ON host").unwrap();
+    assert_eq!(out.columns.iter().map(|(n, _)| n.as_str()).collect::<Vec<_>>(), ["bytes", "host", "owner"]);
+    let got = rows(&out);
+    assert_eq!(got.len(), 5, "{got:?}");
+    assert_eq!(got[0][..2], ["10", "h1"]);
+    assert_eq!(got[2], ["20", "h2", "null"]);
+    let err = run(&c, "FROM logs-test-default | LOOKUP JOIN logs-test-default ON host").unwrap_err();
+    assert!(err.to_string().contains("lookup mode"), "{err}");
+}
+
+#[test]
+fn enrich_adds_policy_fields() {
+    let c = with_lookup(sample());
+    let out = run(&c, "FROM logs-test-default | KEEP host | ENRICH owners ON host WITH who = owner | LIMIT 2").unwrap();
+    assert_eq!(out.columns.iter().map(|(n, _)| n.as_str()).collect::<Vec<_>>(), ["host", "who"]);
+    let got = rows(&out);
+    assert_eq!(got, [["h1", "[alice, anna]"], ["h2", "null"]]);
+    let err = run(&c, "FROM logs-test-default | ENRICH nope").unwrap_err();
+    assert!(err.to_string().contains("unresolved enrich policy [nope]"), "{err}");
 }

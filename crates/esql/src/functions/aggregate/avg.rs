@@ -2,8 +2,8 @@
 //! Elastic computes it as a compensated sum over a count, so long inputs cannot overflow;
 //! `AVG(constant)` is `MV_AVG(constant)`.
 
-use super::sum::{NUMBERS, NUMBERS_DESCRIBED};
-use super::{AccFactory, EsAgg, Flat, Kahan, const_arg, constant, f64_values, fold, internal};
+use super::sum::{KahanGroups, KahanResult, NUMBERS, NUMBERS_DESCRIBED};
+use super::{AccFactory, EsAgg, Flat, GroupsFactory, Kahan, const_arg, constant, f64_values, fold, internal};
 use crate::functions::{AggDef, AggPlanArgs, ArgInfo, Resolved, expect_arity, expect_type};
 use crate::types::EsType;
 use crate::warnings::WarningSink;
@@ -28,8 +28,11 @@ fn plan(p: AggPlanArgs) -> Result<Expr> {
         let v = fold(Box::new(Avg::new(sink)), &[c])?;
         return constant("avg", v, p.filter);
     }
+    let s2 = sink.clone();
     let factory: AccFactory = Arc::new(move || Box::new(Avg::new(sink.clone())));
+    let groups: GroupsFactory = Arc::new(move || Box::new(KahanGroups::new(KahanResult::Avg, s2.clone())));
     EsAgg::new("avg", DataType::Float64, vec![DataType::Float64, DataType::Float64, DataType::Int64], factory)
+        .with_groups(groups)
         .call(vec![p.args[0].clone()], p.filter)
 }
 

@@ -180,10 +180,10 @@ mod tests {
     #[test]
     fn sort_field_types() {
         let f = ArgInfo { ty: EsType::Keyword, multi: false, literal: None, text: "x" };
-        let s = ArgInfo { ty: EsType::Integer, multi: false, literal: None, text: "y" };
+        let s = ArgInfo { ty: EsType::Keyword, multi: false, literal: None, text: "y" };
         assert_eq!(
             resolve_occurrence("first", "first(x, y)", &[f, s]).unwrap_err(),
-            "second argument of [first(x, y)] must be [long or date_nanos or datetime], found value [y] type [integer]"
+            "second argument of [first(x, y)] must be [long or date_nanos or datetime], found value [y] type [keyword]"
         );
     }
 }

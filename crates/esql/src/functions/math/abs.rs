@@ -1,5 +1,6 @@
 //! `ABS(number)`: the absolute value, of the argument's own type. The one integer and long
-//! value whose absolute value does not fit (`MIN_VALUE`) gives null with a warning.
+//! value whose absolute value does not fit (`MIN_VALUE`) gives null with a warning. As in
+//! Elastic, an unsigned long is returned as is, multi-values included.
 
 use super::{Pos, arith, arity, effective, null_result, numeric_param, report};
 use crate::functions::{ArgInfo, PlanArgs, Resolved, ScalarDef, kernels};
@@ -12,12 +13,13 @@ use datafusion::logical_expr::Expr;
 use std::sync::Arc;
 
 /// `ABS`.
-pub static DEF: ScalarDef = ScalarDef { name: "abs", mv_args: false, resolve, plan };
+pub static DEF: ScalarDef = ScalarDef { name: "abs", mv_args: true, resolve, plan };
 
 fn resolve(call: &str, args: &[ArgInfo]) -> std::result::Result<Resolved, String> {
     arity("abs", args, 1, 1)?;
     let cast = numeric_param(call, args, 0, Pos::Default)?;
-    Ok(Resolved { ty: effective(&args[0], cast), multi: false, casts: vec![cast] })
+    let ty = effective(&args[0], cast);
+    Ok(Resolved { ty, multi: args[0].multi && ty == EsType::UnsignedLong, casts: vec![cast] })
 }
 
 fn plan(p: PlanArgs) -> Result<Expr> {
@@ -28,6 +30,7 @@ fn plan(p: PlanArgs) -> Result<Expr> {
         EsType::UnsignedLong => return Ok(p.args.into_iter().next().expect("invariant: one argument")),
         _ => {}
     }
+    let p = super::single_valued(p);
     let kernel: Kernel = Arc::new(move |a: &[ArrayRef], ctx: &EvalCtx| abs(&a[0], ty, ctx));
     Ok(udf::call("abs", ty.arrow(), p.sink, p.args, kernel))
 }

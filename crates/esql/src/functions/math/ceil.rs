@@ -1,5 +1,6 @@
 //! `CEIL(number)`: the smallest whole number not below the argument. Whole-number types are
-//! returned unchanged; the result keeps the argument's type.
+//! returned unchanged (multi-values included, as in
+//! Elastic); the result keeps the argument's type.
 
 use super::{Pos, arity, effective, null_result, numeric_param};
 use crate::functions::{ArgInfo, PlanArgs, Resolved, ScalarDef};
@@ -8,18 +9,19 @@ use datafusion::common::Result;
 use datafusion::logical_expr::Expr;
 
 /// `CEIL`.
-pub static DEF: ScalarDef = ScalarDef { name: "ceil", mv_args: false, resolve, plan };
+pub static DEF: ScalarDef = ScalarDef { name: "ceil", mv_args: true, resolve, plan };
 
 fn resolve(call: &str, args: &[ArgInfo]) -> std::result::Result<Resolved, String> {
     arity("ceil", args, 1, 1)?;
     let cast = numeric_param(call, args, 0, Pos::Default)?;
-    Ok(Resolved { ty: effective(&args[0], cast), multi: false, casts: vec![cast] })
+    let ty = effective(&args[0], cast);
+    Ok(Resolved { ty, multi: args[0].multi && ty.is_whole(), casts: vec![cast] })
 }
 
 fn plan(p: PlanArgs) -> Result<Expr> {
     match p.resolved.ty {
         EsType::Null => Ok(null_result()),
-        EsType::Double => super::plan_unary_double("ceil", p, ceil),
+        EsType::Double => super::plan_unary_double("ceil", super::single_valued(p), ceil),
         _ => Ok(p.args.into_iter().next().expect("invariant: one argument")),
     }
 }

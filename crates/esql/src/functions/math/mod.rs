@@ -238,6 +238,22 @@ pub fn plan_binary_double(name: &'static str, p: PlanArgs, f: DoubleFn2) -> Resu
     Ok(udf::call(name, DataType::Float64, p.sink, p.args, kernel))
 }
 
+/// Reduces multi-valued arguments to single values the way the planner does for functions
+/// without `mv_args` (null plus Elastic's warning). For the functions that take multi-values
+/// only to pass them through unchanged where Elastic's evaluator is the identity (`ABS` of an
+/// unsigned long, `CEIL`/`FLOOR`/`ROUND` of whole numbers).
+pub fn single_valued(p: PlanArgs) -> PlanArgs {
+    let sink = p.sink;
+    let args = p
+        .args
+        .into_iter()
+        .zip(p.multi.iter().zip(&p.types))
+        .map(|(e, (multi, ty))| if *multi { kernels::mv_single_expr(e, *ty, sink) } else { e })
+        .collect();
+    let multi = vec![false; p.types.len()];
+    PlanArgs { args, multi, ..p }
+}
+
 /// The null constant of the `null` type (for functions whose result type follows an argument
 /// that is the `null` constant).
 pub fn null_result() -> Expr {
@@ -300,7 +316,7 @@ pub(crate) mod test_util {
 
     use crate::udf::EvalCtx;
     use crate::warnings::{WarningSink, Warnings};
-    use datafusion::arrow::array::{Array, ArrayRef, AsArray};
+    use datafusion::arrow::array::{ArrayRef, AsArray};
     use datafusion::arrow::datatypes::{self as t, DataType};
 
     /// Runs `f` with a context whose warnings are returned (exception lines only).
@@ -321,11 +337,6 @@ pub(crate) mod test_util {
     /// The values of a double array.
     pub fn doubles(a: &ArrayRef) -> Vec<Option<f64>> {
         a.as_primitive::<t::Float64Type>().iter().collect()
-    }
-
-    /// True when every value is null.
-    pub fn all_null(a: &ArrayRef) -> bool {
-        a.null_count() == a.len() || a.data_type() == &DataType::Null
     }
 }
 

@@ -1,7 +1,8 @@
 //! `ROUND(number [, decimals])`: the number rounded half away from zero to `decimals` decimal
 //! places (0 by default; negative values round to tens, hundreds, ...). The result keeps the
 //! number's type; a whole result that no longer fits its type gives null with an overflow
-//! warning.
+//! warning. Like Elastic, `ROUND` of a whole number without decimals returns the number as
+//! is, multi-values included.
 
 use super::{Pos, arith, arity, effective, is_string_literal, null_result, numeric_param, report, type_err};
 use crate::functions::{ArgInfo, PlanArgs, Resolved, ScalarDef, kernels};
@@ -14,7 +15,7 @@ use datafusion::logical_expr::Expr;
 use std::sync::Arc;
 
 /// `ROUND`.
-pub static DEF: ScalarDef = ScalarDef { name: "round", mv_args: false, resolve, plan };
+pub static DEF: ScalarDef = ScalarDef { name: "round", mv_args: true, resolve, plan };
 
 fn resolve(call: &str, args: &[ArgInfo]) -> std::result::Result<Resolved, String> {
     arity("round", args, 1, 2)?;
@@ -29,7 +30,8 @@ fn resolve(call: &str, args: &[ArgInfo]) -> std::result::Result<Resolved, String
             return Err(type_err(call, d, Pos::Nth(1), "whole number except unsigned_long or counter types"));
         }
     }
-    Ok(Resolved { ty: effective(&args[0], c0), multi: false, casts })
+    let ty = effective(&args[0], c0);
+    Ok(Resolved { ty, multi: args[0].multi && args.len() == 1 && ty.is_whole(), casts })
 }
 
 fn plan(p: PlanArgs) -> Result<Expr> {
@@ -39,12 +41,13 @@ fn plan(p: PlanArgs) -> Result<Expr> {
     }
     if p.args.len() == 1 {
         return if ty == EsType::Double {
-            super::plan_unary_double("round", p, |x| Ok(round_double(x, 0)))
+            super::plan_unary_double("round", super::single_valued(p), |x| Ok(round_double(x, 0)))
         } else {
             // Whole numbers are already rounded to 0 decimals.
             Ok(p.args.into_iter().next().expect("invariant: one argument"))
         };
     }
+    let p = super::single_valued(p);
     let kernel: Kernel = Arc::new(move |a: &[ArrayRef], ctx: &EvalCtx| round(&a[0], &a[1], ty, ctx));
     Ok(udf::call("round", ty.arrow(), p.sink, p.args, kernel))
 }

@@ -21,6 +21,6 @@ mod tests {
     #[test]
     fn same_constant_as_java() {
         assert_eq!(270f64.to_radians(), 4.71238898038469);
-        assert_eq!(90f64.to_radians(), 1.5707963267948966);
+        assert_eq!(90f64.to_radians(), std::f64::consts::FRAC_PI_2);
     }
 }

@@ -209,7 +209,7 @@ impl CompensatedSum {
     /// Adds a value.
     pub fn add(&mut self, v: f64) {
         if !v.is_finite() {
-            self.value = v + self.value;
+            self.value += v;
         }
         if self.value.is_finite() {
             let corrected = v + (self.delta + 0.0);

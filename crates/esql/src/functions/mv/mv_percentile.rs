@@ -102,7 +102,7 @@ pub fn percentile(values: &ArrayRef, pct: &ArrayRef, ty: EsType, sink: &WarningS
             return None;
         }
         let p = pct.value(r);
-        if p < 0.0 || p > 100.0 {
+        if !(0.0..=100.0).contains(&p) {
             sink.null_because(&format!(
                 "java.lang.IllegalArgumentException: Percentile parameter must be a number between 0 and 100, found [{}]",
                 format_double(p)

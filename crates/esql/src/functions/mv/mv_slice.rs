@@ -51,8 +51,8 @@ fn plan(p: PlanArgs) -> Result<Expr> {
     let ty = p.resolved.ty;
     let multi = p.resolved.multi;
     let mut args = p.args;
-    for i in 1..args.len() {
-        args[i] = single(args[i].clone(), p.types[i], p.multi[i], p.sink);
+    for (i, a) in args.iter_mut().enumerate().skip(1) {
+        *a = single(a.clone(), p.types[i], p.multi[i], p.sink);
     }
     let kernel: Kernel = Arc::new(move |a: &[ArrayRef], ctx: &EvalCtx| {
         let end = a.get(2).unwrap_or(&a[1]);

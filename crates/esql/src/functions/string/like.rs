@@ -8,6 +8,7 @@ use datafusion::arrow::datatypes::DataType;
 use datafusion::common::{DataFusionError, Result};
 use datafusion::logical_expr::Expr;
 use regex::Regex;
+use std::collections::HashMap;
 use std::sync::Arc;
 
 /// Translates a LIKE pattern into an anchored regular expression.
@@ -70,7 +71,9 @@ pub fn compile_rlike(pattern: &str) -> Result<Regex, String> {
                 }
                 out.push_str(&regex::escape(&lit));
             }
-            '&' | '~' | '<' | '>' | '#' if !in_class => {
+            // The empty language: matches nothing.
+            '#' if !in_class => out.push_str(r"\b\B"),
+            '&' | '~' | '<' | '>' if !in_class => {
                 return Err(format!("the Lucene regular expression operator [{c}] is not supported"));
             }
             c => out.push(c),
@@ -80,31 +83,81 @@ pub fn compile_rlike(pattern: &str) -> Result<Regex, String> {
     Regex::new(&out).map_err(|e| e.to_string())
 }
 
-/// The expression testing `e` against any of `patterns`.
+fn compile(p: &str, regex: bool) -> Result<Regex, String> {
+    if regex { compile_rlike(p) } else { Regex::new(&like_to_regex(p)).map_err(|e| e.to_string()) }
+}
+
+/// The expression testing `e` against any of `patterns`; `constants[i]` is pattern `i`'s value
+/// when it is a constant (compiled once), otherwise the pattern is compiled per distinct value.
 ///
 /// # Errors
-/// When a pattern does not compile.
-pub fn like_expr(e: Expr, patterns: &[String], regex: bool, sink: &WarningSink) -> Result<Expr> {
-    let mut compiled = Vec::new();
-    for p in patterns {
-        let r = if regex {
-            compile_rlike(p).map_err(DataFusionError::Plan)?
-        } else {
-            Regex::new(&like_to_regex(p)).map_err(|e| DataFusionError::Plan(e.to_string()))?
-        };
-        compiled.push(r);
+/// When a constant pattern does not compile.
+pub fn like_expr(
+    e: Expr,
+    patterns: Vec<Expr>,
+    constants: Vec<Option<String>>,
+    regex: bool,
+    sink: &WarningSink,
+) -> Result<Expr> {
+    let mut fixed: Vec<Option<Regex>> = Vec::new();
+    for c in &constants {
+        fixed.push(match c {
+            Some(p) => Some(compile(p, regex).map_err(DataFusionError::Plan)?),
+            None => None,
+        });
     }
-    let set = Arc::new(compiled);
+    let fixed = Arc::new(fixed);
+    let mut args = vec![e];
+    args.extend(patterns);
     let kernel: Kernel = Arc::new(move |args: &[ArrayRef], _ctx: &EvalCtx| {
         let a = &args[0];
+        let n = a.len();
         if a.data_type() == &DataType::Null {
-            return Ok(Arc::new(BooleanArray::from(vec![None::<bool>; a.len()])) as ArrayRef);
+            return Ok(Arc::new(BooleanArray::from(vec![None::<bool>; n])) as ArrayRef);
         }
         let s = a.as_string::<i32>();
-        let out: BooleanArray = s.iter().map(|v| v.map(|v| set.iter().any(|r| r.is_match(v)))).collect();
-        Ok(Arc::new(out) as ArrayRef)
+        let mut cache: HashMap<String, Option<Regex>> = HashMap::new();
+        let mut out = Vec::with_capacity(n);
+        for row in 0..n {
+            if s.is_null(row) {
+                out.push(None);
+                continue;
+            }
+            let v = s.value(row);
+            let mut matched = false;
+            let mut unknown = false;
+            for (k, f) in fixed.iter().enumerate() {
+                let hit = match f {
+                    Some(r) => Some(r.is_match(v)),
+                    None => match args[k + 1].as_string_opt::<i32>() {
+                        Some(p) if p.is_valid(row) => {
+                            let pat = p.value(row);
+                            let r = cache.entry(pat.to_string()).or_insert_with(|| compile(pat, regex).ok());
+                            r.as_ref().map(|r| r.is_match(v))
+                        }
+                        _ => None,
+                    },
+                };
+                match hit {
+                    Some(true) => {
+                        matched = true;
+                        break;
+                    }
+                    Some(false) => {}
+                    None => unknown = true,
+                }
+            }
+            out.push(if matched {
+                Some(true)
+            } else if unknown {
+                None
+            } else {
+                Some(false)
+            });
+        }
+        Ok(Arc::new(BooleanArray::from(out)) as ArrayRef)
     });
-    Ok(udf::call(if regex { "rlike" } else { "like" }, DataType::Boolean, sink, vec![e], kernel))
+    Ok(udf::call(if regex { "rlike" } else { "like" }, DataType::Boolean, sink, args, kernel))
 }
 
 #[cfg(test)]
