@@ -882,10 +882,10 @@ impl<'a> Analyzer<'a> {
                             format!("pattern [{}] must be a string, found type [{}]", self.text(p.span), tp.ty),
                         ));
                     }
-                    if let (true, TExprKind::Literal(Literal::String(s))) = (*regex, &tp.kind) {
-                        if let Err(err) = crate::functions::string::like::compile_rlike(s) {
-                            return Err(self.error(span, format!("Invalid regex pattern [{s}]: {err}")));
-                        }
+                    if let (true, TExprKind::Literal(Literal::String(s))) = (*regex, &tp.kind)
+                        && let Err(err) = crate::functions::string::like::compile_rlike(s)
+                    {
+                        return Err(self.error(span, format!("Invalid regex pattern [{s}]: {err}")));
                     }
                     pats.push(tp);
                 }
@@ -1114,13 +1114,10 @@ impl<'a> Analyzer<'a> {
                             .checked_neg()
                             .map(|v| (Literal::Integer(v), EsType::Integer))
                             .or(Some((Literal::Long(-(*i as i64)), EsType::Long))),
-                        Literal::Long(i) => match i.checked_neg() {
-                            Some(v) => Some(match i32::try_from(v) {
-                                Ok(x) => (Literal::Integer(x), EsType::Integer),
-                                Err(_) => (Literal::Long(v), EsType::Long),
-                            }),
-                            None => None,
-                        },
+                        Literal::Long(i) => i.checked_neg().map(|v| match i32::try_from(v) {
+                            Ok(x) => (Literal::Integer(x), EsType::Integer),
+                            Err(_) => (Literal::Long(v), EsType::Long),
+                        }),
                         Literal::UnsignedLong(u) if *u == 1u64 << 63 => Some((Literal::Long(i64::MIN), EsType::Long)),
                         Literal::Double(d) => Some((Literal::Double(-d), EsType::Double)),
                         Literal::Period { months, days } => {
@@ -1409,8 +1406,12 @@ fn suggest<'x>(name: &str, candidates: impl Iterator<Item = &'x str>) -> Option<
         if c.starts_with("__") {
             continue;
         }
+        let limit = 2.max(name.len() / 5);
+        if c.len().abs_diff(name.len()) > limit {
+            continue;
+        }
         let d = edit_distance(name, c);
-        if d <= 2.max(name.len() / 5) && best.is_none_or(|(bd, _)| d < bd) {
+        if d <= limit && best.is_none_or(|(bd, _)| d < bd) {
             best = Some((d, c));
         }
     }

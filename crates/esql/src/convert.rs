@@ -81,10 +81,10 @@ pub fn parse_date_nanos(s: &str) -> Option<i64> {
         let y: i32 = s.parse().ok()?;
         return NaiveDate::from_ymd_opt(y, 1, 1)?.and_hms_opt(0, 0, 0)?.and_utc().timestamp_nanos_opt();
     }
-    if let Ok(d) = NaiveDate::parse_from_str(&format!("{s}-01"), "%Y-%m-%d") {
-        if s.len() == 7 {
-            return d.and_hms_opt(0, 0, 0)?.and_utc().timestamp_nanos_opt();
-        }
+    if s.len() == 7
+        && let Ok(d) = NaiveDate::parse_from_str(&format!("{s}-01"), "%Y-%m-%d")
+    {
+        return d.and_hms_opt(0, 0, 0)?.and_utc().timestamp_nanos_opt();
     }
     if let Ok(d) = NaiveDate::parse_from_str(s, "%Y-%m-%d") {
         return d.and_hms_opt(0, 0, 0)?.and_utc().timestamp_nanos_opt();

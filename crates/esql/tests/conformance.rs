@@ -66,6 +66,11 @@ pub fn missing_corpus_message() -> String {
     )
 }
 
+/// The corpus' own spec folder (unit tests use it even when `SAKER_SPECS` points elsewhere).
+fn dev_specs_dir() -> PathBuf {
+    esql_spec_root().join("specs")
+}
+
 fn specs_dir() -> PathBuf {
     match std::env::var_os("SAKER_SPECS") {
         Some(p) if !p.is_empty() => PathBuf::from(p),
@@ -432,7 +437,7 @@ fn conformance() {
         .map(|d| *d.lock().unwrap_or_else(|e| e.into_inner()))
         .zip(per_file.iter().flat_map(|(_, cases)| cases.iter().map(|(k, _)| k.as_str())))
         .collect();
-    slowest.sort_by(|a, b| b.0.cmp(&a.0));
+    slowest.sort_by_key(|s| std::cmp::Reverse(s.0));
     let slowest: Vec<String> = slowest.iter().take(5).map(|(d, k)| format!("{k} ({:.1}s)", d.as_secs_f64())).collect();
     println!("  slowest: {}", slowest.join(", "));
 
@@ -495,7 +500,7 @@ fn conformance() {
 
 #[test]
 fn ip_spec_reads_as_53_cases() {
-    let path = specs_dir().join("ip.csv-spec");
+    let path = dev_specs_dir().join("ip.csv-spec");
     let text = std::fs::read_to_string(&path).unwrap_or_else(|_| panic!("{}", missing_corpus_message()));
     let cases = spec::read_spec(&text);
     assert_eq!(cases.len(), 53);
@@ -516,7 +521,7 @@ fn duplicate_names_get_suffixes() {
 
 #[test]
 fn every_spec_file_reads() {
-    let specs = specs_dir();
+    let specs = dev_specs_dir();
     let Ok(dir) = std::fs::read_dir(&specs) else { panic!("{}", missing_corpus_message()) };
     let mut total = 0;
     for entry in dir.flatten() {
@@ -569,7 +574,7 @@ fn panicking_and_blocking_queries_are_contained() {
 #[test]
 fn loaded_data_matches_simple_upstream_expectations() {
     use compare::{Cell, Val};
-    let specs = specs_dir();
+    let specs = dev_specs_dir();
     assert!(specs.is_dir(), "{}", missing_corpus_message());
     let corpus = datasets::load(&esql_spec_root());
     let mut checked = 0;

@@ -51,12 +51,8 @@ impl Dissect {
             let end =
                 after.find('}').ok_or_else(|| format!("Invalid pattern [{pattern}] for dissect: missing [}}]"))?;
             let key = parse_key(&after[..end]).map_err(|e| format!("Invalid pattern [{pattern}] for dissect: {e}"))?;
-            if let Some(last) = parts.last() {
-                if last.1.is_empty() {
-                    return Err(format!(
-                        "Invalid pattern [{pattern}] for dissect: keys must be separated by a delimiter"
-                    ));
-                }
+            if parts.last().is_some_and(|last| last.1.is_empty()) {
+                return Err(format!("Invalid pattern [{pattern}] for dissect: keys must be separated by a delimiter"));
             }
             parts.push((key, String::new()));
             rest = &after[end + 1..];

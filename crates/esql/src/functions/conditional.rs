@@ -34,7 +34,7 @@ pub static CASE: ScalarDef = ScalarDef { name: "case", mv_args: true, resolve: r
 
 fn resolve_case(call: &str, args: &[ArgInfo]) -> Result<Resolved, String> {
     if args.len() < 2 {
-        return Err(format!("error building [case]: expects at least two arguments"));
+        return Err("error building [case]: expects at least two arguments".to_string());
     }
     let mut values: Vec<&ArgInfo> = Vec::new();
     for (i, a) in args.iter().enumerate() {
@@ -92,6 +92,7 @@ fn plan_case(p: PlanArgs) -> Result<Expr> {
     while i < n {
         let a = args.next().expect("invariant: n args");
         if i + 1 < n {
+            let a = if p.multi[i] { super::kernels::mv_single_condition_expr(a, p.sink) } else { a };
             let v = args.next().expect("invariant: n args");
             let v = if multi && !p.multi[i + 1] { super::kernels::to_list_expr(v, ty) } else { v };
             pairs.push((a, v));

@@ -134,12 +134,11 @@ fn plan_cidr(p: PlanArgs) -> Result<Expr> {
                     Some(Some(Some(b))) => v.push(*b),
                     Some(Some(None)) => {}
                     _ => {
-                        if let Some(s) = a.as_string_opt::<i32>() {
-                            if s.is_valid(row) {
-                                if let Some(b) = parse_block(s.value(row)) {
-                                    v.push(b);
-                                }
-                            }
+                        if let Some(s) = a.as_string_opt::<i32>()
+                            && s.is_valid(row)
+                            && let Some(b) = parse_block(s.value(row))
+                        {
+                            v.push(b);
                         }
                     }
                 }

@@ -77,6 +77,32 @@ pub fn mv_single_expr(e: Expr, ty: EsType, sink: &WarningSink) -> Expr {
     udf::call("mv_single", ty.arrow(), sink, vec![e], kernel)
 }
 
+/// A multi-valued boolean condition read as one value: several values count as false, with
+/// Elastic's "treating result as false" warning (as `CASE` does).
+pub fn mv_single_condition_expr(e: Expr, sink: &WarningSink) -> Expr {
+    let kernel: Kernel = Arc::new(|args: &[ArrayRef], ctx: &EvalCtx| {
+        let a = &args[0];
+        let Some(list) = as_list(a) else { return Ok(a.clone()) };
+        let values = list.values().as_boolean();
+        let offsets = list.value_offsets();
+        let mut out = Vec::with_capacity(list.len());
+        for i in 0..list.len() {
+            let (s, e) = (offsets[i] as usize, offsets[i + 1] as usize);
+            out.push(if list.is_null(i) || e == s {
+                None
+            } else if e - s == 1 {
+                values.is_valid(s).then(|| values.value(s))
+            } else {
+                ctx.sink
+                    .false_because("java.lang.IllegalArgumentException: single-value function encountered multi-value");
+                Some(false)
+            });
+        }
+        Ok(Arc::new(BooleanArray::from(out)) as ArrayRef)
+    });
+    udf::call("mv_single_condition", DataType::Boolean, sink, vec![e], kernel)
+}
+
 /// Wraps a single-valued array as a multi-valued one (each non-null value a list of one).
 pub fn to_list(a: &ArrayRef, ty: EsType) -> Result<ArrayRef> {
     let mut offsets = Vec::with_capacity(a.len() + 1);
@@ -105,7 +131,7 @@ fn mv_extreme(a: &ArrayRef, max: bool) -> Result<ArrayRef> {
     let Some(list) = as_list(a) else { return Ok(a.clone()) };
     let values = list.values();
     let conv = RowConverter::new(vec![SortField::new(values.data_type().clone())])?;
-    let rows = conv.convert_columns(&[values.clone()])?;
+    let rows = conv.convert_columns(std::slice::from_ref(values))?;
     let offsets = list.value_offsets();
     let mut idx: Vec<Option<u32>> = Vec::with_capacity(list.len());
     for i in 0..list.len() {

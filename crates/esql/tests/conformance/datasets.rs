@@ -177,8 +177,9 @@ pub fn load(root: &Path) -> Corpus {
         policies: BTreeSet::new(),
         broken: BTreeMap::new(),
     };
+    let lookup_mode = lookup_settings(root);
     for def in INDICES {
-        match build_index(root, def) {
+        match build_index(root, def, lookup_mode.as_ref()) {
             Ok(index) => {
                 corpus.catalog.add(Arc::new(index));
                 corpus.indices.insert(def.name.to_string());
@@ -200,6 +201,19 @@ pub fn load(root: &Path) -> Corpus {
         }
     }
     corpus
+}
+
+/// Whether `settings/lookup-settings.json` sets `index.mode: lookup` (an error when it cannot
+/// be read: the lookup indices are then reported as broken).
+fn lookup_settings(root: &Path) -> Result<bool, String> {
+    let path = root.join("settings").join("lookup-settings.json");
+    let json: Json = serde_json::from_str(&read(&path)?).map_err(|e| format!("{}: {e}", path.display()))?;
+    let mode = json
+        .pointer("/index/mode")
+        .or_else(|| json.get("index.mode"))
+        .or_else(|| json.pointer("/settings/index/mode"))
+        .and_then(Json::as_str);
+    Ok(mode == Some("lookup"))
 }
 
 fn read(path: &Path) -> Result<String, String> {
@@ -658,7 +672,12 @@ struct Column {
     docs: Vec<Option<Vec<Stored>>>,
 }
 
-fn build_index(root: &Path, def: &IndexDef) -> Result<MemIndex, String> {
+fn build_index(root: &Path, def: &IndexDef, lookup_mode: Result<&bool, &String>) -> Result<MemIndex, String> {
+    let lookup = match (def.lookup, lookup_mode) {
+        (false, _) => false,
+        (true, Ok(mode)) => *mode,
+        (true, Err(e)) => return Err(format!("lookup settings: {e}")),
+    };
     let csv = match def.data {
         Some(file) => parse_data_csv(&read(&root.join("data").join(file))?).map_err(|e| format!("{file}: {e}"))?,
         None => DataCsv::default(),
@@ -752,7 +771,7 @@ fn build_index(root: &Path, def: &IndexDef) -> Result<MemIndex, String> {
     }
     let schema = MemIndex::schema_for(&fields);
     let batch = RecordBatch::try_new(schema, arrays).map_err(|e| format!("{}: {e}", def.name))?;
-    let mut index = MemIndex::new(def.name, fields, vec![batch])?.with_lookup(def.lookup);
+    let mut index = MemIndex::new(def.name, fields, vec![batch])?.with_lookup(lookup);
     for (field, value) in constants {
         index = index.with_constant(field, value);
     }

@@ -2,15 +2,12 @@
 //! HyperLogLog++, which is exact below the precision threshold (3000 by default, at most 40000);
 //! this count is always exact. Every value of a multi-value counts.
 
-use super::{AccFactory, EsAgg, Flat, const_arg, constant, fold, internal, scalar_list};
+use super::values::{Distinct, DistinctGroups, distinct_agg};
+use super::{OneGroup, const_arg, constant, fold};
 use crate::functions::{AggDef, AggPlanArgs, ArgInfo, Resolved, expect_arity, type_error};
 use crate::types::EsType;
-use datafusion::arrow::array::ArrayRef;
-use datafusion::arrow::datatypes::DataType;
 use datafusion::common::{DataFusionError, Result, ScalarValue};
-use datafusion::logical_expr::{Accumulator, Expr};
-use std::collections::HashSet;
-use std::sync::Arc;
+use datafusion::logical_expr::Expr;
 
 /// `COUNT_DISTINCT`.
 pub static DEF: AggDef = AggDef { name: "count_distinct", resolve, plan };
@@ -31,7 +28,8 @@ fn resolve(call: &str, args: &[ArgInfo]) -> Result<Resolved, String> {
 fn plan(p: AggPlanArgs) -> Result<Expr> {
     if p.args.len() > 1 && const_arg(&p, 1)?.is_none() {
         return Err(DataFusionError::Plan(format!(
-            "second argument of [count_distinct] must be a constant, received [{}]",
+            "second argument of [{}] must be a constant, received [{}]",
+            p.sink.key().1,
             p.args[1]
         )));
     }
@@ -40,77 +38,28 @@ fn plan(p: AggPlanArgs) -> Result<Expr> {
         return constant("count_distinct", ScalarValue::Int64(Some(0)), p.filter);
     }
     if let Some(c) = const_arg(&p, 0)? {
-        let v = fold(Box::new(Distinct::new(ty)), &[c])?;
+        let v = fold(Box::new(OneGroup::new(DistinctGroups::new(ty, Distinct::Count)?)), &[c])?;
         return constant("count_distinct", v, p.filter);
     }
-    let factory: AccFactory = Arc::new(move || Box::new(Distinct::new(ty)));
-    EsAgg::new("count_distinct", DataType::Int64, vec![ty.arrow_column(true)], factory)
-        .call(vec![p.args[0].clone()], p.filter)
-}
-
-/// The set of distinct values.
-#[derive(Debug)]
-pub(crate) struct Distinct {
-    ty: EsType,
-    set: HashSet<ScalarValue>,
-}
-
-impl Distinct {
-    pub(crate) fn new(ty: EsType) -> Distinct {
-        Distinct { ty, set: HashSet::new() }
-    }
-
-    fn add(&mut self, a: &ArrayRef) -> Result<()> {
-        let flat = Flat::new(a);
-        for j in flat.all() {
-            let v = ScalarValue::try_from_array(flat.values(), j)?;
-            self.set.insert(v);
-        }
-        Ok(())
-    }
-}
-
-impl Accumulator for Distinct {
-    fn update_batch(&mut self, values: &[ArrayRef]) -> Result<()> {
-        match values.first() {
-            Some(a) => self.add(a),
-            None => Err(internal("count_distinct input")),
-        }
-    }
-
-    fn evaluate(&mut self) -> Result<ScalarValue> {
-        Ok(ScalarValue::Int64(Some(self.set.len() as i64)))
-    }
-
-    fn size(&self) -> usize {
-        std::mem::size_of_val(self) + self.set.iter().map(|v| v.size()).sum::<usize>()
-    }
-
-    fn state(&mut self) -> Result<Vec<ScalarValue>> {
-        let v: Vec<ScalarValue> = self.set.iter().cloned().collect();
-        Ok(vec![scalar_list(&v, &self.ty.arrow())])
-    }
-
-    fn merge_batch(&mut self, states: &[ArrayRef]) -> Result<()> {
-        match states.first() {
-            Some(a) => self.add(a),
-            None => Err(internal("count_distinct state")),
-        }
-    }
+    distinct_agg("count_distinct", ty, Distinct::Count, p.args[0].clone(), p.filter)
 }
 
 #[cfg(test)]
 mod tests {
     use super::super::tests::int_lists;
     use super::*;
+    use datafusion::arrow::array::ArrayRef;
+    use datafusion::logical_expr::Accumulator;
 
     #[test]
     fn counts_distinct_values_of_multi_values() {
-        let mut d = Distinct::new(EsType::Integer);
+        let mut d = OneGroup::new(DistinctGroups::new(EsType::Integer, Distinct::Count).unwrap());
+        assert_eq!(d.evaluate().unwrap(), ScalarValue::Int64(Some(0)));
         d.update_batch(&[int_lists(&[Some(&[-1, 0, 3]), Some(&[1, -1, 3]), None])]).unwrap();
         assert_eq!(d.evaluate().unwrap(), ScalarValue::Int64(Some(4)));
+        d.update_batch(&[int_lists(&[Some(&[-1, 0, 3]), Some(&[1, -1, 3]), None])]).unwrap();
         let s: Vec<ArrayRef> = d.state().unwrap().into_iter().map(|v| v.to_array().unwrap()).collect();
-        let mut e = Distinct::new(EsType::Integer);
+        let mut e = OneGroup::new(DistinctGroups::new(EsType::Integer, Distinct::Count).unwrap());
         e.merge_batch(&s).unwrap();
         assert_eq!(e.evaluate().unwrap(), ScalarValue::Int64(Some(4)));
     }

@@ -488,6 +488,52 @@ pub(crate) trait FreshGroups: GroupsAccumulator + Sized {
     }
 }
 
+/// A groups accumulator that can be told how many groups exist (so that one can stand for a
+/// single group, see [`OneGroup`]).
+pub(crate) trait GroupVec: GroupsAccumulator + Sized {
+    /// Makes room for at least `n` groups.
+    fn ensure_groups(&mut self, n: usize);
+}
+
+/// A groups accumulator used as the accumulator of a single group.
+#[derive(Debug)]
+pub(crate) struct OneGroup<G>(pub(crate) G);
+
+impl<G: GroupVec + fmt::Debug + Sync> OneGroup<G> {
+    pub(crate) fn new(mut g: G) -> OneGroup<G> {
+        g.ensure_groups(1);
+        OneGroup(g)
+    }
+}
+
+impl<G: GroupVec + fmt::Debug + Sync> Accumulator for OneGroup<G> {
+    fn update_batch(&mut self, values: &[ArrayRef]) -> Result<()> {
+        let n = values.first().map_or(0, |a| a.len());
+        self.0.update_batch(values, &vec![0; n], None, 1)
+    }
+
+    fn evaluate(&mut self) -> Result<ScalarValue> {
+        let a = self.0.evaluate(EmitTo::All)?;
+        self.0.ensure_groups(1);
+        ScalarValue::try_from_array(&a, 0)
+    }
+
+    fn size(&self) -> usize {
+        self.0.size()
+    }
+
+    fn state(&mut self) -> Result<Vec<ScalarValue>> {
+        let s = self.0.state(EmitTo::All)?;
+        self.0.ensure_groups(1);
+        s.iter().map(|a| ScalarValue::try_from_array(a, 0)).collect()
+    }
+
+    fn merge_batch(&mut self, states: &[ArrayRef]) -> Result<()> {
+        let n = states.first().map_or(0, |a| a.len());
+        self.0.merge_batch(states, &vec![0; n], 1)
+    }
+}
+
 /// An internal error (a broken invariant of an accumulator's state).
 pub(crate) fn internal(what: &str) -> DataFusionError {
     DataFusionError::Internal(format!("unexpected aggregate state: {what}"))
