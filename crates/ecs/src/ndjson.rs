@@ -193,7 +193,40 @@ fn read_lines(path: &Path, mut reader: impl BufRead, builder: &mut IndexBuilder,
 }
 
 /// One document, flattened: dotted leaf name → its values in document order.
-type FlatDoc = BTreeMap<String, Vec<Value>>;
+pub type FlatDoc = BTreeMap<String, Vec<Value>>;
+
+/// Flattens one document to dotted leaf names, as [`IndexBuilder::add`] does. The embedded store
+/// uses it to type documents one batch at a time.
+///
+/// # Errors
+/// When `doc` is not a JSON object or has an empty field name.
+pub fn flatten(doc: Value) -> Result<FlatDoc, String> {
+    let Value::Object(map) = doc else {
+        return Err(format!("expected a JSON object, found {}", json_kind(&doc)));
+    };
+    let mut flat = FlatDoc::new();
+    flatten_object("", map, &mut flat)?;
+    Ok(flat)
+}
+
+/// The Elasticsearch mapping type a field gets when it is first seen in `docs`: the table's type
+/// when it has one (`ip`, `flattened`, …), else one inferred from the shape of its JSON values as
+/// [`IndexBuilder::finish`] does (`keyword`, `long`, `double`, `boolean`; `keyword` for a mix).
+pub fn mapping_of(name: &str, docs: &[FlatDoc]) -> &'static str {
+    match typing_of(name, docs) {
+        Typing::Mapped { mapping, .. } => mapping,
+        Typing::Unsupported => crate::field_type(name).unwrap_or("object"),
+        Typing::Inferred(es_type) => es_type.name(),
+        Typing::JsonText => "keyword",
+    }
+}
+
+/// Converts one (leaf) JSON value for a field of the Elasticsearch mapping type `mapping`;
+/// `None` when the value is malformed for it, or when ES|QL cannot read the type at all.
+pub fn coerce_value(value: &Value, mapping: &str) -> Option<Cell> {
+    let es_type = EsType::from_mapping(mapping)?;
+    coerce_to(value, es_type, mapping)
+}
 
 /// Collects documents for one index, then types them ([`IndexBuilder::finish`]).
 #[derive(Debug, Clone)]
@@ -223,12 +256,7 @@ impl IndexBuilder {
     /// # Errors
     /// When `doc` is not a JSON object or has an empty field name; the document is skipped.
     pub fn add(&mut self, doc: Value) -> Result<(), String> {
-        let Value::Object(map) = doc else {
-            return Err(format!("expected a JSON object, found {}", json_kind(&doc)));
-        };
-        let mut flat = FlatDoc::new();
-        flatten_object("", map, &mut flat)?;
-        self.docs.push(flat);
+        self.docs.push(flatten(doc)?);
         Ok(())
     }
 
@@ -391,12 +419,18 @@ fn typing_of(name: &str, docs: &[FlatDoc]) -> Typing {
 
 /// One value converted to its column's type.
 #[derive(Debug, Clone, PartialEq)]
-enum Cell {
+pub enum Cell {
+    /// `boolean`
     Bool(bool),
+    /// `integer`, `long`, and `date` (milliseconds) / `date_nanos` (nanoseconds) since the epoch.
     Int(i64),
+    /// `unsigned_long`
     UnsignedLong(u64),
+    /// `double` (already rounded to the mapping's precision).
     Double(f64),
+    /// `keyword`, `text`
     Str(String),
+    /// `ip` (16 bytes) and `version` (its sortable encoding).
     Bytes(Vec<u8>),
 }
 
@@ -646,7 +680,7 @@ fn parse_iso8601(text: &str) -> Option<i128> {
 
 /// Builds a column: `T` for a single-valued field, `List<T>` for a multi-valued one (a row
 /// without values is null either way).
-fn column(es_type: EsType, multi: bool, cells: &[Vec<Cell>]) -> ArrayRef {
+pub fn column(es_type: EsType, multi: bool, cells: &[Vec<Cell>]) -> ArrayRef {
     if !multi {
         let values: Vec<Option<&Cell>> = cells.iter().map(|c| c.first()).collect();
         return values_array(es_type, &values);

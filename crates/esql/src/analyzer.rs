@@ -28,10 +28,19 @@ pub fn analyze_query(
         scope: Vec::new(),
         steps: Vec::new(),
         warnings: Vec::new(),
+        poisoned: Vec::new(),
+        from_scope: false,
+        unmapped: Vec::new(),
     };
     a.run(query);
     if a.diags.is_empty() {
-        Ok(TypedQuery { steps: a.steps, columns: a.scope, warnings: a.warnings })
+        // Columns made up for unmapped fields are read (as nulls) by the source command.
+        if let Some(Step::From { columns, .. }) = a.steps.first_mut() {
+            for (name, _) in &a.unmapped {
+                columns.push(Column { name: name.clone(), ty: EsType::Null, multi: false });
+            }
+        }
+        Ok(TypedQuery { steps: a.steps, columns: a.scope, warnings: a.warnings, unmapped: a.unmapped })
     } else {
         a.diags.sort_by_key(|d| d.span.start);
         Err(a.diags)
@@ -46,6 +55,12 @@ struct Analyzer<'a> {
     scope: Vec<Column>,
     steps: Vec<Step>,
     warnings: Vec<String>,
+    /// Names whose definition failed: references to them report nothing more.
+    poisoned: Vec<String>,
+    /// True while the columns are still those of the source indices (no projection yet).
+    from_scope: bool,
+    /// Unknown fields turned into null columns (`unmapped_fields = nullify`).
+    unmapped: Vec<(String, Span)>,
 }
 
 /// Marker for "this node failed; its error is already recorded".
@@ -86,10 +101,10 @@ impl<'a> Analyzer<'a> {
             if matches!(cmd.kind, CommandKind::Limit(_)) {
                 has_limit = true;
             }
-            // A failed command leaves the scope as it was; later commands still get checked,
-            // but errors about unknown columns after a failure are likely noise, as in Elastic's
-            // verifier, so stop resolving after a failed source command.
-            if self.command(cmd).is_err() && i == 0 {
+            // A failed command leaves the scope as it was and later commands still get checked;
+            // after a failed source command or a command Saker does not run, the columns are
+            // unknown, so checking stops there.
+            if self.command(cmd).is_err() && (i == 0 || matches!(cmd.kind, CommandKind::Unsupported { .. })) {
                 return;
             }
         }
@@ -217,6 +232,7 @@ impl<'a> Analyzer<'a> {
         }
         self.scope = columns.clone();
         self.steps.push(Step::From { sources, columns });
+        self.from_scope = true;
         Ok(())
     }
 
@@ -230,7 +246,10 @@ impl<'a> Analyzer<'a> {
                     out.retain(|(n, _)| *n != name);
                     out.push((name, t));
                 }
-                Err(_) => ok = false,
+                Err(_) => {
+                    self.poisoned.push(name);
+                    ok = false;
+                }
             }
         }
         if !ok {
@@ -255,9 +274,11 @@ impl<'a> Analyzer<'a> {
     // ---- processing commands ---------------------------------------------------------------
 
     fn field_name(&self, f: &ast::Field) -> String {
-        match &f.name {
-            Some(n) => n.name.clone(),
-            None => self.text(f.expr.span).to_string(),
+        match (&f.name, &f.expr.kind) {
+            (Some(n), _) => n.name.clone(),
+            // A bare field keeps its name (without backticks).
+            (None, ExprKind::Field(id)) => id.name.clone(),
+            (None, _) => self.text(f.expr.span).to_string(),
         }
     }
 
@@ -271,7 +292,12 @@ impl<'a> Analyzer<'a> {
                     self.define(Column { name: name.clone(), ty: t.ty, multi: t.multi });
                     out.push((name, t));
                 }
-                Err(_) => ok = false,
+                Err(_) => {
+                    // Later references to a column whose definition failed add no noise.
+                    self.scope.retain(|c| c.name != name);
+                    self.poisoned.push(name);
+                    ok = false;
+                }
             }
         }
         if !ok {
@@ -305,7 +331,10 @@ impl<'a> Analyzer<'a> {
                     groups.retain(|(n, _)| *n != name);
                     groups.push((name, t));
                 }
-                Err(_) => ok = false,
+                Err(_) => {
+                    self.poisoned.push(name);
+                    ok = false;
+                }
             }
         }
         let mut aggs: Vec<TAgg> = Vec::new();
@@ -335,10 +364,23 @@ impl<'a> Analyzer<'a> {
                     outputs.retain(|o| o.name != name);
                     outputs.push(StatsOutput { name, expr: t });
                 }
-                Err(_) => ok = false,
+                Err(_) => {
+                    self.poisoned.push(name);
+                    ok = false;
+                }
             }
         }
         if !ok {
+            if !stats.inline {
+                self.scope.clear();
+                for o in &outputs {
+                    self.scope.push(Column { name: o.name.clone(), ty: o.expr.ty, multi: o.expr.multi });
+                }
+                for (n, t) in &groups {
+                    self.scope.push(Column { name: n.clone(), ty: t.ty, multi: false });
+                }
+                self.from_scope = false;
+            }
             return Err(Failed);
         }
         // A name used both as an aggregate and a group: the group wins (it comes last).
@@ -362,6 +404,7 @@ impl<'a> Analyzer<'a> {
             }
         } else {
             self.scope = columns;
+            self.from_scope = false;
         }
         self.steps.push(Step::Stats { inline: stats.inline, aggs, groups, outputs });
         Ok(())
@@ -464,11 +507,17 @@ impl<'a> Analyzer<'a> {
         for p in patterns {
             let matches: Vec<String> =
                 self.scope.iter().filter(|c| name_matches(&p.pattern, &c.name)).map(|c| c.name.clone()).collect();
-            if matches.is_empty() && !p.is_wildcard() {
-                self.unknown_column(p.span, &p.pattern);
-                ok = false;
-                continue;
-            }
+            let matches = if matches.is_empty() && !p.is_wildcard() {
+                match self.resolve_column(p.span, &p.pattern) {
+                    Ok(c) => vec![c.name],
+                    Err(_) => {
+                        ok = false;
+                        continue;
+                    }
+                }
+            } else {
+                matches
+            };
             // A column goes where its last exact mention is; without one, where its last
             // wildcard match is.
             let kind = usize::from(!p.is_wildcard());
@@ -488,6 +537,7 @@ impl<'a> Analyzer<'a> {
         }
         let cols: Vec<Column> =
             picked.iter().filter_map(|(_, n)| self.scope.iter().find(|c| c.name == *n).cloned()).collect();
+        self.from_scope = false;
         self.steps.push(Step::Project(cols.iter().map(|c| (c.name.clone(), c.name.clone())).collect()));
         self.scope = cols;
         Ok(())
@@ -499,7 +549,7 @@ impl<'a> Analyzer<'a> {
         for p in patterns {
             let matches: Vec<String> =
                 self.scope.iter().filter(|c| name_matches(&p.pattern, &c.name)).map(|c| c.name.clone()).collect();
-            if matches.is_empty() && !p.is_wildcard() {
+            if matches.is_empty() && !p.is_wildcard() && !self.poisoned.contains(&p.pattern) {
                 self.unknown_column(p.span, &p.pattern);
                 ok = false;
             }
@@ -519,7 +569,10 @@ impl<'a> Analyzer<'a> {
         let mut mapping: Vec<(String, String)> = self.scope.iter().map(|c| (c.name.clone(), c.name.clone())).collect();
         for r in renames {
             let Some(pos) = mapping.iter().position(|(out, _)| *out == r.old.pattern) else {
-                self.unknown_column(r.old.span, &r.old.pattern);
+                if !self.poisoned.contains(&r.old.pattern) {
+                    self.unknown_column(r.old.span, &r.old.pattern);
+                }
+                self.poisoned.push(r.new.pattern.clone());
                 ok = false;
                 continue;
             };
@@ -598,10 +651,8 @@ impl<'a> Analyzer<'a> {
     }
 
     fn mv_expand(&mut self, ident: &ast::Ident) -> R<()> {
-        let Some(c) = self.scope.iter_mut().find(|c| c.name == ident.name) else {
-            self.unknown_column(ident.span, &ident.name);
-            return Err(Failed);
-        };
+        self.resolve_column(ident.span, &ident.name)?;
+        let c = self.scope.iter_mut().find(|c| c.name == ident.name).expect("invariant: just resolved");
         c.multi = false;
         self.steps.push(Step::MvExpand(ident.name.clone()));
         Ok(())
@@ -623,10 +674,7 @@ impl<'a> Analyzer<'a> {
             ));
         };
         let on_name = e.on.as_ref().map(|i| (i.name.clone(), i.span)).unwrap_or((policy.match_field.clone(), span));
-        let Some(c) = self.scope.iter().find(|c| c.name == on_name.0).cloned() else {
-            self.unknown_column(on_name.1, &on_name.0);
-            return Err(Failed);
-        };
+        let c = self.resolve_column(on_name.1, &on_name.0)?;
         let on = TExpr { kind: TExprKind::Column(c.name.clone()), ty: c.ty, multi: c.multi, span: on_name.1 };
         let wanted: Vec<(Option<ast::Ident>, ast::Ident)> = if e.with.is_empty() {
             policy.enrich_fields.iter().map(|f| (None, ast::Ident { name: f.clone(), span })).collect()
@@ -667,10 +715,7 @@ impl<'a> Analyzer<'a> {
         }
         let mut on = Vec::new();
         for k in &j.on {
-            let Some(left) = self.scope.iter().find(|c| c.name == k.name).cloned() else {
-                self.unknown_column(k.span, &k.name);
-                return Err(Failed);
-            };
+            let left = self.resolve_column(k.span, &k.name)?;
             let Some(right) = index.fields().iter().find(|f| f.name == k.name) else {
                 return Err(self.error(k.span, format!("Unknown column [{}] in right side of join", k.name)));
             };
@@ -759,6 +804,26 @@ impl<'a> Analyzer<'a> {
         Ok(())
     }
 
+    /// The column `name`, or an error (nothing is reported for names whose definition already
+    /// failed). With `unmapped_fields = nullify`, an unknown field of the source indices becomes
+    /// a null column.
+    fn resolve_column(&mut self, span: Span, name: &str) -> R<Column> {
+        if let Some(c) = self.scope.iter().find(|c| c.name == name) {
+            return Ok(c.clone());
+        }
+        if self.poisoned.iter().any(|p| p == name) {
+            return Err(Failed);
+        }
+        if self.from_scope && self.options.unmapped_fields == crate::engine::UnmappedFields::Nullify {
+            let c = Column { name: name.to_string(), ty: EsType::Null, multi: false };
+            self.scope.push(c.clone());
+            self.unmapped.push((name.to_string(), span));
+            return Ok(c);
+        }
+        self.unknown_column(span, name);
+        Err(Failed)
+    }
+
     fn unknown_column(&mut self, span: Span, name: &str) {
         let mut msg = format!("Unknown column [{name}]");
         if let Some(s) = suggest(name, self.scope.iter().map(|c| c.name.as_str())) {
@@ -794,21 +859,14 @@ impl<'a> Analyzer<'a> {
         let span = e.span;
         match &e.kind {
             ExprKind::Literal(l) => self.literal(l, span),
-            ExprKind::Field(id) => match self.scope.iter().find(|c| c.name == id.name) {
-                Some(c) => {
-                    if c.ty == EsType::Unsupported {
-                        return Err(self.error(
-                            span,
-                            format!("Cannot use field [{}] with unsupported or conflicting types", c.name),
-                        ));
-                    }
-                    Ok(TExpr { kind: TExprKind::Column(c.name.clone()), ty: c.ty, multi: c.multi, span })
+            ExprKind::Field(id) => {
+                let c = self.resolve_column(span, &id.name)?;
+                if c.ty == EsType::Unsupported {
+                    return Err(self
+                        .error(span, format!("Cannot use field [{}] with unsupported or conflicting types", c.name)));
                 }
-                None => {
-                    self.unknown_column(span, &id.name);
-                    Err(Failed)
-                }
-            },
+                Ok(TExpr { kind: TExprKind::Column(c.name.clone()), ty: c.ty, multi: c.multi, span })
+            }
             ExprKind::Param(p) => self.param(p, span),
             ExprKind::Binary { op, left, right } => {
                 let l = self.expr(left);
@@ -831,6 +889,21 @@ impl<'a> Analyzer<'a> {
                     return Err(
                         self.error(span, format!("[*] is only allowed in [count], found [{}]", self.text(span)))
                     );
+                }
+                if name == "kql" || name == "match" {
+                    // Full-text functions, with Lucene's semantics: see `crate::kql`.
+                    if args.iter().any(|a| matches!(a.kind, ExprKind::Map(_))) {
+                        let call = self.text(span);
+                        return Err(self.error(span, format!("options of [{call}] are not supported by Saker")));
+                    }
+                    let targs = args.iter().map(|a| self.expr(a)).collect::<R<Vec<_>>>()?;
+                    let (call, source) = (self.text(span), self.source);
+                    let r = if name == "kql" {
+                        crate::kql::kql_function(call, &targs, source, &self.scope, span)
+                    } else {
+                        crate::kql::match_function(call, &targs, source, span, false)
+                    };
+                    return r.map_err(|m| self.error(span, m));
                 }
                 let Some(def) = functions::scalar(name) else {
                     let mut msg = format!("Unknown function [{name}]");
@@ -909,7 +982,12 @@ impl<'a> Analyzer<'a> {
                 let t = self.expr(expr)?;
                 self.cast(t, to, *to_span, span)
             }
-            ExprKind::Match { .. } => Err(self.error(span, "the match operator [:] is not supported yet")),
+            ExprKind::Match { field, query } => {
+                let (f, q) = (self.expr(field), self.expr(query));
+                let targs = [f?, q?];
+                crate::kql::match_function(self.text(span), &targs, self.source, span, true)
+                    .map_err(|m| self.error(span, m))
+            }
             ExprKind::Map(_) => Err(self.error(span, "a map literal is only allowed as a function option")),
         }
     }
@@ -1242,6 +1320,13 @@ impl<'a> Analyzer<'a> {
     fn in_list(&mut self, t: TExpr, items: Vec<TExpr>, negated: bool, span: Span) -> R<TExpr> {
         let mut list = Vec::new();
         let mut target = t.ty;
+        if target == EsType::Null {
+            // A null operand: the list decides the type, and the result is null anyway.
+            target = items.iter().map(|i| i.ty).find(|ty| *ty != EsType::Null).unwrap_or(EsType::Null);
+            if target == EsType::Null || items.iter().any(|i| i.ty != target && i.ty != EsType::Null) {
+                return Ok(TExpr { kind: TExprKind::Literal(Literal::Null), ty: EsType::Boolean, multi: false, span });
+            }
+        }
         for i in &items {
             if target.is_numeric() && i.ty.is_numeric() {
                 target = widen_numeric(target, i.ty).unwrap_or(EsType::Double);

@@ -41,6 +41,18 @@ pub struct QueryOptions {
     pub default_limit: usize,
     /// The most rows a query may return (Elastic: 10000).
     pub max_limit: usize,
+    /// What a reference to a field that no index maps does (Elastic's `SET unmapped_fields`).
+    pub unmapped_fields: UnmappedFields,
+}
+
+/// Elastic's `unmapped_fields` setting.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+pub enum UnmappedFields {
+    /// An unknown field is an error (the default).
+    #[default]
+    Fail,
+    /// An unknown field read from the source indices is a null-typed column of nulls.
+    Nullify,
 }
 
 impl Default for QueryOptions {
@@ -51,6 +63,7 @@ impl Default for QueryOptions {
             named_params: Vec::new(),
             default_limit: 1000,
             max_limit: 10000,
+            unmapped_fields: UnmappedFields::Fail,
         }
     }
 }

@@ -250,4 +250,7 @@ pub struct TypedQuery {
     pub columns: Vec<Column>,
     /// Warnings found by analysis (e.g. shadowed names), as Elastic words them.
     pub warnings: Vec<String>,
+    /// Fields no index maps that `unmapped_fields = nullify` turned into null columns, with
+    /// where each was first referenced.
+    pub unmapped: Vec<(String, esql_syntax::Span)>,
 }

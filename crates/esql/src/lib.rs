@@ -11,6 +11,7 @@ pub mod convert;
 pub mod extract;
 pub mod functions;
 pub mod ir;
+pub mod kql;
 pub mod planner;
 pub mod render;
 pub mod types;
@@ -22,4 +23,4 @@ pub use datafusion;
 pub use esql_syntax as syntax;
 
 mod engine;
-pub use engine::{QueryError, QueryOptions, QueryOutput, Value, analyze, execute, session};
+pub use engine::{QueryError, QueryOptions, QueryOutput, UnmappedFields, Value, analyze, execute, session};

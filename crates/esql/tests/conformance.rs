@@ -371,7 +371,9 @@ fn conformance() {
                     let i = next.fetch_add(1, Ordering::Relaxed);
                     let Some(case) = work.get(i) else { break };
                     let case_started = Instant::now();
-                    let outcome = harness.run(case);
+                    let outcome = panic::catch_unwind(AssertUnwindSafe(|| harness.run(case))).unwrap_or_else(|_| {
+                        Outcome::Fail("the harness panicked on this case (see the message above)".into())
+                    });
                     *durations[i].lock().unwrap_or_else(|e| e.into_inner()) = case_started.elapsed();
                     *results[i].lock().unwrap_or_else(|e| e.into_inner()) = Some(outcome);
                 }

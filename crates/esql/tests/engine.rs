@@ -872,3 +872,238 @@ fn enrich_adds_policy_fields() {
     let err = run(&c, "FROM logs-test-default | ENRICH nope").unwrap_err();
     assert!(err.to_string().contains("unresolved enrich policy [nope]"), "{err}");
 }
+
+// ===================================================================================
+// KQL("..."), MATCH and the `:` operator: Elasticsearch query semantics
+// ===================================================================================
+
+/// Four docs for KQL: keyword, multi-valued keyword, text, long, ip, date and boolean fields,
+/// with missing values.
+///
+/// | id | host.name | tags | message | process.args | bytes | source.ip | @timestamp | ok |
+/// |---|---|---|---|---|---|---|---|---|
+/// | d1 | web-01 | prod, linux | The quick brown fox | curl, -s, http://x | 10 | 10.1.2.3 | 2024-01-15T10:00Z | true |
+/// | d2 | WEB-02 | dev | Quick silver | wget, http://y | 20 | 8.8.8.8 | 2024-01-16T00:00Z | false |
+/// | d3 | db-01 | — | brown bears | — | — | — | 2024-01-14T23:59:59.999Z | — |
+/// | d4 | — | prod | — | bash | 5 | fd00::1 | — | true |
+fn kql_logs() -> MemCatalog {
+    use esql::datafusion::arrow::array::{BooleanArray, ListBuilder, StringBuilder, TimestampMillisecondArray};
+    let f = |name: &str, es_type: EsType, multi: bool| FieldInfo { name: name.into(), es_type, multi };
+    let mut fields = vec![
+        f("id", EsType::Keyword, false),
+        f("host.name", EsType::Keyword, false),
+        f("tags", EsType::Keyword, true),
+        f("message", EsType::Text, false),
+        f("process.args", EsType::Keyword, true),
+        f("bytes", EsType::Long, false),
+        f("source.ip", EsType::Ip, false),
+        f("@timestamp", EsType::Date, false),
+        f("ok", EsType::Boolean, false),
+    ];
+    fields.sort_by(|a, b| a.name.cmp(&b.name));
+    let list = |rows: &[Option<&[&str]>]| -> ArrayRef {
+        let mut b = ListBuilder::new(StringBuilder::new());
+        for r in rows {
+            match r {
+                Some(vals) => {
+                    for v in *vals {
+                        b.values().append_value(v);
+                    }
+                    b.append(true);
+                }
+                None => b.append(false),
+            }
+        }
+        Arc::new(b.finish())
+    };
+    let ms = |s: &str| esql::convert::parse_date_millis(s).unwrap();
+    // Columns in field-name order: @timestamp, bytes, host.name, id, message, ok, process.args,
+    // source.ip, tags.
+    let columns: Vec<ArrayRef> = vec![
+        Arc::new(TimestampMillisecondArray::from(vec![
+            Some(ms("2024-01-15T10:00:00Z")),
+            Some(ms("2024-01-16T00:00:00Z")),
+            Some(ms("2024-01-14T23:59:59.999Z")),
+            None,
+        ])),
+        Arc::new(Int64Array::from(vec![Some(10), Some(20), None, Some(5)])),
+        Arc::new(StringArray::from(vec![Some("web-01"), Some("WEB-02"), Some("db-01"), None])),
+        Arc::new(StringArray::from(vec!["d1", "d2", "d3", "d4"])),
+        Arc::new(StringArray::from(vec![Some("The quick brown fox"), Some("Quick silver"), Some("brown bears"), None])),
+        Arc::new(BooleanArray::from(vec![Some(true), Some(false), None, Some(true)])),
+        list(&[Some(&["curl", "-s", "http://x"]), Some(&["wget", "http://y"]), None, Some(&["bash"])]),
+        Arc::new(
+            FixedSizeBinaryArray::try_from_sparse_iter_with_size(
+                vec![Some(ip("10.1.2.3")), Some(ip("8.8.8.8")), None, Some(ip("fd00::1"))].into_iter(),
+                16,
+            )
+            .unwrap(),
+        ),
+        list(&[Some(&["prod", "linux"]), Some(&["dev"]), None, Some(&["prod"])]),
+    ];
+    let schema = MemIndex::schema_for(&fields);
+    let batch = RecordBatch::try_new(schema, columns).unwrap();
+    let index = MemIndex::new("kql-logs", fields, vec![batch]).unwrap();
+    let mut c = MemCatalog::new();
+    c.add(Arc::new(index));
+    c
+}
+
+/// The ids of the docs a `WHERE` condition keeps, with the query's warnings (there should be
+/// none: KQL never reads a multi-value as an ES|QL single value).
+fn kql_ids(condition: &str) -> Vec<String> {
+    let q = format!("FROM kql-logs | WHERE {condition} | SORT id | KEEP id");
+    let out = run(&kql_logs(), &q).unwrap_or_else(|e| panic!("{q}: {e}"));
+    assert!(out.warnings.is_empty(), "{q}: {:?}", out.warnings);
+    rows(&out).into_iter().map(|r| r[0].clone()).collect()
+}
+
+/// `KQL("""query""")` ids.
+fn kql(query: &str) -> Vec<String> {
+    kql_ids(&format!("KQL(\"\"\"{query}\"\"\")"))
+}
+
+#[test]
+fn kql_keyword_terms_are_exact_and_case_sensitive() {
+    assert_eq!(kql("host.name:web-01"), ["d1"]);
+    assert_eq!(kql("host.name:WEB-01"), Vec::<String>::new());
+    assert_eq!(kql(r#"host.name:"WEB-02""#), ["d2"]);
+    assert_eq!(kql("host.name:(web-01 or db-01)"), ["d1", "d3"]);
+}
+
+#[test]
+fn kql_multi_values_match_if_any_value_matches() {
+    assert_eq!(kql("tags:prod"), ["d1", "d4"]);
+    assert_eq!(kql("tags:linux"), ["d1"]);
+    assert_eq!(kql("tags:(prod and linux)"), ["d1"]);
+    assert_eq!(kql("process.args:http*"), ["d1", "d2"]);
+    assert_eq!(kql("process.args:(curl and -s)"), ["d1"]);
+}
+
+#[test]
+fn kql_not_keeps_docs_without_the_field() {
+    assert_eq!(kql("not tags:prod"), ["d2", "d3"]);
+    assert_eq!(kql("not host.name:web-01"), ["d2", "d3", "d4"]);
+    assert_eq!(kql("not bytes:*"), ["d3"]);
+    assert_eq!(kql("bytes:*"), ["d1", "d2", "d4"]);
+}
+
+#[test]
+fn kql_precedence_and_grouping() {
+    assert_eq!(kql("tags:dev or tags:prod and bytes:5"), ["d2", "d4"]);
+    assert_eq!(kql("(tags:dev or tags:prod) and bytes:5"), ["d4"]);
+    assert_eq!(kql("tags:prod AND NOT host.name:*"), ["d4"]);
+}
+
+#[test]
+fn kql_wildcards() {
+    assert_eq!(kql("host.name:*-0*"), ["d1", "d2", "d3"]);
+    assert_eq!(kql("host.name:web*"), ["d1"]);
+    assert_eq!(kql(r#"host.name:"web*""#), Vec::<String>::new());
+    // Kibana hands `* curl*` to query_string, which splits it: "exists or curl*".
+    assert_eq!(kql("process.args:(* curl*)"), ["d1", "d2", "d4"]);
+    assert_eq!(kql("message:qu*"), ["d1", "d2"]);
+}
+
+#[test]
+fn kql_text_fields_use_analysis() {
+    assert_eq!(kql("message:quick"), ["d1", "d2"]);
+    assert_eq!(kql("message:QUICK bears"), ["d1", "d2", "d3"]);
+    assert_eq!(kql(r#"message:"quick brown""#), ["d1"]);
+    assert_eq!(kql(r#"message:"brown quick""#), Vec::<String>::new());
+    assert_eq!(kql("message:qui"), Vec::<String>::new());
+}
+
+#[test]
+fn kql_numbers_ips_booleans() {
+    assert_eq!(kql("bytes:10"), ["d1"]);
+    assert_eq!(kql("bytes >= 10"), ["d1", "d2"]);
+    assert_eq!(kql("bytes < 10"), ["d4"]);
+    assert_eq!(kql("bytes > 9.5 and bytes <= 10"), ["d1"]);
+    assert_eq!(kql("source.ip:10.0.0.0/8"), ["d1"]);
+    assert_eq!(kql(r#"source.ip:("fd00::/8" or 8.8.8.8)"#), ["d2", "d4"]);
+    assert_eq!(kql("source.ip >= 9.0.0.0"), ["d1", "d4"]);
+    assert_eq!(kql("ok:true"), ["d1", "d4"]);
+    assert_eq!(kql("not ok:true"), ["d2", "d3"]);
+}
+
+#[test]
+fn kql_dates_and_date_math() {
+    assert_eq!(kql("@timestamp:2024-01-15"), ["d1"]);
+    assert_eq!(kql("@timestamp >= 2024-01-15"), ["d1", "d2"]);
+    assert_eq!(kql("@timestamp > 2024-01-15"), ["d2"]);
+    assert_eq!(kql("@timestamp < 2024-01-15"), ["d3"]);
+    assert_eq!(kql(r#"@timestamp >= "2024-01-15T10:00:00||/d" and @timestamp < 2024-01-15||+1d"#), ["d1"]);
+    // `now` is the query's now: every doc is in the past.
+    assert_eq!(kql("@timestamp < now"), ["d1", "d2", "d3"]);
+    assert_eq!(kql("@timestamp > now-1d/d"), Vec::<String>::new());
+    let mut opts = QueryOptions::default();
+    opts.now = Some(esql::convert::parse_date_millis("2024-01-16T12:00:00Z").map(|ms| {
+        chrono::DateTime::from_timestamp_millis(ms).unwrap()
+    }).unwrap());
+    let rt = tokio::runtime::Builder::new_current_thread().build().unwrap();
+    let q = r#"FROM kql-logs | WHERE KQL("@timestamp >= now-1d/d") | SORT id | KEEP id"#;
+    let out = rt.block_on(execute(Arc::new(kql_logs()), q, &opts)).unwrap();
+    assert_eq!(rows(&out), [["d1"], ["d2"]]);
+}
+
+#[test]
+fn kql_unknown_fields_match_nothing() {
+    assert_eq!(kql("nope:x"), Vec::<String>::new());
+    assert_eq!(kql("not nope:x"), ["d1", "d2", "d3", "d4"]);
+    assert_eq!(kql("nope:* or tags:dev"), ["d2"]);
+}
+
+#[test]
+fn kql_bare_values_and_wildcard_fields() {
+    assert_eq!(kql("brown"), ["d1", "d3"]);
+    assert_eq!(kql("prod"), ["d1", "d4"]);
+    assert_eq!(kql(r#""web-01""#), ["d1"]);
+    assert_eq!(kql("*"), ["d1", "d2", "d3", "d4"]);
+    assert_eq!(kql("process.*:bash"), ["d4"]);
+    assert_eq!(kql(""), ["d1", "d2", "d3", "d4"]);
+}
+
+#[test]
+fn kql_combines_with_esql() {
+    assert_eq!(kql_ids(r#"KQL("tags:prod") AND bytes > 6"#), ["d1"]);
+    assert_eq!(kql_ids(r#"NOT KQL("tags:prod")"#), ["d2", "d3"]);
+    let out = run(&kql_logs(), r#"FROM kql-logs | STATS n = COUNT(*) WHERE KQL("tags:prod")"#).unwrap();
+    assert_eq!(rows(&out), [["2"]]);
+}
+
+#[test]
+fn kql_errors() {
+    let err = run(&kql_logs(), r#"FROM kql-logs | WHERE KQL("host.name:(a or )")"#).unwrap_err().to_string();
+    assert!(err.contains("line 1:23: Expected \"(\", NOT, value but \")\" found."), "{err}");
+    assert!(err.contains("host.name:(a or )\n----------------^"), "{err}");
+    let err = run(&kql_logs(), r#"FROM kql-logs | WHERE KQL("bytes:abc")"#).unwrap_err().to_string();
+    assert!(err.contains("failed to create query: For input string: \"abc\""), "{err}");
+    let err = run(&kql_logs(), r#"FROM kql-logs | WHERE KQL("source.ip:10.*")"#).unwrap_err().to_string();
+    assert!(err.contains("Can only use wildcard queries on keyword, text and wildcard fields"), "{err}");
+    let err = run(&kql_logs(), "FROM kql-logs | WHERE KQL(id)").unwrap_err().to_string();
+    assert!(err.contains("Query must be a constant string in [KQL(id)], found [id]"), "{err}");
+    let err = run(&kql_logs(), "FROM kql-logs | WHERE KQL(1)").unwrap_err().to_string();
+    assert!(err.contains("first argument of [KQL(1)] must be [keyword, text], found value [1] type [integer]"), "{err}");
+}
+
+#[test]
+fn match_function_and_operator() {
+    assert_eq!(kql_ids(r#"MATCH(message, "quick fox")"#), ["d1", "d2"]);
+    assert_eq!(kql_ids(r#"message : "bears""#), ["d3"]);
+    assert_eq!(kql_ids(r#"tags : "prod""#), ["d1", "d4"]);
+    assert_eq!(kql_ids("MATCH(bytes, 20)"), ["d2"]);
+    assert_eq!(kql_ids(r#"MATCH(bytes, "20")"#), ["d2"]);
+    // MATCH is lenient: a value the field cannot hold matches nothing.
+    assert_eq!(kql_ids(r#"MATCH(bytes, "abc")"#), Vec::<String>::new());
+    assert_eq!(kql_ids(r#"source.ip : "10.0.0.0/8""#), ["d1"]);
+    assert_eq!(kql_ids(r#"MATCH(@timestamp, "2024-01-16")"#), ["d2"]);
+    assert_eq!(kql_ids(r#"NOT MATCH(tags, "prod")"#), ["d2", "d3"]);
+    let err = run(&kql_logs(), "FROM kql-logs | WHERE MATCH(message, 1)").unwrap_err().to_string();
+    assert!(err.contains("first argument of [MATCH(message, 1)] is [text] so second argument must also be [text] but was [integer]"), "{err}");
+    let err = run(&kql_logs(), r#"FROM kql-logs | WHERE MATCH(TO_LOWER(id), "d1")"#).unwrap_err().to_string();
+    assert!(
+        err.contains("[MATCH] function cannot operate on [TO_LOWER(id)], which is not a field from an index mapping"),
+        "{err}"
+    );
+}

@@ -5,7 +5,7 @@ use anyhow::Context;
 use esql::catalog::Catalog;
 use esql::syntax::Diagnostic;
 use esql::syntax::ast::CommandKind;
-use esql::{QueryError, QueryOptions};
+use esql::{QueryError, QueryOptions, UnmappedFields};
 use std::path::{Path, PathBuf};
 use std::process::ExitCode;
 
@@ -26,6 +26,12 @@ pub struct CheckArgs {
     /// Check against the indices of this NDJSON folder instead of the ECS field table.
     #[arg(long, short, value_name = "DIR")]
     pub data: Option<PathBuf>,
+
+    /// Report fields that no known mapping has as errors. Without it, such a field is read as
+    /// unmapped (Elastic's `SET unmapped_fields="nullify"`: a column of nulls) and listed as a
+    /// note, since Saker's field tables cover ECS and the flagship's integrations only.
+    #[arg(long)]
+    pub strict: bool,
 
     /// `.esql` files, rule `.toml` files, or folders holding them.
     #[arg(value_name = "FILE", required = true)]
@@ -74,7 +80,7 @@ pub fn run(args: &CheckArgs, reporter: Reporter) -> anyhow::Result<ExitCode> {
     for path in &args.files {
         collect_files(path, &mut files);
     }
-    let (mut ok, mut failed, mut skipped) = (0usize, 0usize, 0usize);
+    let (mut ok, mut failed, mut skipped, mut notes) = (0usize, 0usize, 0usize, 0usize);
     for path in files {
         let source = match read_source(&path) {
             Found::Query(source) => source,
@@ -88,14 +94,26 @@ pub fn run(args: &CheckArgs, reporter: Reporter) -> anyhow::Result<ExitCode> {
                 continue;
             }
         };
-        let diagnostics = match &data_catalog {
-            Some(catalog) => check_query(catalog, &source.query),
+        let options = QueryOptions {
+            unmapped_fields: if args.strict { UnmappedFields::Fail } else { UnmappedFields::Nullify },
+            ..QueryOptions::default()
+        };
+        let (diagnostics, unmapped) = match &data_catalog {
+            Some(catalog) => check_query(catalog, &source.query, &options),
             None => {
                 let patterns = from_patterns(&source.query);
                 let patterns: Vec<&str> = patterns.iter().map(String::as_str).collect();
-                check_query(&ecs::EcsCatalog::for_patterns(&patterns), &source.query)
+                check_query(&ecs::EcsCatalog::for_patterns(&patterns), &source.query, &options)
             }
         };
+        if !unmapped.is_empty() {
+            notes += 1;
+            reporter.info(&format!(
+                "note: {}: fields not in Saker's field tables, read as unmapped (null): {}",
+                source.path.display(),
+                unmapped.join(", ")
+            ));
+        }
         if diagnostics.is_empty() {
             ok += 1;
         } else {
@@ -110,6 +128,9 @@ pub fn run(args: &CheckArgs, reporter: Reporter) -> anyhow::Result<ExitCode> {
         ok + failed,
         if ok + failed == 1 { "query" } else { "queries" }
     );
+    if notes > 0 {
+        summary.push_str(&format!(", {notes} reading unmapped fields (see notes; --strict fails them)"));
+    }
     if skipped > 0 {
         summary.push_str(&format!(" ({skipped} non-ES|QL {} skipped)", if skipped == 1 { "rule" } else { "rules" }));
     }
@@ -117,12 +138,12 @@ pub fn run(args: &CheckArgs, reporter: Reporter) -> anyhow::Result<ExitCode> {
     Ok(if failed > 0 { ExitCode::FAILURE } else { ExitCode::SUCCESS })
 }
 
-/// Every problem of one query; empty when it is valid.
-fn check_query(catalog: &dyn Catalog, query: &str) -> Vec<Diagnostic> {
-    match esql::analyze(catalog, query, &QueryOptions::default()) {
-        Ok(_) => Vec::new(),
-        Err(QueryError::Invalid { diagnostics, .. }) => diagnostics,
-        Err(other) => vec![Diagnostic::verification(Default::default(), other.to_string())],
+/// Every problem of one query (empty when it is valid), and the unmapped fields it reads.
+fn check_query(catalog: &dyn Catalog, query: &str, options: &QueryOptions) -> (Vec<Diagnostic>, Vec<String>) {
+    match esql::analyze(catalog, query, options) {
+        Ok(typed) => (Vec::new(), typed.unmapped.into_iter().map(|(name, _)| name).collect()),
+        Err(QueryError::Invalid { diagnostics, .. }) => (diagnostics, Vec::new()),
+        Err(other) => (vec![Diagnostic::verification(Default::default(), other.to_string())], Vec::new()),
     }
 }
 

@@ -19,6 +19,7 @@ pub mod conditional;
 pub mod convert;
 pub mod date;
 pub mod ip;
+pub mod kql_ops;
 pub mod kernels;
 pub mod math;
 pub mod mv;

@@ -75,8 +75,8 @@ pub(crate) struct CountGroups {
 }
 
 impl FreshGroups for CountGroups {
-    fn fresh(&self) -> Self {
-        CountGroups::default()
+    fn fresh(&self) -> Result<Self> {
+        Ok(CountGroups::default())
     }
 }
 
@@ -109,7 +109,8 @@ impl GroupsAccumulator for CountGroups {
 
     fn merge_batch(&mut self, values: &[ArrayRef], group_indices: &[usize], total_num_groups: usize) -> Result<()> {
         self.counts.resize(total_num_groups, 0);
-        let c = values.first().and_then(|c| c.as_primitive_opt::<Int64Type>()).ok_or_else(|| internal("count state"))?;
+        let c =
+            values.first().and_then(|c| c.as_primitive_opt::<Int64Type>()).ok_or_else(|| internal("count state"))?;
         for (i, &g) in group_indices.iter().enumerate() {
             if c.is_valid(i) {
                 self.counts[g] += c.value(i);

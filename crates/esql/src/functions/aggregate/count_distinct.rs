@@ -17,10 +17,10 @@ fn resolve(call: &str, args: &[ArgInfo]) -> Result<Resolved, String> {
     if matches!(args[0].ty, EsType::UnsignedLong | EsType::Unsupported | EsType::DatePeriod | EsType::TimeDuration) {
         return Err(type_error(call, args, 0, "any exact type except unsigned_long, _source, or counter types"));
     }
-    if let Some(p) = args.get(1) {
-        if !(p.ty.is_whole() || p.ty == EsType::Null) {
-            return Err(type_error(call, args, 1, "integer"));
-        }
+    if let Some(p) = args.get(1)
+        && !(p.ty.is_whole() || p.ty == EsType::Null)
+    {
+        return Err(type_error(call, args, 1, "integer"));
     }
     Ok(Resolved::of(EsType::Long))
 }

@@ -18,8 +18,8 @@ use datafusion::arrow::datatypes::{DataType, Field, FieldRef, Float64Type, Schem
 use datafusion::common::{DFSchema, DataFusionError, Result, ScalarValue};
 use datafusion::logical_expr::function::{AccumulatorArgs, StateFieldsArgs};
 use datafusion::logical_expr::{
-    Accumulator, AggregateUDF, AggregateUDFImpl, ColumnarValue, EmitTo, Expr, ExprFunctionExt, GroupsAccumulator, Signature,
-    Volatility, lit,
+    Accumulator, AggregateUDF, AggregateUDFImpl, ColumnarValue, EmitTo, Expr, ExprFunctionExt, GroupsAccumulator,
+    Signature, Volatility, lit,
 };
 use std::fmt;
 use std::hash::{Hash, Hasher};
@@ -476,12 +476,12 @@ pub(crate) fn passes(filter: Option<&BooleanArray>, i: usize) -> bool {
 /// straight into partial states).
 pub(crate) trait FreshGroups: GroupsAccumulator + Sized {
     /// The same accumulator with no groups.
-    fn fresh(&self) -> Self;
+    fn fresh(&self) -> Result<Self>;
 
     /// Each row as its own group's partial state.
     fn rows_to_state(&self, values: &[ArrayRef], opt_filter: Option<&BooleanArray>) -> Result<Vec<ArrayRef>> {
         let n = values.first().map_or(0, |a| a.len());
-        let mut t = self.fresh();
+        let mut t = self.fresh()?;
         let groups: Vec<usize> = (0..n).collect();
         t.update_batch(values, &groups, opt_filter, n)?;
         t.state(EmitTo::All)

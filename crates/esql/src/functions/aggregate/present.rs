@@ -33,10 +33,10 @@ pub(crate) struct Presence {
 
 impl Accumulator for Presence {
     fn update_batch(&mut self, values: &[ArrayRef]) -> Result<()> {
-        if !self.seen {
-            if let Some(a) = values.first() {
-                self.seen = Flat::new(a).all().next().is_some();
-            }
+        if !self.seen
+            && let Some(a) = values.first()
+        {
+            self.seen = Flat::new(a).all().next().is_some();
         }
         Ok(())
     }

@@ -24,10 +24,10 @@ fn resolve(call: &str, args: &[ArgInfo]) -> Result<Resolved, String> {
         return Err(format!("{} argument of [{call}] cannot be null, received [{}]", ordinal(1), args[1].text));
     }
     expect_type(call, args, 1, &[EsType::Integer], "integer")?;
-    if let Some(Literal::Integer(l)) = args[1].literal {
-        if *l <= 0 {
-            return Err(format!("Limit must be greater than 0 in [{call}], found [{l}]"));
-        }
+    if let Some(Literal::Integer(l)) = args[1].literal
+        && *l <= 0
+    {
+        return Err(format!("Limit must be greater than 0 in [{call}], found [{l}]"));
     }
     let ty = if args[0].ty == EsType::Text { EsType::Keyword } else { args[0].ty };
     Ok(Resolved { ty, multi: true, casts: Vec::new() })
@@ -82,10 +82,10 @@ impl Sample {
             self.picked.push(v);
         } else {
             let r = self.next() % self.seen;
-            if let Ok(i) = usize::try_from(r) {
-                if i < self.limit {
-                    self.picked[i] = v;
-                }
+            if let Ok(i) = usize::try_from(r)
+                && i < self.limit
+            {
+                self.picked[i] = v;
             }
         }
     }

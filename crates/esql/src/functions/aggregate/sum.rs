@@ -3,8 +3,8 @@
 //! multi-value is added. `SUM(constant)` is `MV_SUM(constant) * COUNT(*)`, as Elastic rewrites it.
 
 use super::{
-    AccFactory, EsAgg, Flat, FreshGroups, GroupsFactory, Kahan, bools, const_arg, constant, f64_values, i64_values, internal,
-    null_of, passes,
+    AccFactory, EsAgg, Flat, FreshGroups, GroupsFactory, Kahan, bools, const_arg, constant, f64_values, i64_values,
+    internal, null_of, passes,
 };
 use crate::functions::{AggDef, AggPlanArgs, ArgInfo, Resolved, expect_arity, expect_type};
 use crate::types::EsType;
@@ -55,9 +55,14 @@ pub(crate) fn sum_expr(e: Expr, ty: EsType, sink: &WarningSink, filter: Option<E
         let factory: AccFactory = Arc::new(|| Box::new(SumDouble::default()));
         let sink = sink.clone();
         let groups: GroupsFactory = Arc::new(move || Box::new(KahanGroups::new(KahanResult::Sum, sink.clone())));
-        return EsAgg::new("sum", DataType::Float64, vec![DataType::Float64, DataType::Float64, DataType::Int64], factory)
-            .with_groups(groups)
-            .call(vec![e], filter);
+        return EsAgg::new(
+            "sum",
+            DataType::Float64,
+            vec![DataType::Float64, DataType::Float64, DataType::Int64],
+            factory,
+        )
+        .with_groups(groups)
+        .call(vec![e], filter);
     }
     let (s1, s2) = (sink.clone(), sink.clone());
     let factory: AccFactory = Arc::new(move || Box::new(SumLong::new(s1.clone())));
@@ -184,7 +189,8 @@ impl Accumulator for SumDouble {
         let (Some(v), Some(d), Some(c)) = (states.first(), states.get(1), states.get(2)) else {
             return Err(internal("sum state"));
         };
-        let (v, d, c) = (v.as_primitive::<Float64Type>(), d.as_primitive::<Float64Type>(), c.as_primitive::<Int64Type>());
+        let (v, d, c) =
+            (v.as_primitive::<Float64Type>(), d.as_primitive::<Float64Type>(), c.as_primitive::<Int64Type>());
         for i in 0..v.len() {
             if c.is_valid(i) && c.value(i) > 0 {
                 self.sum.add_with_delta(v.value(i), d.value(i));
@@ -225,8 +231,8 @@ impl KahanGroups {
 }
 
 impl FreshGroups for KahanGroups {
-    fn fresh(&self) -> Self {
-        KahanGroups::new(self.result, self.sink.clone())
+    fn fresh(&self) -> Result<Self> {
+        Ok(KahanGroups::new(self.result, self.sink.clone()))
     }
 }
 
@@ -287,7 +293,8 @@ impl GroupsAccumulator for KahanGroups {
         let (Some(v), Some(d), Some(c)) = (values.first(), values.get(1), values.get(2)) else {
             return Err(internal("sum state"));
         };
-        let (v, d, c) = (v.as_primitive::<Float64Type>(), d.as_primitive::<Float64Type>(), c.as_primitive::<Int64Type>());
+        let (v, d, c) =
+            (v.as_primitive::<Float64Type>(), d.as_primitive::<Float64Type>(), c.as_primitive::<Int64Type>());
         for (i, &g) in group_indices.iter().enumerate() {
             if c.is_valid(i) && c.value(i) > 0 {
                 self.sums[g].add_with_delta(v.value(i), d.value(i));
@@ -338,8 +345,8 @@ impl SumLongGroups {
 }
 
 impl FreshGroups for SumLongGroups {
-    fn fresh(&self) -> Self {
-        SumLongGroups::new(self.sink.clone())
+    fn fresh(&self) -> Result<Self> {
+        Ok(SumLongGroups::new(self.sink.clone()))
     }
 }
 
@@ -386,7 +393,11 @@ impl GroupsAccumulator for SumLongGroups {
         let sums = emit_to.take_needed(&mut self.sums);
         let seen = emit_to.take_needed(&mut self.seen);
         let failed = emit_to.take_needed(&mut self.failed);
-        Ok(vec![Arc::new(Int64Array::from(sums)), Arc::new(BooleanArray::from(seen)), Arc::new(BooleanArray::from(failed))])
+        Ok(vec![
+            Arc::new(Int64Array::from(sums)),
+            Arc::new(BooleanArray::from(seen)),
+            Arc::new(BooleanArray::from(failed)),
+        ])
     }
 
     fn merge_batch(&mut self, values: &[ArrayRef], group_indices: &[usize], total_num_groups: usize) -> Result<()> {

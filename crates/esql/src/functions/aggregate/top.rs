@@ -19,6 +19,7 @@ pub static DEF: AggDef = AggDef { name: "top", resolve, plan };
 const FIELD_TYPES: &[EsType] = &[
     EsType::Boolean,
     EsType::Date,
+    EsType::DateNanos,
     EsType::Ip,
     EsType::Keyword,
     EsType::Text,
@@ -42,10 +43,10 @@ fn resolve(call: &str, args: &[ArgInfo]) -> Result<Resolved, String> {
         expect_type(call, args, 3, FIELD_TYPES, FIELD_DESCRIBED)?;
         let _ = o;
     }
-    if let Some(Literal::Integer(limit)) = args[1].literal {
-        if *limit <= 0 {
-            return Err(format!("Limit must be greater than 0 in [{call}], found [{limit}]"));
-        }
+    if let Some(Literal::Integer(limit)) = args[1].literal
+        && *limit <= 0
+    {
+        return Err(format!("Limit must be greater than 0 in [{call}], found [{limit}]"));
     }
     if let Some(Literal::String(order)) = args.get(2).and_then(|a| a.literal) {
         check_order(call, order)?;
@@ -105,10 +106,8 @@ fn plan(p: AggPlanArgs) -> Result<Expr> {
     if key_ty == EsType::Null {
         return constant("top", ScalarValue::try_from(&out_ty.arrow_column(true))?, p.filter);
     }
-    if !with_output {
-        if let Some(c) = const_arg(&p, 0)? {
-            return constant("top", fold(Box::new(make()), &[c])?, p.filter);
-        }
+    if !with_output && let Some(c) = const_arg(&p, 0)? {
+        return constant("top", fold(Box::new(make()), &[c])?, p.filter);
     }
     let factory: AccFactory = Arc::new(move || Box::new(make()));
     let state = vec![key_ty.arrow_column(true), out_ty.arrow_column(true)];

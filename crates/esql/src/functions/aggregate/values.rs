@@ -141,8 +141,8 @@ impl GroupVec for DistinctGroups {
 }
 
 impl FreshGroups for DistinctGroups {
-    fn fresh(&self) -> Self {
-        DistinctGroups { ty: self.ty, what: self.what, converter: self.converter.clone(), groups: Vec::new() }
+    fn fresh(&self) -> Result<Self> {
+        DistinctGroups::new(self.ty, self.what)
     }
 }
 
@@ -218,7 +218,7 @@ mod tests {
         let mut g = DistinctGroups::new(EsType::Integer, Distinct::Count).unwrap();
         let a = int_lists(&[Some(&[1, 2]), Some(&[2]), Some(&[5]), None]);
         let filter = BooleanArray::from(vec![true, true, false, true]);
-        g.update_batch(&[a.clone()], &[0, 0, 1, 1], Some(&filter), 3).unwrap();
+        g.update_batch(std::slice::from_ref(&a), &[0, 0, 1, 1], Some(&filter), 3).unwrap();
         let out = g.evaluate(EmitTo::All).unwrap();
         assert_eq!(out.as_primitive::<Int64Type>(), &Int64Array::from(vec![2, 0, 0]));
         let mut v = DistinctGroups::new(EsType::Integer, Distinct::Values).unwrap();

@@ -40,11 +40,15 @@ pub fn compile_rlike(pattern: &str) -> Result<Regex, String> {
     let mut in_class = false;
     while let Some(c) = chars.next() {
         match c {
-            '\\' => {
-                if let Some(n) = chars.next() {
-                    out.push_str(&regex::escape(&n.to_string()));
+            '\\' => match chars.next() {
+                // Lucene's shorthand classes.
+                Some(n @ ('d' | 'D' | 's' | 'S' | 'w' | 'W')) => {
+                    out.push('\\');
+                    out.push(n);
                 }
-            }
+                Some(n) => out.push_str(&regex::escape(&n.to_string())),
+                None => {}
+            },
             '[' if !in_class => {
                 in_class = true;
                 out.push('[');
@@ -73,8 +77,17 @@ pub fn compile_rlike(pattern: &str) -> Result<Regex, String> {
             }
             // The empty language: matches nothing.
             '#' if !in_class => out.push_str(r"\b\B"),
-            '&' | '~' | '<' | '>' if !in_class => {
-                return Err(format!("the Lucene regular expression operator [{c}] is not supported"));
+            // Intersection, complement and numeric intervals are not supported: read literally.
+            '&' | '~' | '<' | '>' if !in_class => out.push_str(&regex::escape(&c.to_string())),
+            // Characters that are set operators or nested classes in Rust's classes but plain
+            // in Lucene's.
+            '[' | '&' | '~' if in_class => out.push_str(&regex::escape(&c.to_string())),
+            '-' if in_class && chars.peek() == Some(&'-') => out.push_str("\\-"),
+            // A repetition with nothing to repeat is a literal in Lucene.
+            '*' | '+' | '?' | '{'
+                if !in_class && (out.ends_with("(?:") || out.ends_with('(') || out.ends_with('|')) =>
+            {
+                out.push_str(&regex::escape(&c.to_string()))
             }
             c => out.push(c),
         }

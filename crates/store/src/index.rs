@@ -1,0 +1,306 @@
+//! One index in memory: its mapping, the buffer of recent documents (Arrow batches, searchable),
+//! and the list of its Parquet segments.
+
+use crate::mapping::{FieldMapping, ID_FIELD, IGNORED_FIELD, Mapping};
+use crate::names::IndexKind;
+use crate::segment::{Manifest, SegmentMeta};
+use ecs::ndjson::{Cell, FlatDoc, coerce_value, column};
+use esql::datafusion::arrow::array::{Array, ArrayRef, ListArray, StringArray};
+use esql::datafusion::arrow::buffer::OffsetBuffer;
+use esql::datafusion::arrow::compute::{concat_batches, filter, is_not_null};
+use esql::datafusion::arrow::datatypes::{DataType, Field, SchemaRef};
+use esql::datafusion::arrow::error::ArrowError;
+use esql::datafusion::arrow::record_batch::{RecordBatch, RecordBatchOptions};
+use esql::types::EsType;
+use std::collections::{BTreeMap, HashSet};
+use std::path::PathBuf;
+use std::sync::Arc;
+
+/// A batch of the buffer with the sequence number of the log record that produced it (the
+/// highest one, for merged batches): it is searchable once that record is durable.
+#[derive(Debug, Clone)]
+pub(crate) struct BufferedBatch {
+    pub seq: u64,
+    pub batch: RecordBatch,
+}
+
+/// One document ready to be added: its id and flattened fields.
+pub(crate) struct NewDoc {
+    pub id: String,
+    pub flat: FlatDoc,
+}
+
+/// One index's state, guarded by the store's lock.
+#[derive(Debug)]
+pub(crate) struct IndexState {
+    pub name: String,
+    pub kind: IndexKind,
+    pub dir: PathBuf,
+    pub mapping: Mapping,
+    /// Object paths of the mapping (see [`Mapping::object_paths`]).
+    pub objects: HashSet<String>,
+    /// Batches not yet being flushed, oldest first.
+    pub buffer: Vec<BufferedBatch>,
+    /// Batches being written to segments by a flush; still searchable until the segments are.
+    pub flushing: Vec<BufferedBatch>,
+    pub manifest: Manifest,
+    /// Every `_id` of the index, loaded when the first document with an explicit id arrives.
+    pub ids: Option<HashSet<String>>,
+}
+
+impl IndexState {
+    /// A new, empty index. A data stream's `data_stream.*` constants come from its name.
+    pub fn new(name: &str, dir: PathBuf) -> IndexState {
+        let kind = IndexKind::of(name);
+        let mut mapping = Mapping::default();
+        if let IndexKind::DataStream { kind, dataset, namespace } = &kind {
+            mapping.add("data_stream.type", &FieldMapping::constant(kind));
+            mapping.add("data_stream.dataset", &FieldMapping::constant(dataset));
+            mapping.add("data_stream.namespace", &FieldMapping::constant(namespace));
+        }
+        let objects = mapping.object_paths();
+        IndexState {
+            name: name.to_string(),
+            kind,
+            dir,
+            mapping,
+            objects,
+            buffer: Vec::new(),
+            flushing: Vec::new(),
+            manifest: Manifest { format: 1, ..Manifest::default() },
+            ids: None,
+        }
+    }
+
+    /// Applies an accepted batch: its mapping changes, then its documents, as one buffer batch.
+    /// Deterministic, so that replaying the log rebuilds exactly what was acknowledged.
+    pub fn apply(&mut self, seq: u64, delta: &[(String, FieldMapping)], docs: Vec<NewDoc>) -> Result<(), ArrowError> {
+        for (name, field) in delta {
+            let new = !self.mapping.fields.contains_key(name);
+            self.mapping.add(name, field);
+            if new {
+                for prefix in crate::mapping::prefixes(name) {
+                    self.objects.insert(prefix.to_string());
+                }
+            }
+        }
+        if docs.is_empty() {
+            return Ok(());
+        }
+        if let Some(ids) = &mut self.ids {
+            ids.extend(docs.iter().map(|d| d.id.clone()));
+        }
+        let batch = build_batch(&mut self.mapping, docs)?;
+        self.buffer.push(BufferedBatch { seq, batch });
+        Ok(())
+    }
+
+    /// Merges the small searchable batches at the start of the buffer into one, so that a stream
+    /// of tiny writes does not become thousands of batches.
+    pub fn compact_buffer(&mut self, synced: u64) -> Result<(), ArrowError> {
+        const MAX_BATCHES: usize = 32;
+        const SMALL: usize = 64 * 1024;
+        if self.buffer.len() <= MAX_BATCHES {
+            return Ok(());
+        }
+        let small: Vec<usize> = self
+            .buffer
+            .iter()
+            .enumerate()
+            .take_while(|(_, b)| b.seq <= synced)
+            .filter(|(_, b)| b.batch.num_rows() < SMALL)
+            .map(|(i, _)| i)
+            .collect();
+        if small.len() < 2 {
+            return Ok(());
+        }
+        let schema = self.mapping.stored_schema();
+        let mut merged = Vec::with_capacity(small.len());
+        for &i in &small {
+            merged.push(conform(&self.buffer[i].batch, &schema)?);
+        }
+        let batch = concat_batches(&schema, &merged)?;
+        let seq = small.iter().map(|&i| self.buffer[i].seq).max().unwrap_or(0);
+        let first = small[0];
+        let mut keep = Vec::with_capacity(self.buffer.len() - small.len() + 1);
+        for (i, b) in std::mem::take(&mut self.buffer).into_iter().enumerate() {
+            if i == first {
+                keep.push(BufferedBatch { seq, batch: batch.clone() });
+            } else if !small.contains(&i) {
+                keep.push(b);
+            }
+        }
+        self.buffer = keep;
+        Ok(())
+    }
+
+    /// Bytes held in memory by the buffer.
+    pub fn buffer_bytes(&self) -> usize {
+        self.buffer.iter().chain(&self.flushing).map(|b| b.batch.get_array_memory_size()).sum()
+    }
+
+    /// The searchable buffered batches (in flush order), as they are.
+    pub fn visible_batches(&self, synced: u64) -> Vec<RecordBatch> {
+        self.flushing.iter().chain(&self.buffer).filter(|b| b.seq <= synced).map(|b| b.batch.clone()).collect()
+    }
+
+    /// The segments listed by the manifest.
+    pub fn segments(&self) -> &[SegmentMeta] {
+        &self.manifest.segments
+    }
+}
+
+/// Builds the buffer batch of `docs`: every value coerced to its field's type; malformed values,
+/// and fields the mapping lacks (beyond the field limit), are dropped and named in `_ignored`.
+/// Marks fields multi-valued, and adds `_ignored`, in `mapping` as the documents require.
+fn build_batch(mapping: &mut Mapping, docs: Vec<NewDoc>) -> Result<RecordBatch, ArrowError> {
+    let rows = docs.len();
+    // field → (row, values), sparse: most fields are absent from most documents
+    let mut columns: BTreeMap<String, Vec<(usize, Vec<Cell>)>> = BTreeMap::new();
+    let mut ignored: Vec<Vec<Cell>> = vec![Vec::new(); rows];
+    let mut ids = Vec::with_capacity(rows);
+    let mut multi: Vec<String> = Vec::new();
+    for (row, doc) in docs.into_iter().enumerate() {
+        ids.push(doc.id);
+        for (name, values) in doc.flat {
+            let Some(field) = mapping.fields.get(&name) else {
+                ignored[row].push(Cell::Str(name));
+                continue;
+            };
+            if !field.is_stored() {
+                continue;
+            }
+            let mut cells = Vec::with_capacity(values.len());
+            let mut malformed = false;
+            for value in &values {
+                match coerce_value(value, &field.mapping) {
+                    Some(cell) => cells.push(cell),
+                    None => malformed = true,
+                }
+            }
+            if cells.len() > 1 && !field.multi {
+                multi.push(name.clone());
+            }
+            if malformed {
+                ignored[row].push(Cell::Str(name.clone()));
+            }
+            if !cells.is_empty() {
+                columns.entry(name).or_default().push((row, cells));
+            }
+        }
+    }
+    for name in multi {
+        if let Some(f) = mapping.fields.get_mut(&name) {
+            f.multi = true;
+        }
+    }
+    if ignored.iter().any(|i| !i.is_empty()) && !mapping.fields.contains_key(IGNORED_FIELD) {
+        mapping.fields.insert(IGNORED_FIELD.to_string(), FieldMapping { multi: true, ..FieldMapping::new("keyword") });
+    }
+    let schema = mapping.stored_schema();
+    let mut arrays: Vec<ArrayRef> = Vec::with_capacity(schema.fields().len());
+    for field in schema.fields() {
+        let name = field.name().as_str();
+        let array: ArrayRef = if name == ID_FIELD {
+            Arc::new(StringArray::from_iter_values(ids.iter()))
+        } else if name == IGNORED_FIELD {
+            column(EsType::Keyword, true, &ignored)
+        } else if let Some(sparse) = columns.remove(name) {
+            let f = &mapping.fields[name];
+            let mut dense: Vec<Vec<Cell>> = vec![Vec::new(); rows];
+            for (row, cells) in sparse {
+                dense[row] = cells;
+            }
+            column(f.es_type(), f.multi, &dense)
+        } else {
+            crate::segment::null_column(field.data_type(), rows)
+        };
+        arrays.push(array);
+    }
+    RecordBatch::try_new_with_options(schema, arrays, &RecordBatchOptions::new().with_row_count(Some(rows)))
+}
+
+/// A single-valued column as a list column: each value a list of one, each null a null list.
+pub(crate) fn wrap_list(array: &ArrayRef, item: Arc<Field>) -> Result<ArrayRef, ArrowError> {
+    let valid = is_not_null(array)?;
+    let values = filter(array, &valid)?;
+    let lengths = (0..array.len()).map(|i| usize::from(array.is_valid(i)));
+    let nulls = array.logical_nulls();
+    Ok(Arc::new(ListArray::try_new(item, OffsetBuffer::from_lengths(lengths), values, nulls)?))
+}
+
+/// Adapts a stored batch to a (newer) schema: columns added since are null, single-valued
+/// columns that became multi-valued are wrapped in lists.
+pub(crate) fn conform(batch: &RecordBatch, schema: &SchemaRef) -> Result<RecordBatch, ArrowError> {
+    if batch.schema().fields() == schema.fields() {
+        return Ok(batch.clone());
+    }
+    let rows = batch.num_rows();
+    let mut arrays = Vec::with_capacity(schema.fields().len());
+    for field in schema.fields() {
+        arrays.push(conform_column(batch, field, rows)?);
+    }
+    RecordBatch::try_new_with_options(schema.clone(), arrays, &RecordBatchOptions::new().with_row_count(Some(rows)))
+}
+
+/// `batch`'s column for `field`, adapted to its type.
+pub(crate) fn conform_column(batch: &RecordBatch, field: &Field, rows: usize) -> Result<ArrayRef, ArrowError> {
+    let Some(array) = batch.column_by_name(field.name()) else {
+        return Ok(crate::segment::null_column(field.data_type(), rows));
+    };
+    if array.data_type() == field.data_type() {
+        return Ok(array.clone());
+    }
+    match field.data_type() {
+        DataType::List(item) if item.data_type() == array.data_type() => wrap_list(array, item.clone()),
+        other => Err(ArrowError::SchemaError(format!(
+            "column `{}` is {} in the buffer but {other} in the index",
+            field.name(),
+            array.data_type()
+        ))),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use esql::datafusion::arrow::array::Int64Array;
+    use serde_json::json;
+
+    fn doc(id: &str, value: serde_json::Value) -> NewDoc {
+        NewDoc { id: id.to_string(), flat: ecs::ndjson::flatten(value).expect("flatten") }
+    }
+
+    #[test]
+    fn batches_follow_the_mapping() {
+        let mut index = IndexState::new("logs-x-default", PathBuf::from("/nowhere"));
+        let delta = vec![("n".to_string(), FieldMapping::new("long")), ("source.ip".to_string(), FieldMapping::new("ip"))];
+        index
+            .apply(1, &delta, vec![doc("a", json!({"n": 1, "source": {"ip": "bad"}})), doc("b", json!({"n": [2, 3]}))])
+            .expect("apply");
+        assert!(index.mapping.fields["n"].multi);
+        assert!(index.objects.contains("source"));
+        let batch = &index.buffer[0].batch;
+        let names: Vec<String> = batch.schema().fields().iter().map(|f| f.name().clone()).collect();
+        assert_eq!(names, vec!["_id", "_ignored", "n", "source.ip"]);
+        index.apply(2, &[], vec![doc("c", json!({"n": 4, "x": 1}))]).expect("apply");
+        // `x` is not mapped (not in the delta): ignored
+        let schema = index.mapping.stored_schema();
+        let second = conform(&index.buffer[1].batch, &schema).expect("conform");
+        let ignored = second.column_by_name("_ignored").expect("_ignored");
+        assert!(!ignored.is_null(0));
+        let first = conform(&index.buffer[0].batch, &schema).expect("conform");
+        assert_eq!(first.num_columns(), second.num_columns());
+    }
+
+    #[test]
+    fn wrapping_keeps_nulls_null() {
+        let array: ArrayRef = Arc::new(Int64Array::from(vec![Some(1), None, Some(3)]));
+        let list = wrap_list(&array, Arc::new(Field::new("item", DataType::Int64, true))).expect("wrap");
+        let list = list.as_any().downcast_ref::<ListArray>().expect("list");
+        assert_eq!(list.len(), 3);
+        assert!(list.is_null(1));
+        assert_eq!(list.value(2).as_any().downcast_ref::<Int64Array>().expect("i64").value(0), 3);
+        assert_eq!(list.values().len(), 2);
+    }
+}

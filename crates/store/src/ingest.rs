@@ -1,0 +1,544 @@
+//! From input items to accepted documents: parsing and checking each document, deciding the
+//! mapping changes of a batch, the write-ahead log payload of a batch, and the per-document
+//! results that `_bulk` reports.
+
+use crate::error::DocumentError;
+use crate::index::IndexState;
+use crate::input::{Op, RawItem};
+use crate::mapping::{FieldMapping, prefixes};
+use crate::names::{data_stream_name, validate_index_name};
+use crate::segment::TIME_FIELD;
+use ecs::ndjson::{FlatDoc, coerce_value, flatten, mapping_of};
+use serde_json::{Value, json};
+use std::collections::{BTreeMap, BTreeSet, HashSet};
+
+/// Fields Elasticsearch reserves for metadata: a document may not hold them.
+const METADATA_FIELDS: [&str; 11] = [
+    "_id",
+    "_index",
+    "_routing",
+    "_source",
+    "_ignored",
+    "_version",
+    "_seq_no",
+    "_primary_term",
+    "_field_names",
+    "_tier",
+    "_data_stream_timestamp",
+];
+
+/// The outcome of one input item, as `_bulk` reports it.
+#[derive(Debug, Clone, PartialEq)]
+pub struct ItemResult {
+    /// 1-based line of the document's source in the input (of the action line when the item
+    /// failed there).
+    pub line: usize,
+    /// The action.
+    pub op: Op,
+    /// The index the document went (or would have gone) to.
+    pub index: Option<String>,
+    /// The document's `_id`: the action's, or the generated one.
+    pub id: Option<String>,
+    /// The document's `_version` when it was stored, else why it was refused.
+    pub result: Result<u64, DocumentError>,
+}
+
+impl ItemResult {
+    /// The HTTP status `_bulk` gives the item: 201 when created.
+    pub fn status(&self) -> u16 {
+        match &self.result {
+            Ok(_) => 201,
+            Err(e) => e.status,
+        }
+    }
+
+    /// The item as one entry of a `_bulk` response's `items`.
+    pub fn to_bulk_json(&self) -> Value {
+        let mut body = serde_json::Map::new();
+        body.insert("_index".into(), json!(self.index));
+        body.insert("_id".into(), json!(self.id));
+        body.insert("status".into(), json!(self.status()));
+        match &self.result {
+            Ok(version) => {
+                body.insert("_version".into(), json!(version));
+                body.insert("result".into(), json!("created"));
+            }
+            Err(e) => {
+                body.insert("error".into(), json!({"type": e.kind, "reason": e.reason}));
+            }
+        }
+        json!({ self.op.name(): body })
+    }
+}
+
+/// What one ingest call did, item by item.
+#[derive(Debug, Clone, Default, PartialEq)]
+pub struct IngestReport {
+    /// One result per input item, in input order.
+    pub items: Vec<ItemResult>,
+    /// Bytes of input read (after decompression).
+    pub bytes: u64,
+}
+
+impl IngestReport {
+    /// Documents stored.
+    pub fn accepted(&self) -> usize {
+        self.items.iter().filter(|i| i.result.is_ok()).count()
+    }
+
+    /// Items refused.
+    pub fn failed(&self) -> usize {
+        self.items.len() - self.accepted()
+    }
+
+    /// True when any item failed (`_bulk`'s `errors`).
+    pub fn errors(&self) -> bool {
+        self.items.iter().any(|i| i.result.is_err())
+    }
+
+    /// The report as a `_bulk` response body.
+    pub fn to_bulk_json(&self, took_ms: u64) -> Value {
+        json!({
+            "took": took_ms,
+            "errors": self.errors(),
+            "items": self.items.iter().map(ItemResult::to_bulk_json).collect::<Vec<_>>(),
+        })
+    }
+}
+
+/// A document that parsed and has a target index, waiting for the batch's checks.
+#[derive(Debug)]
+pub(crate) struct Prepared {
+    /// Its position in the batch's results.
+    pub item: usize,
+    pub index: String,
+    pub op: Op,
+    pub id: Option<String>,
+    pub source: Vec<u8>,
+    pub flat: FlatDoc,
+}
+
+/// Parses one item's document and decides its index.
+pub(crate) fn prepare(raw: RawItem, default_index: Option<&str>, item: usize) -> (ItemResult, Option<Prepared>) {
+    let mut result = ItemResult {
+        line: raw.line,
+        op: raw.op.clone(),
+        index: raw.index.clone().or_else(|| default_index.map(str::to_string)),
+        id: raw.id.clone(),
+        result: Ok(1),
+    };
+    let source = match raw.source {
+        Ok(source) => source,
+        Err(e) => {
+            result.result = Err(e);
+            return (result, None);
+        }
+    };
+    let flat = match parse_document(&source) {
+        Ok(flat) => flat,
+        Err(e) => {
+            result.result = Err(e);
+            return (result, None);
+        }
+    };
+    let index = match &result.index {
+        Some(index) => index.clone(),
+        None => {
+            let first = |name: &str| flat.get(name).and_then(|v| v.first()).and_then(Value::as_str);
+            data_stream_name(first("data_stream.type"), first("data_stream.dataset"), first("data_stream.namespace"))
+        }
+    };
+    if let Err(e) = validate_index_name(&index) {
+        result.index = Some(index);
+        result.result =
+            Err(DocumentError { kind: "invalid_index_name_exception", reason: e.to_string(), status: 400 });
+        return (result, None);
+    }
+    result.index = Some(index.clone());
+    let prepared = Prepared { item, index, op: raw.op, id: raw.id, source, flat };
+    (result, Some(prepared))
+}
+
+/// Parses and flattens a document's source, refusing what Elasticsearch refuses whatever the
+/// mapping: invalid UTF-8 or JSON, a non-object, empty or dotted-empty field names, metadata
+/// fields.
+pub(crate) fn parse_document(source: &[u8]) -> Result<FlatDoc, DocumentError> {
+    let text = std::str::from_utf8(source).map_err(|e| {
+        DocumentError::parsing(format!("failed to parse: invalid UTF-8 at byte {}", e.valid_up_to()))
+    })?;
+    let doc: Value =
+        serde_json::from_str(text).map_err(|e| DocumentError::parsing(format!("failed to parse: {e}")))?;
+    let flat = flatten(doc).map_err(|e| DocumentError::parsing(format!("failed to parse: {e}")))?;
+    for name in flat.keys() {
+        let first = name.split('.').next().unwrap_or(name);
+        if METADATA_FIELDS.contains(&first) {
+            return Err(DocumentError::parsing(format!(
+                "Field [{first}] is a metadata field and cannot be added inside a document. Use the index API request parameters."
+            )));
+        }
+        if name.split('.').any(|part| part.trim().is_empty()) {
+            return Err(DocumentError::parsing(format!(
+                "field name [{name}] cannot contain only whitespace, or start or end with a [.], or contain [..]"
+            )));
+        }
+    }
+    Ok(flat)
+}
+
+/// What the documents accepted so far in a batch added to an index, for checking the next ones.
+#[derive(Debug, Default)]
+pub(crate) struct Pending {
+    leaves: HashSet<String>,
+    objects: HashSet<String>,
+    constants: BTreeMap<String, String>,
+    ids: HashSet<String>,
+}
+
+/// Checks one document against its index (and the batch's documents before it): data stream
+/// rules, `_id` conflicts, `constant_keyword` values, and fields that would be both a value and
+/// an object.
+pub(crate) fn check(index: &IndexState, doc: &Prepared, pending: &mut Pending) -> Result<(), DocumentError> {
+    if index.kind.is_data_stream() {
+        if doc.op == Op::Index && doc.id.is_some() {
+            return Err(DocumentError::illegal(
+                "only write ops with an op_type of create are allowed in data streams",
+            ));
+        }
+        check_timestamp(doc)?;
+    }
+    if let Some(id) = &doc.id
+        && (pending.ids.contains(id) || index.ids.as_ref().is_some_and(|ids| ids.contains(id)))
+    {
+        // Deviation: Elasticsearch's `index` action replaces the document in a plain index;
+        // Saker's segments are append-only, so it refuses as `create` does.
+        return Err(DocumentError::conflict(format!(
+            "[{id}]: version conflict, document already exists (current version [1])"
+        )));
+    }
+    let mut constants = Vec::new();
+    for (name, values) in &doc.flat {
+        if let Some(value) = constant_value(index, pending, name, values)? {
+            constants.push((name.clone(), value));
+        }
+        let is_ecs = ecs::field_type(name).is_some();
+        if !is_ecs && (index.objects.contains(name) || pending.objects.contains(name)) {
+            return Err(DocumentError::parsing(format!(
+                "object mapping for [{name}] tried to parse field [{name}] as object, but found a concrete value"
+            )));
+        }
+        for prefix in prefixes(name) {
+            let existing = index.mapping.fields.get(prefix).map(|f| f.mapping.clone()).or_else(|| {
+                (pending.leaves.contains(prefix) || doc.flat.contains_key(prefix)).then(|| "a value".to_string())
+            });
+            if let Some(existing) = existing
+                && !is_ecs
+            {
+                return Err(DocumentError::parsing(format!(
+                    "Could not dynamically add mapping for field [{name}]. Existing mapping for [{prefix}] must be of type object but found [{existing}]."
+                )));
+            }
+        }
+    }
+    for (name, value) in constants {
+        pending.constants.entry(name).or_insert(value);
+    }
+    for name in doc.flat.keys() {
+        pending.leaves.insert(name.clone());
+        for prefix in prefixes(name) {
+            pending.objects.insert(prefix.to_string());
+        }
+    }
+    if let Some(id) = &doc.id {
+        pending.ids.insert(id.clone());
+    }
+    Ok(())
+}
+
+fn check_timestamp(doc: &Prepared) -> Result<(), DocumentError> {
+    let values = doc.flat.get(TIME_FIELD).map(Vec::as_slice).unwrap_or_default();
+    match values {
+        [] => Err(DocumentError::illegal(format!("data stream timestamp field [{TIME_FIELD}] is missing"))),
+        [value] => match coerce_value(value, "date") {
+            Some(_) => Ok(()),
+            None => Err(DocumentError::parsing(format!(
+                "failed to parse field [{TIME_FIELD}] of type [date] in document. Preview of field's value: '{}'",
+                preview(value)
+            ))),
+        },
+        _ => Err(DocumentError::illegal(format!(
+            "data stream timestamp field [{TIME_FIELD}] encountered multiple values"
+        ))),
+    }
+}
+
+fn preview(value: &Value) -> String {
+    let text = match value {
+        Value::String(s) => s.clone(),
+        other => other.to_string(),
+    };
+    text.chars().take(64).collect()
+}
+
+/// For a `constant_keyword` field: the document's value, checked against the index's; `None`
+/// for other fields.
+fn constant_value(
+    index: &IndexState,
+    pending: &Pending,
+    name: &str,
+    values: &[Value],
+) -> Result<Option<String>, DocumentError> {
+    let mapped = index.mapping.fields.get(name);
+    let is_constant = match mapped {
+        Some(f) => f.is_constant(),
+        None => ecs::field_type(name) == Some("constant_keyword"),
+    };
+    if !is_constant {
+        return Ok(None);
+    }
+    let expected = mapped.and_then(|f| f.value.clone()).or_else(|| pending.constants.get(name).cloned());
+    let mut value: Option<String> = expected.clone();
+    for v in values {
+        let text = match v {
+            Value::String(s) => s.clone(),
+            Value::Number(_) | Value::Bool(_) => v.to_string(),
+            _ => return Err(DocumentError::parsing(format!("failed to parse field [{name}] of type [constant_keyword]"))),
+        };
+        match &value {
+            Some(existing) if *existing != text => {
+                return Err(DocumentError::parsing(format!(
+                    "[constant_keyword] field [{name}] only accepts values that are equal to the value defined in the mappings [{existing}], but got [{text}]"
+                )));
+            }
+            Some(_) => {}
+            None => value = Some(text),
+        }
+    }
+    Ok(value.filter(|_| expected.is_none()))
+}
+
+/// The mapping changes a batch of accepted documents makes: every field the index does not have
+/// yet, typed over the batch ([`mapping_of`]), up to `max_fields` fields in all (fields beyond it
+/// are dropped into `_ignored`, as Elasticsearch's `ignore_dynamic_beyond_limit` does), and the
+/// values of new constants.
+pub(crate) fn mapping_changes(
+    index: &IndexState,
+    docs: &[Prepared],
+    pending: &Pending,
+    max_fields: usize,
+) -> Vec<(String, FieldMapping)> {
+    let mut changes = Vec::new();
+    for (name, value) in &pending.constants {
+        changes.push((name.clone(), FieldMapping::constant(value.clone())));
+    }
+    let new: BTreeSet<&str> = docs
+        .iter()
+        .flat_map(|d| d.flat.keys())
+        .map(String::as_str)
+        .filter(|n| !index.mapping.fields.contains_key(*n) && !pending.constants.contains_key(*n))
+        .collect();
+    if new.is_empty() {
+        return changes;
+    }
+    let flats: Vec<FlatDoc> = docs
+        .iter()
+        .filter(|d| d.flat.keys().any(|k| new.contains(k.as_str())))
+        .map(|d| d.flat.iter().filter(|(k, _)| new.contains(k.as_str())).map(|(k, v)| (k.clone(), v.clone())).collect())
+        .collect();
+    let mut count = index.mapping.fields.len() + changes.len();
+    for name in new {
+        if count >= max_fields {
+            break;
+        }
+        let mapping = mapping_of(name, &flats);
+        if mapping == "constant_keyword" {
+            // a constant without a value (only non-string values were given) stays unmapped
+            continue;
+        }
+        changes.push((name.to_string(), FieldMapping::new(mapping)));
+        count += 1;
+    }
+    changes
+}
+
+/// A generated document id: 20 URL-safe base64 characters of the log sequence number, the
+/// document's position in its record and the store's nonce; unique for the life of the store
+/// and the same when the log is replayed.
+pub(crate) fn generated_id(seq: u64, ordinal: u32, nonce: [u8; 3]) -> String {
+    let mut bytes = [0u8; 15];
+    bytes[..8].copy_from_slice(&seq.to_be_bytes());
+    bytes[8..12].copy_from_slice(&ordinal.to_be_bytes());
+    bytes[12..].copy_from_slice(&nonce);
+    const ALPHABET: &[u8; 64] = b"ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789-_";
+    let mut out = String::with_capacity(20);
+    for chunk in bytes.chunks(3) {
+        let n = (u32::from(chunk[0]) << 16) | (u32::from(chunk[1]) << 8) | u32::from(chunk[2]);
+        for shift in [18, 12, 6, 0] {
+            out.push(char::from(ALPHABET[((n >> shift) & 63) as usize]));
+        }
+    }
+    out
+}
+
+/// One index's part of a log record.
+#[derive(Debug, Clone, PartialEq)]
+pub(crate) struct RecordEntry {
+    pub index: String,
+    pub changes: Vec<(String, FieldMapping)>,
+    /// Each document's explicit `_id` (generated ones are derived again) and source.
+    pub docs: Vec<(Option<String>, Vec<u8>)>,
+}
+
+/// Encodes a log record's payload.
+pub(crate) fn encode_record(entries: &[RecordEntry]) -> Vec<u8> {
+    fn put_bytes(out: &mut Vec<u8>, b: &[u8]) {
+        out.extend_from_slice(&(b.len() as u64).to_le_bytes());
+        out.extend_from_slice(b);
+    }
+    let mut out = Vec::new();
+    out.extend_from_slice(&(entries.len() as u64).to_le_bytes());
+    for entry in entries {
+        put_bytes(&mut out, entry.index.as_bytes());
+        out.extend_from_slice(&(entry.changes.len() as u64).to_le_bytes());
+        for (name, field) in &entry.changes {
+            put_bytes(&mut out, name.as_bytes());
+            put_bytes(&mut out, field.mapping.as_bytes());
+            match &field.value {
+                Some(v) => {
+                    out.push(1);
+                    put_bytes(&mut out, v.as_bytes());
+                }
+                None => out.push(0),
+            }
+        }
+        out.extend_from_slice(&(entry.docs.len() as u64).to_le_bytes());
+        for (id, source) in &entry.docs {
+            match id {
+                Some(id) => {
+                    out.push(1);
+                    put_bytes(&mut out, id.as_bytes());
+                }
+                None => out.push(0),
+            }
+            put_bytes(&mut out, source);
+        }
+    }
+    out
+}
+
+/// Decodes a log record's payload.
+///
+/// # Errors
+/// When the payload is not what [`encode_record`] writes.
+pub(crate) fn decode_record(payload: &[u8]) -> Result<Vec<RecordEntry>, String> {
+    struct Reader<'a>(&'a [u8]);
+    impl<'a> Reader<'a> {
+        fn take(&mut self, n: usize) -> Result<&'a [u8], String> {
+            if self.0.len() < n {
+                return Err(format!("record ends early: {n} bytes wanted, {} left", self.0.len()));
+            }
+            let (head, rest) = self.0.split_at(n);
+            self.0 = rest;
+            Ok(head)
+        }
+        fn u64(&mut self) -> Result<u64, String> {
+            let b = self.take(8)?;
+            let mut a = [0u8; 8];
+            a.copy_from_slice(b);
+            Ok(u64::from_le_bytes(a))
+        }
+        fn len(&mut self) -> Result<usize, String> {
+            let n = self.u64()?;
+            usize::try_from(n).ok().filter(|n| *n <= self.0.len()).ok_or_else(|| format!("bad length {n}"))
+        }
+        fn count(&mut self) -> Result<usize, String> {
+            // each item takes at least one byte
+            self.len()
+        }
+        fn bytes(&mut self) -> Result<&'a [u8], String> {
+            let n = self.len()?;
+            self.take(n)
+        }
+        fn string(&mut self) -> Result<String, String> {
+            String::from_utf8(self.bytes()?.to_vec()).map_err(|e| e.to_string())
+        }
+        fn flag(&mut self) -> Result<bool, String> {
+            match self.take(1)?[0] {
+                0 => Ok(false),
+                1 => Ok(true),
+                other => Err(format!("bad flag {other}")),
+            }
+        }
+    }
+    let mut r = Reader(payload);
+    let n = r.count()?;
+    let mut entries = Vec::with_capacity(n);
+    for _ in 0..n {
+        let index = r.string()?;
+        let nc = r.count()?;
+        let mut changes = Vec::with_capacity(nc);
+        for _ in 0..nc {
+            let name = r.string()?;
+            let mapping = r.string()?;
+            let value = if r.flag()? { Some(r.string()?) } else { None };
+            changes.push((name, FieldMapping { mapping, multi: false, value }));
+        }
+        let nd = r.count()?;
+        let mut docs = Vec::with_capacity(nd);
+        for _ in 0..nd {
+            let id = if r.flag()? { Some(r.string()?) } else { None };
+            docs.push((id, r.bytes()?.to_vec()));
+        }
+        entries.push(RecordEntry { index, changes, docs });
+    }
+    if !r.0.is_empty() {
+        return Err(format!("{} bytes after the last entry", r.0.len()));
+    }
+    Ok(entries)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn record_round_trip() {
+        let entries = vec![
+            RecordEntry {
+                index: "logs-a-default".into(),
+                changes: vec![("x".into(), FieldMapping::new("long")), ("c".into(), FieldMapping::constant("v"))],
+                docs: vec![(None, b"{\"x\":1}".to_vec()), (Some("id1".into()), b"{}".to_vec())],
+            },
+            RecordEntry { index: "b".into(), changes: vec![], docs: vec![(None, b"{\"y\":2}".to_vec())] },
+        ];
+        let bytes = encode_record(&entries);
+        assert_eq!(decode_record(&bytes).expect("decode"), entries);
+        for cut in 0..bytes.len() {
+            assert!(decode_record(&bytes[..cut]).is_err(), "cut at {cut}");
+        }
+    }
+
+    #[test]
+    fn generated_ids_are_unique_and_url_safe() {
+        let a = generated_id(1, 0, [1, 2, 3]);
+        let b = generated_id(1, 1, [1, 2, 3]);
+        let c = generated_id(2, 0, [1, 2, 3]);
+        assert_eq!(a.len(), 20);
+        assert!(a != b && a != c && b != c);
+        assert!(a.bytes().all(|ch| ch.is_ascii_alphanumeric() || ch == b'-' || ch == b'_'));
+        // ordered by sequence number
+        assert!(a < c);
+    }
+
+    #[test]
+    fn documents_refused_whatever_the_mapping() {
+        let kind = |source: &[u8]| parse_document(source).err().map(|e| e.reason);
+        assert!(kind(b"{\"a\":1}").is_none());
+        assert!(kind(b"{\"a\":").is_some_and(|r| r.contains("EOF")));
+        assert!(kind(b"{\"a\":\"\xff\"}").is_some_and(|r| r.contains("invalid UTF-8 at byte 6")));
+        assert!(kind(b"[1]").is_some_and(|r| r.contains("expected a JSON object")));
+        assert!(kind(b"{\"_id\":\"x\"}").is_some_and(|r| r.contains("metadata field")));
+        assert!(kind(b"{\"_ignored\":{\"x\":1}}").is_some_and(|r| r.contains("metadata field")));
+        assert!(kind(b"{\"a.\":1}").is_some_and(|r| r.contains("[a.]")));
+        assert!(kind(b"{\"a\":{\" \":1}}").is_some());
+    }
+}

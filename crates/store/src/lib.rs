@@ -1,0 +1,933 @@
+//! Saker's embedded ECS store: one data folder holding indices and data streams as Elastic names
+//! and maps them, written through a write-ahead log, kept as Parquet segments, and read by ES|QL
+//! through the [`Catalog`] trait.
+//!
+//! - [`Store::open`] opens (or creates) a data folder and replays its log: what was acknowledged
+//!   before a crash is there, once.
+//! - [`Store::ingest_ndjson`], [`Store::ingest_bulk`] and [`Store::ingest_files`] add documents
+//!   (NDJSON or `_bulk` format, gzip or not) and report, per document, what was stored and what
+//!   was refused and why ([`IngestReport`]). A call returns once its documents are durable, and
+//!   they are searchable from then on.
+//! - [`Store::flush`] (also run in the background) moves buffered documents to Parquet segments.
+//! - [`Store`] is a [`Catalog`]: `esql::execute(Arc::new(store), "FROM logs-* | …")`.
+//!
+//! # The data folder
+//! ```text
+//! <data>/store.json                     format version and the nonce of generated ids
+//! <data>/lock                           held while a process has the store open
+//! <data>/wal/<first seq>.wal            the write-ahead log (see `wal`)
+//! <data>/indices/<index>/mapping.json   the mapping (see [`mapping::Mapping`])
+//! <data>/indices/<index>/manifest.json  the segments (see [`segment::Manifest`])
+//! <data>/indices/<index>/segments/<YYYY-MM-DD>/<id>.parquet
+//! ```
+//!
+//! # Mappings
+//! Fields the ECS table knows ([`ecs::field_type`]) get its type; others are typed dynamically by
+//! the first batch that has them (strings → keyword, integers → long, fractions → double,
+//! booleans → boolean, as `logs@mappings`). A value that does not fit its field's type is dropped
+//! and the field named in `_ignored`, the document kept (`ignore_malformed`). Documents are
+//! refused where Elasticsearch refuses them: invalid JSON, metadata fields in the source, a field
+//! that is both a value and an object, a `constant_keyword` value that differs from the index's,
+//! an `_id` that exists, and in data streams a missing or invalid `@timestamp`.
+//!
+//! # Deviations from Elasticsearch
+//! - `_index` is the data stream's name, not its backing index.
+//! - `index` with an `_id` that exists is refused like `create` (segments are append-only).
+//! - `update` and `delete` actions are refused.
+//! - In a bulk body, an action line directly after an action line is taken as the next action
+//!   (the first one has no source), not as the first one's document.
+#![warn(missing_docs)]
+
+pub mod error;
+mod index;
+mod ingest;
+pub mod input;
+pub mod mapping;
+pub mod names;
+pub mod segment;
+mod table;
+mod wal;
+
+pub use error::{DocumentError, StoreError};
+pub use ingest::{IngestReport, ItemResult};
+pub use input::{Format, Op};
+pub use table::{IndexSnapshot, IndexTable};
+
+use crate::index::{IndexState, NewDoc};
+use crate::ingest::{Pending, Prepared, RecordEntry};
+use crate::input::{Items, RawItem};
+use crate::mapping::Mapping;
+use crate::segment::{MANIFEST, MAPPING, Manifest};
+use crate::table::SegmentFile;
+use crate::wal::Wal;
+use esql::catalog::{Catalog, Index};
+use esql::datafusion::arrow::array::{Array, StringArray};
+use esql::datafusion::arrow::compute::concat_batches;
+use serde::{Deserialize, Serialize};
+use std::collections::{BTreeMap, HashMap, HashSet};
+use std::fs::File;
+use std::io::{BufRead, BufReader, Read};
+use std::path::{Path, PathBuf};
+use std::sync::atomic::{AtomicU64, Ordering};
+use std::sync::{Arc, Condvar, Mutex, MutexGuard};
+use std::thread::JoinHandle;
+use std::time::Duration;
+
+/// How a store behaves.
+#[derive(Debug, Clone)]
+pub struct StoreOptions {
+    /// Fsync the log before acknowledging (true). Off only for benchmarks: a crash may then lose
+    /// acknowledged documents.
+    pub fsync: bool,
+    /// Flush when the buffer holds this many bytes (64 MiB).
+    pub flush_bytes: usize,
+    /// Flush buffered documents at least this often (60 s), from a background thread.
+    pub flush_interval: Duration,
+    /// Run the background flusher (true). Without it, an ingest call that fills the buffer
+    /// flushes before returning.
+    pub background_flush: bool,
+    /// The largest document (one input line) accepted, in bytes (32 MiB).
+    pub max_document_bytes: usize,
+    /// The most fields an index maps; new fields beyond it go to `_ignored` (10,000, as Fleet
+    /// sets `index.mapping.total_fields.limit` for data streams).
+    pub max_fields: usize,
+    /// Input is committed in batches of about this many bytes of documents (8 MiB): one log
+    /// record and one buffer batch each.
+    pub batch_bytes: usize,
+}
+
+impl Default for StoreOptions {
+    fn default() -> Self {
+        StoreOptions {
+            fsync: true,
+            flush_bytes: 64 << 20,
+            flush_interval: Duration::from_secs(60),
+            background_flush: true,
+            max_document_bytes: 32 << 20,
+            max_fields: 10_000,
+            batch_bytes: 8 << 20,
+        }
+    }
+}
+
+/// One index as `saker indices` lists it.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct IndexStats {
+    /// The index name.
+    pub name: String,
+    /// True for a data stream (`logs-<dataset>-<namespace>`).
+    pub data_stream: bool,
+    /// True for a hidden index (name starting with `.`).
+    pub hidden: bool,
+    /// Searchable documents.
+    pub docs: u64,
+    /// Documents still in the in-memory buffer (durable in the log).
+    pub buffered_docs: u64,
+    /// Bytes on disk (segments) plus bytes of the buffer in memory.
+    pub bytes: u64,
+    /// Number of Parquet segments.
+    pub segments: usize,
+    /// Smallest `@timestamp`, ms since the epoch.
+    pub min_time: Option<i64>,
+    /// Largest `@timestamp`, ms since the epoch.
+    pub max_time: Option<i64>,
+}
+
+/// Progress of [`Store::ingest_files`], reported after every committed batch.
+#[derive(Debug, Clone)]
+pub struct Progress<'a> {
+    /// The file being read.
+    pub path: &'a Path,
+    /// Bytes of this file read so far (compressed bytes for a gzip file).
+    pub file_bytes_read: u64,
+    /// Size of this file.
+    pub file_bytes: u64,
+    /// Bytes of all files read so far.
+    pub bytes_read: u64,
+    /// Size of all files.
+    pub total_bytes: u64,
+    /// Documents stored so far, all files.
+    pub accepted: u64,
+    /// Items refused so far, all files.
+    pub failed: u64,
+}
+
+/// What [`Store::ingest_files`] did with one file.
+#[derive(Debug, Clone, PartialEq)]
+pub struct FileReport {
+    /// The file.
+    pub path: PathBuf,
+    /// Documents stored.
+    pub accepted: u64,
+    /// Items refused.
+    pub failed: u64,
+    /// Bytes of the file.
+    pub bytes: u64,
+    /// Why the file could not be read at all (or stopped being readable).
+    pub error: Option<String>,
+}
+
+/// What [`Store::ingest_files`] did.
+#[derive(Debug, Clone, Default, PartialEq)]
+pub struct FilesReport {
+    /// One entry per file, in the order given.
+    pub files: Vec<FileReport>,
+    /// The refused items (at most [`FilesReport::MAX_FAILURES`] of them), with their file.
+    pub failures: Vec<(PathBuf, ItemResult)>,
+}
+
+impl FilesReport {
+    /// How many refused items [`FilesReport::failures`] keeps.
+    pub const MAX_FAILURES: usize = 10_000;
+
+    /// Documents stored, all files.
+    pub fn accepted(&self) -> u64 {
+        self.files.iter().map(|f| f.accepted).sum()
+    }
+
+    /// Items refused, all files.
+    pub fn failed(&self) -> u64 {
+        self.files.iter().map(|f| f.failed).sum()
+    }
+
+    /// Bytes read, all files.
+    pub fn bytes(&self) -> u64 {
+        self.files.iter().map(|f| f.bytes).sum()
+    }
+}
+
+/// What opening the store found in the write-ahead log.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct Recovery {
+    /// Log records replayed.
+    pub records: usize,
+    /// Documents replayed into the buffer (records already in segments are skipped).
+    pub documents: usize,
+    /// Bytes ignored at the end of log files: writes torn by a crash, never acknowledged.
+    pub torn_bytes: u64,
+}
+
+#[derive(Debug, Serialize, Deserialize)]
+struct StoreFile {
+    format: u32,
+    /// Hex of the 3 bytes that end every generated id of this store.
+    nonce: String,
+}
+
+#[derive(Debug, Default)]
+struct FlushSignal {
+    stop: bool,
+    wanted: bool,
+}
+
+struct State {
+    indices: BTreeMap<String, IndexState>,
+    next_seq: u64,
+    /// Approximate bytes buffered since the last flush.
+    buffered_bytes: usize,
+}
+
+struct Inner {
+    dir: PathBuf,
+    options: StoreOptions,
+    nonce: [u8; 3],
+    state: Mutex<State>,
+    wal: Wal,
+    flush_lock: Mutex<()>,
+    signal: Mutex<FlushSignal>,
+    signal_cond: Condvar,
+    last_flush_error: Mutex<Option<String>>,
+    recovery: Recovery,
+    _lock: File,
+}
+
+/// An open data folder. See the [crate documentation](crate).
+pub struct Store {
+    inner: Arc<Inner>,
+    flusher: Option<JoinHandle<()>>,
+}
+
+impl std::fmt::Debug for Store {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Store").field("dir", &self.inner.dir).finish_non_exhaustive()
+    }
+}
+
+impl Store {
+    /// Opens the data folder `dir` (creating it if needed) with the default options.
+    ///
+    /// # Errors
+    /// When the folder cannot be created or read, another process has it open, or a file in it
+    /// is corrupt (a torn write at the end of the log is not corruption: it is ignored).
+    pub fn open(dir: impl AsRef<Path>) -> Result<Store, StoreError> {
+        Store::open_with(dir, StoreOptions::default())
+    }
+
+    /// Opens the data folder `dir` with `options`.
+    ///
+    /// # Errors
+    /// As [`Store::open`].
+    pub fn open_with(dir: impl AsRef<Path>, options: StoreOptions) -> Result<Store, StoreError> {
+        let dir = dir.as_ref();
+        for sub in ["indices", "wal"] {
+            let path = dir.join(sub);
+            std::fs::create_dir_all(&path).map_err(StoreError::io(format!("creating {}", path.display())))?;
+        }
+        let dir = dir.canonicalize().map_err(StoreError::io(format!("resolving {}", dir.display())))?;
+        let lock_path = dir.join("lock");
+        let lock = File::create(&lock_path).map_err(StoreError::io(format!("creating {}", lock_path.display())))?;
+        if lock.try_lock().is_err() {
+            return Err(StoreError::Locked { path: dir });
+        }
+        let nonce = store_nonce(&dir)?;
+        let mut indices = load_indices(&dir)?;
+        let (next_seq, recovery) = replay(&dir, &mut indices, nonce)?;
+        let wal = Wal::create(&dir.join("wal"), next_seq, options.fsync)?;
+        let buffered_bytes = indices.values().map(IndexState::buffer_bytes).sum();
+        let background = options.background_flush;
+        let inner = Arc::new(Inner {
+            dir,
+            options,
+            nonce,
+            state: Mutex::new(State { indices, next_seq, buffered_bytes }),
+            wal,
+            flush_lock: Mutex::new(()),
+            signal: Mutex::new(FlushSignal::default()),
+            signal_cond: Condvar::new(),
+            last_flush_error: Mutex::new(None),
+            recovery,
+            _lock: lock,
+        });
+        let flusher = if background {
+            let inner = inner.clone();
+            let handle = std::thread::Builder::new()
+                .name("saker-flush".to_string())
+                .spawn(move || flusher_loop(&inner))
+                .map_err(StoreError::io("starting the flush thread"))?;
+            Some(handle)
+        } else {
+            None
+        };
+        Ok(Store { inner, flusher })
+    }
+
+    /// The data folder.
+    pub fn dir(&self) -> &Path {
+        &self.inner.dir
+    }
+
+    /// What opening the store replayed from the log.
+    pub fn recovery(&self) -> &Recovery {
+        &self.inner.recovery
+    }
+
+    /// The last error of a background flush, if the last one failed.
+    pub fn last_flush_error(&self) -> Option<String> {
+        lock(&self.inner.last_flush_error).clone()
+    }
+
+    /// Adds NDJSON documents (one JSON object a line; gzip-compressed or not). A document goes
+    /// to `index` when given, else to the data stream its `data_stream.*` fields name
+    /// (`logs-generic-default` when it has none).
+    ///
+    /// Returns once every stored document is durable; they are searchable from then on.
+    ///
+    /// # Errors
+    /// Only for failures of the store as a whole; a refused document is an item of the report.
+    pub fn ingest_ndjson(&self, index: Option<&str>, bytes: &[u8]) -> Result<IngestReport, StoreError> {
+        self.ingest_bytes(index, bytes, Format::Ndjson)
+    }
+
+    /// Adds documents in the Elasticsearch bulk format (`create` / `index` action lines, each
+    /// followed by a source line; gzip-compressed or not), as `_bulk` with `index` as the
+    /// request's default index does.
+    ///
+    /// # Errors
+    /// As [`Store::ingest_ndjson`].
+    pub fn ingest_bulk(&self, index: Option<&str>, bytes: &[u8]) -> Result<IngestReport, StoreError> {
+        self.ingest_bytes(index, bytes, Format::Bulk)
+    }
+
+    fn ingest_bytes(&self, index: Option<&str>, bytes: &[u8], format: Format) -> Result<IngestReport, StoreError> {
+        let mut report = IngestReport { items: Vec::new(), bytes: bytes.len() as u64 };
+        self.ingest_stream(bytes, index, format, |results| {
+            report.items.extend(results);
+            Ok(())
+        })?;
+        Ok(report)
+    }
+
+    /// Adds the documents of files (NDJSON or bulk format, told apart by their first line; gzip
+    /// or not), calling `progress` after every batch.
+    ///
+    /// # Errors
+    /// Only for failures of the store as a whole; an unreadable file is reported in its
+    /// [`FileReport`] and the next file is read.
+    pub fn ingest_files(
+        &self,
+        paths: &[PathBuf],
+        index: Option<&str>,
+        mut progress: impl FnMut(&Progress),
+    ) -> Result<FilesReport, StoreError> {
+        let sizes: Vec<u64> = paths.iter().map(|p| std::fs::metadata(p).map(|m| m.len()).unwrap_or(0)).collect();
+        let total_bytes = sizes.iter().sum();
+        let mut report = FilesReport::default();
+        let (mut done_bytes, mut accepted, mut failed) = (0u64, 0u64, 0u64);
+        for (path, &file_bytes) in paths.iter().zip(&sizes) {
+            let mut file_report =
+                FileReport { path: path.clone(), accepted: 0, failed: 0, bytes: file_bytes, error: None };
+            let file = match File::open(path) {
+                Ok(f) => f,
+                Err(e) => {
+                    file_report.error = Some(e.to_string());
+                    report.files.push(file_report);
+                    continue;
+                }
+            };
+            let read = Arc::new(AtomicU64::new(0));
+            let reader = BufReader::with_capacity(1 << 20, Counting { inner: file, read: read.clone() });
+            let failures = &mut report.failures;
+            let result = self.ingest_stream(reader, index, Format::Auto, |results| {
+                for item in results {
+                    if item.result.is_ok() {
+                        file_report.accepted += 1;
+                        accepted += 1;
+                    } else {
+                        file_report.failed += 1;
+                        failed += 1;
+                        if failures.len() < FilesReport::MAX_FAILURES {
+                            failures.push((path.clone(), item));
+                        }
+                    }
+                }
+                let file_bytes_read = read.load(Ordering::Relaxed);
+                progress(&Progress {
+                    path,
+                    file_bytes_read,
+                    file_bytes,
+                    bytes_read: done_bytes + file_bytes_read,
+                    total_bytes,
+                    accepted,
+                    failed,
+                });
+                Ok(())
+            });
+            match result {
+                Ok(()) => {}
+                Err(StoreError::Io { context, source }) if context == INPUT_CONTEXT => {
+                    file_report.error = Some(source.to_string());
+                }
+                Err(e) => return Err(e),
+            }
+            done_bytes += file_bytes;
+            report.files.push(file_report);
+        }
+        Ok(report)
+    }
+
+    /// Reads items from `reader` and commits them in batches, handing each batch's results to
+    /// `on_batch`.
+    fn ingest_stream(
+        &self,
+        reader: impl BufRead,
+        index: Option<&str>,
+        format: Format,
+        mut on_batch: impl FnMut(Vec<ItemResult>) -> Result<(), StoreError>,
+    ) -> Result<(), StoreError> {
+        let reader = input::decompress(reader).map_err(StoreError::io(INPUT_CONTEXT))?;
+        let options = &self.inner.options;
+        let mut batch: Vec<RawItem> = Vec::new();
+        let mut size = 0usize;
+        for item in Items::new(reader, format, options.max_document_bytes) {
+            size += item.source.as_ref().map_or(0, Vec::len);
+            batch.push(item);
+            if size >= options.batch_bytes || batch.len() >= 100_000 {
+                on_batch(self.commit(std::mem::take(&mut batch), index)?)?;
+                size = 0;
+            }
+        }
+        if !batch.is_empty() {
+            on_batch(self.commit(batch, index)?)?;
+        }
+        Ok(())
+    }
+
+    /// Checks, logs and buffers one batch; returns once its documents are durable.
+    fn commit(&self, raws: Vec<RawItem>, default_index: Option<&str>) -> Result<Vec<ItemResult>, StoreError> {
+        let inner = &*self.inner;
+        let mut results = Vec::with_capacity(raws.len());
+        let mut prepared: Vec<Prepared> = Vec::new();
+        for raw in raws {
+            let item = results.len();
+            let (result, doc) = ingest::prepare(raw, default_index, item);
+            results.push(result);
+            prepared.extend(doc);
+        }
+        if prepared.is_empty() {
+            return Ok(results);
+        }
+        // group by index, keeping the input order within each
+        let mut groups: Vec<(String, Vec<Prepared>)> = Vec::new();
+        let mut positions: HashMap<String, usize> = HashMap::new();
+        for doc in prepared {
+            let pos = *positions.entry(doc.index.clone()).or_insert_with(|| {
+                groups.push((doc.index.clone(), Vec::new()));
+                groups.len() - 1
+            });
+            groups[pos].1.push(doc);
+        }
+        let mut state = lock(&inner.state);
+        let synced = inner.wal.synced_seq();
+        let mut entries: Vec<(RecordEntry, Vec<Prepared>)> = Vec::new();
+        let mut created: Vec<String> = Vec::new();
+        for (name, docs) in groups {
+            if !state.indices.contains_key(&name) {
+                let dir = inner.dir.join("indices").join(&name);
+                state.indices.insert(name.clone(), IndexState::new(&name, dir));
+                created.push(name.clone());
+            }
+            let index = state.indices.get_mut(&name).ok_or_else(|| StoreError::Internal("index vanished".into()))?;
+            if index.ids.is_none() && docs.iter().any(|d| d.id.is_some()) {
+                match load_ids(index) {
+                    Ok(ids) => index.ids = Some(ids),
+                    Err(e) => {
+                        for doc in &docs {
+                            results[doc.item].result = Err(DocumentError::store(&e));
+                        }
+                        continue;
+                    }
+                }
+            }
+            let mut pending = Pending::default();
+            let mut accepted = Vec::new();
+            for doc in docs {
+                match ingest::check(index, &doc, &mut pending) {
+                    Ok(()) => accepted.push(doc),
+                    Err(e) => results[doc.item].result = Err(e),
+                }
+            }
+            if accepted.is_empty() {
+                continue;
+            }
+            let changes = ingest::mapping_changes(index, &accepted, &pending, inner.options.max_fields);
+            let entry = RecordEntry {
+                index: name,
+                changes,
+                docs: accepted.iter().map(|d| (d.id.clone(), d.source.clone())).collect(),
+            };
+            entries.push((entry, accepted));
+        }
+        let remove_unused = |state: &mut State, entries: &[(RecordEntry, Vec<Prepared>)]| {
+            for name in &created {
+                if !entries.iter().any(|(e, _)| &e.index == name) {
+                    state.indices.remove(name);
+                }
+            }
+        };
+        if entries.is_empty() {
+            remove_unused(&mut state, &entries);
+            return Ok(results);
+        }
+        let seq = state.next_seq;
+        let payload = ingest::encode_record(&entries.iter().map(|(e, _)| e.clone()).collect::<Vec<_>>());
+        if let Err(e) = inner.wal.append(seq, &payload) {
+            for (_, docs) in &entries {
+                for doc in docs {
+                    results[doc.item].result = Err(DocumentError::store(&e));
+                }
+            }
+            remove_unused(&mut state, &[]);
+            return Ok(results);
+        }
+        state.next_seq += 1;
+        let mut ordinal = 0u32;
+        let mut added_bytes = 0;
+        for (entry, docs) in entries.iter_mut() {
+            let index =
+                state.indices.get_mut(&entry.index).ok_or_else(|| StoreError::Internal("index vanished".into()))?;
+            let mut new_docs = Vec::with_capacity(docs.len());
+            for doc in docs.drain(..) {
+                let id = doc.id.unwrap_or_else(|| ingest::generated_id(seq, ordinal, inner.nonce));
+                ordinal += 1;
+                results[doc.item].id = Some(id.clone());
+                results[doc.item].result = Ok(1);
+                new_docs.push(NewDoc { id, flat: doc.flat });
+            }
+            let before = index.buffer_bytes();
+            index
+                .apply(seq, &entry.changes, new_docs)
+                .map_err(|e| StoreError::Internal(format!("building a buffer batch for {}: {e}", entry.index)))?;
+            index
+                .compact_buffer(synced)
+                .map_err(|e| StoreError::Internal(format!("merging buffer batches of {}: {e}", entry.index)))?;
+            added_bytes += index.buffer_bytes().saturating_sub(before);
+        }
+        state.buffered_bytes += added_bytes;
+        let full = state.buffered_bytes >= inner.options.flush_bytes;
+        drop(state);
+        if let Err(e) = inner.wal.wait_durable(seq) {
+            for r in results.iter_mut().filter(|r| r.result.is_ok()) {
+                r.result = Err(DocumentError::store(&e));
+            }
+            return Ok(results);
+        }
+        if full {
+            if self.flusher.is_some() {
+                let mut signal = lock(&inner.signal);
+                signal.wanted = true;
+                inner.signal_cond.notify_all();
+            } else {
+                inner.flush()?;
+            }
+        }
+        Ok(results)
+    }
+
+    /// Writes every buffered document to Parquet segments and drops the log records they came
+    /// from. Queries see the documents throughout.
+    ///
+    /// # Errors
+    /// When a segment, mapping or manifest cannot be written; the documents stay in the buffer
+    /// and the log, and the next flush tries again.
+    pub fn flush(&self) -> Result<(), StoreError> {
+        self.inner.flush()
+    }
+
+    /// Every index with its document count, size and time range, sorted by name.
+    pub fn indices(&self) -> Vec<IndexStats> {
+        let state = lock(&self.inner.state);
+        let synced = self.inner.wal.synced_seq();
+        state
+            .indices
+            .values()
+            .map(|index| {
+                let batches = index.visible_batches(synced);
+                let buffered_docs: u64 = batches.iter().map(|b| b.num_rows() as u64).sum();
+                let segment_docs: u64 = index.segments().iter().map(|s| s.rows).sum();
+                let mut min_time = index.segments().iter().filter_map(|s| s.min_time).min();
+                let mut max_time = index.segments().iter().filter_map(|s| s.max_time).max();
+                for batch in &batches {
+                    let (lo, hi) = segment::time_range(batch);
+                    min_time = match (min_time, lo) {
+                        (Some(a), Some(b)) => Some(a.min(b)),
+                        (a, b) => a.or(b),
+                    };
+                    max_time = match (max_time, hi) {
+                        (Some(a), Some(b)) => Some(a.max(b)),
+                        (a, b) => a.or(b),
+                    };
+                }
+                let bytes = index.segments().iter().map(|s| s.bytes).sum::<u64>()
+                    + batches.iter().map(|b| b.get_array_memory_size() as u64).sum::<u64>();
+                IndexStats {
+                    name: index.name.clone(),
+                    data_stream: index.kind.is_data_stream(),
+                    hidden: index.name.starts_with('.'),
+                    docs: segment_docs + buffered_docs,
+                    buffered_docs,
+                    bytes,
+                    segments: index.segments().len(),
+                    min_time,
+                    max_time,
+                }
+            })
+            .collect()
+    }
+
+    /// The index `name` as of now, if it exists.
+    pub fn snapshot(&self, name: &str) -> Option<IndexSnapshot> {
+        let state = lock(&self.inner.state);
+        let index = state.indices.get(name)?;
+        let synced = self.inner.wal.synced_seq();
+        Some(IndexSnapshot {
+            name: index.name.clone(),
+            fields: index.mapping.field_infos(),
+            schema: index.mapping.table_schema(),
+            constants: Arc::new(index.mapping.constants()),
+            segments: index
+                .segments()
+                .iter()
+                .map(|meta| SegmentFile { path: index.dir.join(&meta.path), meta: meta.clone() })
+                .collect(),
+            batches: index.visible_batches(synced),
+        })
+    }
+
+    /// The mapping of the index `name`.
+    pub fn mapping(&self, name: &str) -> Option<Mapping> {
+        lock(&self.inner.state).indices.get(name).map(|i| i.mapping.clone())
+    }
+}
+
+impl Drop for Store {
+    fn drop(&mut self) {
+        if let Some(handle) = self.flusher.take() {
+            {
+                let mut signal = lock(&self.inner.signal);
+                signal.stop = true;
+                self.inner.signal_cond.notify_all();
+            }
+            let _ = handle.join();
+        }
+    }
+}
+
+impl Catalog for Store {
+    fn index_names(&self) -> Vec<String> {
+        lock(&self.inner.state).indices.keys().cloned().collect()
+    }
+
+    fn index(&self, name: &str) -> Option<Arc<dyn Index>> {
+        self.snapshot(name).map(|s| Arc::new(s) as Arc<dyn Index>)
+    }
+}
+
+/// The context of errors reading ingest input (as opposed to writing the store).
+const INPUT_CONTEXT: &str = "reading the input";
+
+struct Counting<R> {
+    inner: R,
+    read: Arc<AtomicU64>,
+}
+
+impl<R: Read> Read for Counting<R> {
+    fn read(&mut self, buf: &mut [u8]) -> std::io::Result<usize> {
+        let n = self.inner.read(buf)?;
+        self.read.fetch_add(n as u64, Ordering::Relaxed);
+        Ok(n)
+    }
+}
+
+fn lock<T>(mutex: &Mutex<T>) -> MutexGuard<'_, T> {
+    mutex.lock().unwrap_or_else(|poisoned| poisoned.into_inner())
+}
+
+impl Inner {
+    fn flush(&self) -> Result<(), StoreError> {
+        let _one_at_a_time = lock(&self.flush_lock);
+        // 1. Start a new log file and take every buffer: all their records are in older files.
+        let (first_new, last, work) = {
+            let mut state = lock(&self.state);
+            let first_new = state.next_seq;
+            let last = self.wal.rotate(first_new)?;
+            let mut work = Vec::new();
+            for index in state.indices.values_mut() {
+                if index.buffer.is_empty() {
+                    continue;
+                }
+                index.flushing = std::mem::take(&mut index.buffer);
+                let schema = index.mapping.stored_schema();
+                let batches: Vec<_> = index.flushing.iter().map(|b| b.batch.clone()).collect();
+                work.push((index.name.clone(), index.dir.clone(), index.mapping.clone(), schema, batches));
+            }
+            state.buffered_bytes = 0;
+            (first_new, last, work)
+        };
+        // 2. Write segments, mapping and manifest of each index, outside the lock.
+        let mut failure = None;
+        let mut done: Vec<(String, Manifest)> = Vec::new();
+        for (name, dir, mapping, schema, batches) in work {
+            let manifest = lock(&self.state).indices.get(&name).map(|i| i.manifest.clone()).unwrap_or_default();
+            match write_index(&dir, &mapping, &schema, &batches, manifest, last) {
+                Ok(manifest) => done.push((name, manifest)),
+                Err(e) => {
+                    failure.get_or_insert(e);
+                    // back to the buffer, for the next flush
+                    let mut state = lock(&self.state);
+                    if let Some(index) = state.indices.get_mut(&name) {
+                        let mut flushing = std::mem::take(&mut index.flushing);
+                        flushing.append(&mut index.buffer);
+                        index.buffer = flushing;
+                    }
+                }
+            }
+        }
+        // 3. Queries now read the segments instead of the flushed batches.
+        {
+            let mut state = lock(&self.state);
+            for (name, manifest) in done {
+                if let Some(index) = state.indices.get_mut(&name) {
+                    index.manifest = manifest;
+                    index.flushing.clear();
+                }
+            }
+        }
+        if let Some(e) = failure {
+            *lock(&self.last_flush_error) = Some(e.to_string());
+            return Err(e);
+        }
+        // 4. The older log files are no longer needed.
+        self.wal.remove_before(first_new)?;
+        *lock(&self.last_flush_error) = None;
+        Ok(())
+    }
+}
+
+/// Writes one index's flushed batches as segments, then its mapping, then its manifest.
+fn write_index(
+    dir: &Path,
+    mapping: &Mapping,
+    schema: &esql::datafusion::arrow::datatypes::SchemaRef,
+    batches: &[esql::datafusion::arrow::record_batch::RecordBatch],
+    mut manifest: Manifest,
+    last: u64,
+) -> Result<Manifest, StoreError> {
+    std::fs::create_dir_all(dir).map_err(StoreError::io(format!("creating {}", dir.display())))?;
+    if let Some(parent) = dir.parent() {
+        wal::sync_dir(parent)?;
+    }
+    let internal = |e: &dyn std::fmt::Display| StoreError::Internal(format!("preparing a flush of {}: {e}", dir.display()));
+    let conformed =
+        batches.iter().map(|b| index::conform(b, schema)).collect::<Result<Vec<_>, _>>().map_err(|e| internal(&e))?;
+    let batch = concat_batches(schema, &conformed).map_err(|e| internal(&e))?;
+    let segments = segment::write_segments(dir, &batch, last)?;
+    segment::write_json(&dir.join(MAPPING), mapping)?;
+    manifest.format = 1;
+    manifest.flushed_seq = last;
+    manifest.segments.extend(segments);
+    segment::write_json(&dir.join(MANIFEST), &manifest)?;
+    Ok(manifest)
+}
+
+fn flusher_loop(inner: &Inner) {
+    let interval = inner.options.flush_interval;
+    loop {
+        {
+            let mut signal = lock(&inner.signal);
+            if !signal.stop && !signal.wanted {
+                signal = inner
+                    .signal_cond
+                    .wait_timeout(signal, interval)
+                    .map(|(guard, _)| guard)
+                    .unwrap_or_else(|poisoned| poisoned.into_inner().0);
+            }
+            if signal.stop {
+                return;
+            }
+            signal.wanted = false;
+        }
+        let has_data = lock(&inner.state).indices.values().any(|i| !i.buffer.is_empty());
+        if has_data {
+            // the error is kept for `last_flush_error`; the data stays in the log and the buffer
+            let _ = inner.flush();
+        }
+    }
+}
+
+fn store_nonce(dir: &Path) -> Result<[u8; 3], StoreError> {
+    let path = dir.join("store.json");
+    let file: StoreFile = match segment::read_json(&path)? {
+        Some(file) => file,
+        None => {
+            use std::hash::{BuildHasher, Hasher};
+            let mut hasher = std::collections::hash_map::RandomState::new().build_hasher();
+            hasher.write_u128(std::time::SystemTime::now().duration_since(std::time::UNIX_EPOCH).unwrap_or_default().as_nanos());
+            hasher.write_u32(std::process::id());
+            let random = hasher.finish().to_le_bytes();
+            let file = StoreFile { format: 1, nonce: format!("{:02x}{:02x}{:02x}", random[0], random[1], random[2]) };
+            segment::write_json(&path, &file)?;
+            file
+        }
+    };
+    let corrupt = || StoreError::Corrupt { path: path.clone(), message: format!("bad nonce `{}`", file.nonce) };
+    let mut nonce = [0u8; 3];
+    if file.nonce.len() != 6 {
+        return Err(corrupt());
+    }
+    for (i, byte) in nonce.iter_mut().enumerate() {
+        *byte = file.nonce.get(i * 2..i * 2 + 2).and_then(|h| u8::from_str_radix(h, 16).ok()).ok_or_else(corrupt)?;
+    }
+    Ok(nonce)
+}
+
+fn load_indices(dir: &Path) -> Result<BTreeMap<String, IndexState>, StoreError> {
+    let root = dir.join("indices");
+    let mut indices = BTreeMap::new();
+    let entries = std::fs::read_dir(&root).map_err(StoreError::io(format!("listing {}", root.display())))?;
+    for entry in entries {
+        let entry = entry.map_err(StoreError::io(format!("listing {}", root.display())))?;
+        let path = entry.path();
+        let Some(name) = path.file_name().and_then(|n| n.to_str()).map(str::to_string) else { continue };
+        if !path.is_dir() || names::validate_index_name(&name).is_err() {
+            continue;
+        }
+        let mut index = IndexState::new(&name, path.clone());
+        if let Some(mapping) = segment::read_json::<Mapping>(&path.join(MAPPING))? {
+            index.mapping = mapping;
+            index.objects = index.mapping.object_paths();
+        }
+        if let Some(manifest) = segment::read_json::<Manifest>(&path.join(MANIFEST))? {
+            index.manifest = manifest;
+        }
+        segment::remove_orphans(&path, &index.manifest)?;
+        indices.insert(name, index);
+    }
+    Ok(indices)
+}
+
+/// Replays the log into the indices' buffers; returns the next sequence number.
+fn replay(
+    dir: &Path,
+    indices: &mut BTreeMap<String, IndexState>,
+    nonce: [u8; 3],
+) -> Result<(u64, Recovery), StoreError> {
+    let wal_dir = dir.join("wal");
+    let contents = wal::read_all(&wal_dir)?;
+    let mut recovery = Recovery {
+        records: contents.records.len(),
+        torn_bytes: contents.torn.iter().map(|(_, n)| n).sum(),
+        ..Recovery::default()
+    };
+    let mut last = indices.values().map(|i| i.manifest.flushed_seq).max().unwrap_or(0);
+    let corrupt = |message: String| StoreError::Corrupt { path: wal_dir.clone(), message };
+    let mut seen = HashSet::new();
+    for record in contents.records {
+        if !seen.insert(record.seq) {
+            return Err(corrupt(format!("record {} appears twice", record.seq)));
+        }
+        last = last.max(record.seq);
+        let entries = ingest::decode_record(&record.payload).map_err(|e| corrupt(format!("record {}: {e}", record.seq)))?;
+        let mut ordinal = 0u32;
+        for entry in entries {
+            if names::validate_index_name(&entry.index).is_err() {
+                return Err(corrupt(format!("record {}: bad index name `{}`", record.seq, entry.index)));
+            }
+            let index = indices
+                .entry(entry.index.clone())
+                .or_insert_with(|| IndexState::new(&entry.index, dir.join("indices").join(&entry.index)));
+            let flushed = record.seq <= index.manifest.flushed_seq;
+            let mut docs = Vec::new();
+            for (id, source) in entry.docs {
+                let id = id.unwrap_or_else(|| ingest::generated_id(record.seq, ordinal, nonce));
+                ordinal += 1;
+                if flushed {
+                    continue;
+                }
+                let flat = ingest::parse_document(&source)
+                    .map_err(|e| corrupt(format!("record {}: a document no longer parses: {e}", record.seq)))?;
+                docs.push(NewDoc { id, flat });
+            }
+            recovery.documents += docs.len();
+            index
+                .apply(record.seq, &entry.changes, docs)
+                .map_err(|e| StoreError::Internal(format!("replaying record {}: {e}", record.seq)))?;
+        }
+    }
+    Ok((last + 1, recovery))
+}
+
+/// Every `_id` of an index: buffer and segments.
+fn load_ids(index: &IndexState) -> Result<HashSet<String>, StoreError> {
+    let mut ids = HashSet::new();
+    for b in index.flushing.iter().chain(&index.buffer) {
+        if let Some(column) = b.batch.column_by_name(mapping::ID_FIELD)
+            && let Some(strings) = column.as_any().downcast_ref::<StringArray>()
+        {
+            ids.extend(strings.iter().flatten().map(str::to_string));
+        }
+    }
+    for meta in index.segments() {
+        ids.extend(segment::read_ids(&index.dir.join(&meta.path))?);
+    }
+    Ok(ids)
+}

@@ -1,0 +1,530 @@
+//! The store end to end: ingest, ES|QL over buffer and segments, restart recovery, bad input,
+//! and the kill -9 test of issue 6. One test binary (each links DataFusion).
+
+use esql::QueryOptions;
+use esql::catalog::Catalog;
+use serde_json::{Value, json};
+use std::io::{BufRead, BufReader};
+use std::path::{Path, PathBuf};
+use std::process::{Command, Stdio};
+use std::sync::Arc;
+use std::time::{Duration, Instant};
+use store::{Store, StoreOptions};
+
+fn runtime() -> tokio::runtime::Runtime {
+    tokio::runtime::Builder::new_current_thread().enable_all().build().expect("runtime")
+}
+
+/// The query's result as Elastic's JSON body (`columns`, `values`).
+fn query(catalog: Arc<dyn Catalog>, q: &str) -> Value {
+    let output = runtime()
+        .block_on(esql::execute(catalog, q, &QueryOptions::default()))
+        .unwrap_or_else(|e| panic!("{q}: {e}"));
+    esql::render::to_json(&output)
+}
+
+fn values(store: &Arc<Store>, q: &str) -> Vec<Value> {
+    match query(store.clone(), q)["values"].take() {
+        Value::Array(rows) => rows,
+        other => panic!("{other}"),
+    }
+}
+
+fn options() -> StoreOptions {
+    StoreOptions { background_flush: false, ..StoreOptions::default() }
+}
+
+fn open(dir: &Path) -> Arc<Store> {
+    Arc::new(Store::open_with(dir, options()).expect("open"))
+}
+
+fn ndjson(docs: &[Value]) -> String {
+    docs.iter().map(|d| format!("{d}\n")).collect()
+}
+
+fn samples() -> Vec<ecs::samples::SampleDataset> {
+    let data = ecs::samples::shared_data_dir();
+    ecs::samples::sample_datasets(&data).unwrap_or_else(|e| panic!("{e} (set SAKER_SHARED_DATA)"))
+}
+
+fn flagship_query() -> String {
+    let path = ecs::samples::shared_data_dir().join("rules/initial_access_azure_o365_with_network_alert.toml");
+    let rule = std::fs::read_to_string(&path).unwrap_or_else(|e| panic!("{}: {e}", path.display()));
+    let start = rule.find("query = '''").expect("query") + "query = '''".len();
+    let end = rule[start..].find("'''").expect("end of query") + start;
+    rule[start..end].to_string()
+}
+
+#[test]
+fn samples_give_the_same_results_as_the_ndjson_folder() {
+    let datasets = samples();
+    let folder = tempfile::tempdir().expect("tempdir");
+    ecs::samples::write_ndjson(&datasets, folder.path()).expect("write");
+    let loaded = ecs::ndjson::load_dir(folder.path()).expect("load");
+    let reference: Arc<dyn Catalog> = Arc::new(loaded.catalog);
+
+    let data = tempfile::tempdir().expect("tempdir");
+    let store = open(data.path());
+    for dataset in &datasets {
+        // routed by their data_stream.* fields
+        let report = store.ingest_ndjson(None, dataset.to_ndjson().as_bytes()).expect("ingest");
+        let failures: Vec<_> = report.items.iter().filter(|i| i.result.is_err()).collect();
+        assert!(failures.is_empty(), "{}: {failures:?}", dataset.index);
+        assert_eq!(report.accepted(), dataset.documents.len());
+    }
+    let queries = [
+        flagship_query(),
+        "FROM logs-* | STATS c = COUNT(*) BY data_stream.dataset | SORT data_stream.dataset".to_string(),
+        "FROM logs-* | KEEP @timestamp, source.ip, event.category, event.outcome, data_stream.namespace \
+         | SORT @timestamp, source.ip"
+            .to_string(),
+        "FROM logs-* | STATS n = COUNT(*), ips = COUNT_DISTINCT(source.ip), t = MAX(@timestamp) BY event.outcome \
+         | SORT event.outcome"
+            .to_string(),
+        "FROM logs-o365.audit-* | EVAL ip = TO_IP(source.ip) | KEEP ip, event.category, o365.audit.Operation \
+         | SORT ip"
+            .to_string(),
+    ];
+    let check = |store: &Arc<Store>, when: &str| {
+        for q in &queries {
+            assert_eq!(query(store.clone(), q), query(reference.clone(), q), "{when}: {q}");
+        }
+    };
+    check(&store, "buffered");
+    store.flush().expect("flush");
+    check(&store, "flushed");
+    drop(store);
+    let store = open(data.path());
+    check(&store, "reopened");
+    let indices: Vec<(String, u64)> = store.indices().into_iter().map(|i| (i.name, i.docs)).collect();
+    assert_eq!(
+        indices,
+        vec![
+            ("logs-azure.signinlogs-default".to_string(), 3),
+            ("logs-o365.audit-default".to_string(), 2),
+            ("logs-panw.panos-default".to_string(), 1),
+            ("logs-suricata.eve-default".to_string(), 1),
+            ("logs-suricata.eve-ep".to_string(), 1),
+        ]
+    );
+}
+
+fn event(n: i64, extra: Value) -> Value {
+    let mut doc = json!({
+        "@timestamp": format!("2024-05-{:02}T10:00:{:02}.000Z", 1 + n % 3, n % 60),
+        "event": {"sequence": n, "outcome": if n % 2 == 0 { "success" } else { "failure" }},
+        "source": {"ip": format!("10.0.0.{}", n % 250)},
+        "data_stream": {"type": "logs", "dataset": "test", "namespace": "default"},
+    });
+    if let (Value::Object(doc), Value::Object(extra)) = (&mut doc, extra) {
+        doc.extend(extra);
+    }
+    doc
+}
+
+#[test]
+fn documents_survive_restarts_and_flushes() {
+    let data = tempfile::tempdir().expect("tempdir");
+    let store = open(data.path());
+    let first: Vec<Value> = (0..100).map(|n| event(n, json!({}))).collect();
+    let report = store.ingest_ndjson(None, ndjson(&first).as_bytes()).expect("ingest");
+    assert_eq!(report.accepted(), 100);
+    let ids: Vec<String> = report.items.iter().filter_map(|i| i.id.clone()).collect();
+    assert_eq!(ids.len(), 100);
+    // acknowledged = searchable
+    assert_eq!(values(&store, "FROM logs-test-default | STATS c = COUNT(*)"), vec![json!([100])]);
+    drop(store);
+
+    // a crash without flush: the log has it all
+    let store = open(data.path());
+    assert_eq!(store.recovery().documents, 100);
+    assert_eq!(values(&store, "FROM logs-test-default | STATS c = COUNT(*)"), vec![json!([100])]);
+    let q = "FROM logs-test-default METADATA _id, _index, _version | WHERE event.sequence == 7 | KEEP _id, _index, _version";
+    assert_eq!(values(&store, q), vec![json!([ids[7], "logs-test-default", 1])]);
+    store.flush().expect("flush");
+    let second: Vec<Value> = (100..150).map(|n| event(n, json!({"extra": {"field": n}}))).collect();
+    store.ingest_ndjson(None, ndjson(&second).as_bytes()).expect("ingest");
+    drop(store);
+
+    let store = open(data.path());
+    assert_eq!(store.recovery().documents, 50, "only the records after the flush are replayed");
+    let q = "FROM logs-test-default | STATS c = COUNT(*), d = COUNT_DISTINCT(event.sequence), x = COUNT(extra.field)";
+    assert_eq!(values(&store, q), vec![json!([150, 150, 50])]);
+    assert_eq!(values(&store, "FROM logs-test-default METADATA _id | WHERE event.sequence == 7 | KEEP _id"), vec![json!([ids[7]])]);
+    // segments are partitioned by day
+    let days: Vec<String> = std::fs::read_dir(data.path().join("indices/logs-test-default/segments"))
+        .expect("segments")
+        .map(|e| e.expect("entry").file_name().to_string_lossy().to_string())
+        .collect();
+    assert_eq!(days.len(), 3, "{days:?}");
+    store.flush().expect("flush");
+    let wal_files = std::fs::read_dir(data.path().join("wal")).expect("wal").count();
+    assert_eq!(wal_files, 1, "flushed log files are removed");
+    let stats = &store.indices()[0];
+    assert_eq!((stats.docs, stats.buffered_docs, stats.segments), (150, 0, 6));
+    assert_eq!(stats.min_time, Some(1_714_557_600_000));
+    // time filters prune segments and still give the right answer
+    let q = "FROM logs-test-default | WHERE @timestamp >= \"2024-05-02T00:00:00Z\" AND @timestamp < \"2024-05-03T00:00:00Z\" | STATS c = COUNT(*)";
+    assert_eq!(values(&store, q), vec![json!([50])]);
+    // a second process cannot open the folder
+    assert!(matches!(Store::open_with(data.path(), options()), Err(store::StoreError::Locked { .. })));
+}
+
+#[test]
+fn the_mapping_grows_across_segments() {
+    let data = tempfile::tempdir().expect("tempdir");
+    let store = open(data.path());
+    let docs = [json!({"@timestamp": "2024-01-01T00:00:00Z", "tags": "a", "n": 1})];
+    store.ingest_ndjson(Some("logs-grow-default"), ndjson(&docs).as_bytes()).expect("ingest");
+    store.flush().expect("flush");
+    // `tags` becomes multi-valued, `m` appears; the first segment is adapted when read
+    let docs = [
+        json!({"@timestamp": "2024-01-02T00:00:00Z", "tags": ["b", "c"], "n": 2, "m": "x"}),
+        json!({"@timestamp": "2024-01-02T00:00:01Z", "n": 3}),
+    ];
+    store.ingest_ndjson(Some("logs-grow-default"), ndjson(&docs).as_bytes()).expect("ingest");
+    let q = "FROM logs-grow-default | SORT n | KEEP n, tags, m, data_stream.dataset";
+    let expected =
+        vec![json!([1, "a", null, "grow"]), json!([2, ["b", "c"], "x", "grow"]), json!([3, null, null, "grow"])];
+    assert_eq!(values(&store, q), expected);
+    store.flush().expect("flush");
+    assert_eq!(values(&store, q), expected);
+    assert_eq!(values(&store, "FROM logs-grow-default | MV_EXPAND tags | STATS c = COUNT(*) BY tags | SORT tags").len(), 3);
+    let mapping = store.mapping("logs-grow-default").expect("mapping");
+    assert!(mapping.fields["tags"].multi);
+    assert_eq!(mapping.fields["n"].mapping, "long");
+    assert_eq!(mapping.fields["data_stream.dataset"].value.as_deref(), Some("grow"));
+}
+
+struct BadCase {
+    name: &'static str,
+    input: Vec<u8>,
+    bulk: bool,
+    /// (line, error type) of each refused item
+    errors: Vec<(usize, &'static str)>,
+    /// documents stored
+    accepted: usize,
+}
+
+#[test]
+fn bad_input_costs_only_the_bad_documents() {
+    let good = |n: i64| event(n, json!({})).to_string();
+    let cases = vec![
+        BadCase {
+            name: "truncated JSON",
+            input: format!("{}\n{{\"@timestamp\": \"2024-05-01T00:00:00Z\", \"a\": \n{}\n", good(1), good(2)).into_bytes(),
+            bulk: false,
+            errors: vec![(2, "document_parsing_exception")],
+            accepted: 2,
+        },
+        BadCase {
+            name: "wrong types for mapped fields are ignored, the document kept",
+            input: format!("{}\n{}\n", good(1), event(2, json!({"source": {"ip": "not-an-ip", "port": "eighty"}})))
+                .into_bytes(),
+            bulk: false,
+            errors: vec![],
+            accepted: 2,
+        },
+        BadCase {
+            name: "a value where an object is mapped",
+            input: format!("{}\n{}\n", good(1), event(2, json!({"source": "10.0.0.1"}))).into_bytes(),
+            bulk: false,
+            errors: vec![(2, "document_parsing_exception")],
+            accepted: 1,
+        },
+        BadCase {
+            name: "a constant that differs from the data stream's",
+            input: format!(
+                "{{\"create\":{{}}}}\n{}\n{{\"create\":{{\"_index\":\"logs-test-default\"}}}}\n{}\n",
+                good(1),
+                event(2, json!({"data_stream": {"type": "logs", "dataset": "other", "namespace": "default"}}))
+            )
+            .into_bytes(),
+            bulk: true,
+            errors: vec![(4, "document_parsing_exception")],
+            accepted: 1,
+        },
+        BadCase {
+            name: "missing and malformed @timestamp in a data stream",
+            input: format!(
+                "{}\n{{\"message\": \"no time\"}}\n{{\"@timestamp\": \"yesterday\"}}\n{{\"@timestamp\": [1, 2]}}\n",
+                good(1)
+            )
+            .into_bytes(),
+            bulk: false,
+            errors: vec![(2, "illegal_argument_exception"), (3, "document_parsing_exception"), (4, "illegal_argument_exception")],
+            accepted: 1,
+        },
+        BadCase {
+            name: "huge line",
+            input: format!("{}\n{{\"message\": \"{}\"}}\n{}\n", good(1), "x".repeat(3 << 20), good(2)).into_bytes(),
+            bulk: false,
+            errors: vec![(2, "document_too_large_exception")],
+            accepted: 2,
+        },
+        BadCase {
+            name: "invalid UTF-8",
+            input: [good(1).as_bytes(), b"\n{\"message\": \"\xff\xfe\"}\n", good(2).as_bytes()].concat(),
+            bulk: false,
+            errors: vec![(2, "document_parsing_exception")],
+            accepted: 2,
+        },
+        BadCase {
+            name: "metadata field in the source",
+            input: format!("{}\n{}\n", event(1, json!({"_id": "x"})), good(2)).into_bytes(),
+            bulk: false,
+            errors: vec![(1, "document_parsing_exception")],
+            accepted: 1,
+        },
+        BadCase {
+            name: "bulk action without source",
+            input: format!("{{\"create\":{{}}}}\n{}\n{{\"create\":{{}}}}\n{{\"create\":{{}}}}\n{}\n{{\"create\":{{}}}}\n", good(1), good(2))
+                .into_bytes(),
+            bulk: true,
+            errors: vec![(3, "action_request_validation_exception"), (6, "action_request_validation_exception")],
+            accepted: 2,
+        },
+        BadCase {
+            name: "unknown and unsupported actions",
+            input: format!(
+                "{{\"upsert\":{{}}}}\n{}\n{{\"delete\":{{\"_id\":\"1\"}}}}\n{{\"create\":{{}}}}\n{}\n",
+                good(1),
+                good(2)
+            )
+            .into_bytes(),
+            bulk: true,
+            errors: vec![(1, "illegal_argument_exception"), (3, "illegal_argument_exception")],
+            accepted: 1,
+        },
+        BadCase {
+            name: "duplicate ids and index ops in a data stream",
+            input: format!(
+                "{{\"create\":{{\"_id\":\"a\"}}}}\n{}\n{{\"create\":{{\"_id\":\"a\"}}}}\n{}\n{{\"index\":{{\"_id\":\"b\"}}}}\n{}\n{{\"index\":{{}}}}\n{}\n",
+                good(1),
+                good(2),
+                good(3),
+                good(4)
+            )
+            .into_bytes(),
+            bulk: true,
+            errors: vec![(4, "version_conflict_engine_exception"), (6, "illegal_argument_exception")],
+            accepted: 2,
+        },
+        BadCase {
+            name: "invalid index name",
+            input: format!("{{\"create\":{{\"_index\":\"Bad Name\"}}}}\n{}\n{{\"create\":{{}}}}\n{}\n", good(1), good(2))
+                .into_bytes(),
+            bulk: true,
+            errors: vec![(2, "invalid_index_name_exception")],
+            accepted: 1,
+        },
+    ];
+    for case in cases {
+        let data = tempfile::tempdir().expect("tempdir");
+        let options = StoreOptions { max_document_bytes: 1 << 20, ..options() };
+        let store = Arc::new(Store::open_with(data.path(), options).expect("open"));
+        let report = if case.bulk {
+            store.ingest_bulk(None, &case.input).expect("ingest")
+        } else {
+            store.ingest_ndjson(None, &case.input).expect("ingest")
+        };
+        let errors: Vec<(usize, &str)> =
+            report.items.iter().filter_map(|i| i.result.as_ref().err().map(|e| (i.line, e.kind))).collect();
+        assert_eq!(errors, case.errors, "{}: {:#?}", case.name, report.items);
+        assert_eq!(report.accepted(), case.accepted, "{}", case.name);
+        let stored: u64 = store.indices().iter().map(|i| i.docs).sum();
+        assert_eq!(stored, case.accepted as u64, "{}", case.name);
+        // and they survive a restart
+        drop(store);
+        let store = open(data.path());
+        let stored: u64 = store.indices().iter().map(|i| i.docs).sum();
+        assert_eq!(stored, case.accepted as u64, "{} after reopening", case.name);
+    }
+}
+
+#[test]
+fn malformed_values_are_recorded_in_ignored() {
+    let data = tempfile::tempdir().expect("tempdir");
+    let store = open(data.path());
+    let docs = [event(1, json!({"source": {"ip": "nope", "port": 80}})), event(2, json!({}))];
+    store.ingest_ndjson(None, ndjson(&docs).as_bytes()).expect("ingest");
+    let q = "FROM logs-test-default METADATA _ignored | SORT event.sequence | KEEP source.ip, source.port, _ignored";
+    assert_eq!(values(&store, q), vec![json!([null, 80, "source.ip"]), json!(["10.0.0.2", null, null])]);
+    // the bulk response shape
+    let report = store.ingest_bulk(Some("plain"), b"{\"index\":{\"_id\":\"1\"}}\n{\"a\":1}\n").expect("ingest");
+    assert_eq!(
+        report.to_bulk_json(3),
+        json!({"took": 3, "errors": false, "items": [{"index": {"_index": "plain", "_id": "1", "status": 201, "_version": 1, "result": "created"}}]})
+    );
+    assert_eq!(values(&store, "FROM plain METADATA _id | KEEP _id, a"), vec![json!(["1", 1])]);
+    // hidden indices only when named
+    store.ingest_ndjson(Some(".alerts-security.alerts-default"), b"{\"kibana.alert.rule.rule_id\":\"r\"}\n").expect("ingest");
+    assert_eq!(values(&store, "FROM * | STATS c = COUNT(*)"), vec![json!([3])]);
+    assert_eq!(values(&store, "FROM .alerts-* | KEEP kibana.alert.rule.rule_id"), vec![json!(["r"])]);
+}
+
+#[test]
+fn files_with_progress_and_concurrent_writers() {
+    let data = tempfile::tempdir().expect("tempdir");
+    let inputs = tempfile::tempdir().expect("tempdir");
+    let plain = inputs.path().join("events.ndjson");
+    std::fs::write(&plain, ndjson(&(0..500).map(|n| event(n, json!({}))).collect::<Vec<_>>())).expect("write");
+    let gz = inputs.path().join("bulk.ndjson.gz");
+    let bulk: String = (500..700).map(|n| format!("{{\"create\":{{}}}}\n{}\n", event(n, json!({})))).collect();
+    let mut encoder = flate2::write::GzEncoder::new(Vec::new(), flate2::Compression::fast());
+    std::io::Write::write_all(&mut encoder, bulk.as_bytes()).expect("gzip");
+    std::fs::write(&gz, encoder.finish().expect("gzip")).expect("write");
+    let missing = inputs.path().join("missing.ndjson");
+    let options = StoreOptions { batch_bytes: 16 << 10, ..options() };
+    let store = Arc::new(Store::open_with(data.path(), options).expect("open"));
+    let mut calls = 0;
+    let mut last = 0;
+    let report = store
+        .ingest_files(&[plain.clone(), gz.clone(), missing.clone()], None, |p| {
+            calls += 1;
+            assert!(p.bytes_read >= last && p.bytes_read <= p.total_bytes);
+            last = p.bytes_read;
+        })
+        .expect("ingest");
+    assert!(calls > 2, "progress after every batch ({calls})");
+    assert_eq!((report.accepted(), report.failed()), (700, 0));
+    assert!(report.files[2].error.is_some());
+
+    // concurrent writers share fsyncs and lose nothing
+    let threads: Vec<_> = (0..4)
+        .map(|t| {
+            let store = store.clone();
+            std::thread::spawn(move || {
+                for k in 0..25 {
+                    let n = 1000 + t * 100 + k;
+                    let report = store.ingest_ndjson(None, event(n, json!({})).to_string().as_bytes()).expect("ingest");
+                    assert_eq!(report.accepted(), 1);
+                }
+            })
+        })
+        .collect();
+    for t in threads {
+        t.join().expect("thread");
+    }
+    let q = "FROM logs-* | STATS c = COUNT(*), d = COUNT_DISTINCT(event.sequence)";
+    assert_eq!(values(&store, q), vec![json!([800, 800])]);
+}
+
+// ---- the crash test of issue 6 ----------------------------------------------------------------
+
+const CHILD_ENV: &str = "SAKER_STORE_CRASH_CHILD";
+const THREADS: i64 = 3;
+const BATCH: i64 = 20;
+
+/// Run by the crash test in a child process: ingests batches from a few threads until killed,
+/// printing `ack <thread> <last n>` after each acknowledged batch.
+#[test]
+fn crash_child() {
+    let Some(dir) = std::env::var_os(CHILD_ENV) else { return };
+    let options = StoreOptions {
+        flush_bytes: 256 << 10,
+        flush_interval: Duration::from_millis(30),
+        ..StoreOptions::default()
+    };
+    let store = Arc::new(Store::open_with(PathBuf::from(dir), options).expect("open"));
+    let next: Vec<i64> = (0..THREADS)
+        .map(|t| {
+            let q = format!("FROM logs-crash-default | WHERE t == {t} | STATS m = MAX(n)");
+            match store.indices().is_empty() {
+                true => 0,
+                false => values(&store, &q)[0][0].as_i64().map_or(0, |m| m + 1),
+            }
+        })
+        .collect();
+    let threads: Vec<_> = (0..THREADS)
+        .map(|t| {
+            let store = store.clone();
+            let mut n = next[t as usize];
+            std::thread::spawn(move || {
+                loop {
+                    let docs: String = (n..n + BATCH)
+                        .map(|k| {
+                            let doc = json!({
+                                "@timestamp": format!("2024-05-{:02}T00:00:00Z", 1 + k % 28),
+                                "t": t, "n": k, "message": "x".repeat((k % 200) as usize),
+                            });
+                            format!("{doc}\n")
+                        })
+                        .collect();
+                    let report = store.ingest_ndjson(Some("logs-crash-default"), docs.as_bytes()).expect("ingest");
+                    assert_eq!(report.accepted() as i64, BATCH);
+                    println!("ack {t} {}", n + BATCH - 1);
+                    n += BATCH;
+                }
+            })
+        })
+        .collect();
+    for t in threads {
+        let _ = t.join();
+    }
+}
+
+#[test]
+fn kill_9_loses_nothing_acknowledged_and_doubles_nothing() {
+    let data = tempfile::tempdir().expect("tempdir");
+    let exe = std::env::current_exe().expect("test binary");
+    let started = Instant::now();
+    // acknowledged: the highest n acknowledged per thread, over all runs
+    let mut acked: Vec<i64> = vec![-1; THREADS as usize];
+    let mut seed: u64 = 0x9E37_79B9_7F4A_7C15;
+    let mut kills = 0;
+    while kills < 20 || (kills < 40 && started.elapsed() < Duration::from_secs(20)) {
+        seed ^= seed << 13;
+        seed ^= seed >> 7;
+        seed ^= seed << 17;
+        let mut child = Command::new(&exe)
+            .args(["crash_child", "--exact", "--nocapture", "--test-threads=1"])
+            .env(CHILD_ENV, data.path())
+            .stdout(Stdio::piped())
+            .stderr(Stdio::null())
+            .spawn()
+            .expect("child");
+        let stdout = child.stdout.take().expect("stdout");
+        // wait for the first acknowledgement, then kill at a random moment
+        let mut lines = BufReader::new(stdout).lines();
+        let mut seen = Vec::new();
+        for line in lines.by_ref() {
+            let line = line.expect("line");
+            let ack = line.starts_with("ack ");
+            seen.push(line);
+            if ack {
+                break;
+            }
+        }
+        assert!(seen.iter().any(|l| l.starts_with("ack ")), "the child never acknowledged: {seen:?}");
+        std::thread::sleep(Duration::from_millis(seed % 150));
+        child.kill().expect("kill");
+        child.wait().expect("wait");
+        seen.extend(lines.map_while(Result::ok));
+        for line in seen.iter().filter_map(|l| l.strip_prefix("ack ")) {
+            let mut parts = line.split(' ').map(|p| p.parse::<i64>().expect("number"));
+            let (Some(t), Some(n)) = (parts.next(), parts.next()) else { panic!("bad line {line}") };
+            acked[t as usize] = acked[t as usize].max(n);
+        }
+        kills += 1;
+
+        let store = open(data.path());
+        for t in 0..acked.len() {
+            let last = acked[t];
+            let q = format!("FROM logs-crash-default | WHERE t == {t} | STATS c = COUNT(*), lo = MIN(n), hi = MAX(n)");
+            let row = &values(&store, &q)[0];
+            let (c, lo, hi) = (row[0].as_i64().unwrap_or(0), row[1].as_i64().unwrap_or(-1), row[2].as_i64().unwrap_or(-1));
+            // nothing acknowledged lost, at most the in-flight batch more
+            assert!(hi >= last, "run {kills}, thread {t}: acknowledged up to {last}, found up to {hi}");
+            assert!(hi < last + 1 + BATCH, "run {kills}, thread {t}: {hi} is beyond the in-flight batch after {last}");
+            // none doubled and no gaps: n = 0..=hi exactly once each
+            assert_eq!((c, lo), (hi + 1, 0), "run {kills}, thread {t}");
+            acked[t] = hi;
+        }
+        let doubled = values(&store, "FROM logs-crash-default | STATS c = COUNT(*) BY t, n | WHERE c > 1 | LIMIT 1");
+        assert!(doubled.is_empty(), "run {kills}: doubled {doubled:?}");
+    }
+    let total: i64 = acked.iter().map(|a| a + 1).sum();
+    assert!(total > 0);
+    eprintln!("{kills} kills, {total} documents, {:?}", started.elapsed());
+}
