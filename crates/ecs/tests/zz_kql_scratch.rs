@@ -28,7 +28,7 @@ fn scratch_translate_all_rules() {
     let mut efails = 0;
     for item in v.as_array().unwrap() {
         let q = item["query"].as_str().unwrap();
-        let esql = format!("FROM logs-x | WHERE KQL(\"\"\"{q}\"\"\") | LIMIT 1");
+        let q = q.replace(['\n', '\r'], " "); let esql = format!("FROM logs-x | WHERE KQL(\"\"\"{q}\"\"\") | LIMIT 1");
         if let Err(e) = rt.block_on(esql::execute(cat.clone(), &esql, &esql::QueryOptions::default())) {
             efails += 1;
             let s = e.to_string();

@@ -753,6 +753,24 @@ fn build_index(root: &Path, def: &IndexDef, lookup_mode: Result<&bool, &String>)
         }
         columns.push(Column { name: p.name.clone(), es_type, docs });
     }
+    // Document ids, read through `METADATA _id`: the CSV's `_id` column, else the 1-based row
+    // number, which is what the upstream loader's bulk requests produce.
+    if !columns.iter().any(|c| c.name == "_id") {
+        let id_column = csv.header.iter().position(|(n, _)| n == "_id");
+        let ids = csv
+            .rows
+            .iter()
+            .enumerate()
+            .map(|(r, row)| {
+                let id = match id_column {
+                    Some(c) => row[c].trim().to_string(),
+                    None => (r + 1).to_string(),
+                };
+                Some(vec![Stored::Str(id)])
+            })
+            .collect();
+        columns.push(Column { name: "_id".to_string(), es_type: EsType::Keyword, docs: ids });
+    }
     columns.sort_by(|a, b| a.name.cmp(&b.name));
     if let Some(w) = columns.windows(2).find(|w| w[0].name == w[1].name) {
         return Err(format!("{}: duplicate field {}", def.name, w[0].name));
@@ -971,6 +989,7 @@ mod tests {
         assert_eq!(
             age_fields,
             vec![
+                ("_id", EsType::Keyword),
                 ("age_range", EsType::Unsupported),
                 ("age_range.gte", EsType::Integer),
                 ("age_range.lte", EsType::Integer),
