@@ -221,6 +221,8 @@ impl<'a> Analyzer<'a> {
                 "_index" | "_id" => EsType::Keyword,
                 "_version" => EsType::Long,
                 "_score" => EsType::Double,
+                // The document as JSON text, for JSON_EXTRACT.
+                "_source" => EsType::Keyword,
                 "_ignored" => EsType::Keyword,
                 other => {
                     self.error(m.span, format!("unsupported metadata field [{other}]"));
@@ -814,7 +816,13 @@ impl<'a> Analyzer<'a> {
         if self.poisoned.iter().any(|p| p == name) {
             return Err(Failed);
         }
-        if self.from_scope && self.options.unmapped_fields == crate::engine::UnmappedFields::Nullify {
+        // A name close to a known column is a typo, not an unmapped field.
+        let unmapped = &self.unmapped;
+        let mapped = self.scope.iter().filter(|c| !unmapped.iter().any(|(u, _)| *u == c.name)).map(|c| c.name.as_str());
+        // Only a close name with the same parent path counts (`source.ipp` for `source.ip`).
+        let parent = |n: &str| n.rsplit_once('.').map(|(p, _)| p.to_string()).unwrap_or_default();
+        let near = suggest(name, mapped).is_some_and(|s| parent(&s) == parent(name) && edit_distance(&s, name) <= 2);
+        if self.from_scope && !near && self.options.unmapped_fields == crate::engine::UnmappedFields::Nullify {
             let c = Column { name: name.to_string(), ty: EsType::Null, multi: false };
             self.scope.push(c.clone());
             self.unmapped.push((name.to_string(), span));

@@ -450,7 +450,7 @@ fn crash_child() {
             }
         })
         .collect();
-    println!("start {next:?}");
+    eprintln!("start {next:?}");
     let threads: Vec<_> = (0..THREADS)
         .map(|t| {
             let store = store.clone();
@@ -496,7 +496,7 @@ fn kill_9_loses_nothing_acknowledged_and_doubles_nothing() {
             .args(["crash_child", "--exact", "--nocapture", "--test-threads=1"])
             .env(CHILD_ENV, data.path())
             .stdout(Stdio::piped())
-            .stderr(Stdio::null())
+            .stderr(Stdio::from(std::fs::File::create(format!("/tmp/crash-child-{kills}.err")).expect("stderr")))
             .spawn()
             .expect("child");
         let stdout = child.stdout.take().expect("stdout");
