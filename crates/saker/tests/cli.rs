@@ -249,3 +249,67 @@ fn now_is_fixed_by_the_flag() {
     assert_eq!(run.code, 0, "{}", run.stderr);
     assert_eq!(run.stdout, "t\r\n2024-05-01T00:00:00.000Z\r\n");
 }
+
+// ---- the flagship rule ------------------------------------------------------------------------
+
+/// The seed rule's query, exactly as the user gave it (the text under "Rule query").
+fn seed_query() -> String {
+    let seed = ecs::samples::shared_data_dir().join("../seed/000_ea874a5aa972fe2a.txt");
+    let text = std::fs::read_to_string(&seed).expect("the seed document is in shared/seed");
+    let start = text.find("from logs-o365.audit-*").expect("the seed holds the rule query");
+    let end = text[start..].find("\n\nFramework:").map(|e| start + e).expect("the query ends before Framework");
+    text[start..end].trim_end().to_string()
+}
+
+/// The samples of `shared/data` as NDJSON indices, plus one alert of Elastic's "External
+/// Alerts" rule for the public source address of the successful Entra ID sign-in, written half
+/// an hour after it, as Kibana would have written it (copying the source event's dataset).
+fn flagship_data() -> tempfile::TempDir {
+    let dir = tempfile::tempdir().expect("tempdir");
+    let datasets = ecs::samples::sample_datasets(&ecs::samples::shared_data_dir()).expect("samples");
+    ecs::samples::write_ndjson(&datasets, dir.path()).expect("write samples");
+    let alert = serde_json::json!({
+        "@timestamp": "2022-03-17T10:14:46.309Z",
+        "kibana.alert.rule.name": "External Alerts",
+        "kibana.alert.rule.rule_id": "eb079c62-4481-4d6e-9643-3ca499df7aaa",
+        "kibana.alert.original_time": "2022-03-17T10:14:40.000Z",
+        "event.kind": "signal",
+        "event.dataset": "suricata.eve",
+        "data_stream.dataset": "suricata.eve",
+        "event.category": ["network", "intrusion_detection"],
+        "source.ip": "81.2.69.143",
+        "destination.ip": "10.0.0.5",
+    });
+    std::fs::write(dir.path().join(".alerts-security.alerts-default.ndjson"), format!("{alert}\n")).expect("alerts");
+    dir
+}
+
+#[test]
+/// The seed version compares `kibana.alert.rule.name` with "External Alerts" in its filter but
+/// with "external alerts" when it classifies network alerts: ES|QL's `==` is case-sensitive, so
+/// no alert is ever counted and the rule can never fire. With the one literal corrected, the same
+/// data gives the correlated source address.
+fn flagship_seed_query_returns_nothing_because_of_its_case_mismatch() {
+    let data = flagship_data();
+    let query = seed_query();
+    assert!(query.contains(r#"kibana.alert.rule.name == "external alerts""#));
+    let now = "2022-03-17T12:00:00Z";
+    let run = saker(&["query", "--format", "csv", "--now", now, "--data", path_str(data.path()), &query]);
+    assert_eq!(run.code, 0, "{}", run.stderr);
+    assert_eq!(run.stdout.lines().count(), 1, "only the header: {}", run.stdout);
+    assert!(run.stdout.starts_with("Esql.event_count,"), "{}", run.stdout);
+
+    let corrected = query.replace(r#"== "external alerts""#, r#"== "External Alerts""#);
+    let run = saker(&["query", "--format", "json", "--now", now, "--data", path_str(data.path()), &corrected]);
+    assert_eq!(run.code, 0, "{}", run.stderr);
+    let out: serde_json::Value = serde_json::from_str(&run.stdout).expect("json output");
+    let values = out["values"].as_array().expect("values");
+    assert_eq!(values.len(), 1, "{}", run.stdout);
+    let columns: Vec<&str> = out["columns"].as_array().unwrap().iter().map(|c| c["name"].as_str().unwrap()).collect();
+    let cell = |name: &str| &values[0][columns.iter().position(|c| *c == name).unwrap()];
+    assert_eq!(cell("Esql.source_ip"), "81.2.69.143");
+    assert_eq!(cell("Esql.event_count"), 2);
+    assert_eq!(cell("Esql.source_ip_network_alert_case_count_distinct"), 1);
+    assert_eq!(cell("Esql.source_ip_azure_signin_case_count_distinct"), 1);
+    assert_eq!(cell("Esql.event_dataset_count_distinct"), 2);
+}
