@@ -341,16 +341,8 @@ impl<'a> Analyzer<'a> {
         }
         let mut aggs: Vec<TAgg> = Vec::new();
         let mut outputs: Vec<StatsOutput> = Vec::new();
-        // Where each output name was last defined, for Elastic's shadowing warnings.
-        let mut defined: Vec<(String, Span)> = Vec::new();
         for af in &stats.aggregates {
             let name = self.field_name(&af.field);
-            if let Some((_, earlier)) = defined.iter().find(|(n, _)| *n == name).cloned() {
-                let at = self.position(af.field.span);
-                self.warn(earlier, format!("Field '{name}' shadowed by field at {at}"));
-            }
-            defined.retain(|(n, _)| *n != name);
-            defined.push((name.clone(), af.field.span));
             let filter = match &af.filter {
                 Some(f) => match self.expr(f) {
                     Ok(t) => Some(t),
@@ -385,14 +377,8 @@ impl<'a> Analyzer<'a> {
             }
             return Err(Failed);
         }
+        self.stats_shadowing_warnings(stats);
         // A name used both as an aggregate and a group: the group wins (it comes last).
-        for g in &stats.groups {
-            let name = self.field_name(g);
-            if let Some((_, earlier)) = defined.iter().find(|(n, _)| *n == name).cloned() {
-                let at = self.position(g.span);
-                self.warn(earlier, format!("Field '{name}' shadowed by field at {at}"));
-            }
-        }
         outputs.retain(|o| !groups.iter().any(|(n, _)| *n == o.name));
         let mut columns: Vec<Column> =
             outputs.iter().map(|o| Column { name: o.name.clone(), ty: o.expr.ty, multi: o.expr.multi }).collect();
@@ -410,6 +396,26 @@ impl<'a> Analyzer<'a> {
         }
         self.steps.push(Step::Stats { inline: stats.inline, aggs, groups, outputs });
         Ok(())
+    }
+
+    /// Elastic's warnings for names defined more than once in one STATS: each definition that
+    /// loses points at the one that wins, the last grouping of that name, else its last aggregate.
+    fn stats_shadowing_warnings(&mut self, stats: &ast::Stats) {
+        let mut defs: Vec<(String, Span, bool)> = Vec::new();
+        for af in &stats.aggregates {
+            defs.push((self.field_name(&af.field), af.field.span, false));
+        }
+        for g in &stats.groups {
+            defs.push((self.field_name(g), g.span, true));
+        }
+        for (i, (name, span, _)) in defs.iter().enumerate() {
+            let same: Vec<usize> = (0..defs.len()).filter(|&j| defs[j].0 == *name).collect();
+            let winner = same.iter().rev().find(|&&j| defs[j].2).or(same.last()).copied().unwrap_or(i);
+            if winner != i {
+                let at = self.position(defs[winner].1);
+                self.warn(*span, format!("Field '{name}' shadowed by field at {at}"));
+            }
+        }
     }
 
     /// Analyzes an expression of a STATS aggregate position: aggregate calls become references

@@ -22,6 +22,7 @@ pub fn function_for(ty: EsType) -> Option<&'static str> {
         EsType::DateNanos => "to_date_nanos",
         EsType::DatePeriod => "to_dateperiod",
         EsType::TimeDuration => "to_timeduration",
+        EsType::GeoPoint => "to_geopoint",
         EsType::Null | EsType::Unsupported => return None,
     })
 }

@@ -433,6 +433,100 @@ impl<'a> Planner<'a> {
         Ok(if t.multi { kernels::mv_single_expr(e, t.ty, &self.sink(span)) } else { e })
     }
 
+    /// Plans a comparison, `IN` or `LIKE`, attributing multi-value failures to `span`.
+    fn predicate(&self, t: &TExpr, span: Span) -> Result<Expr> {
+        Ok(match &t.kind {
+            TExprKind::Binary { op, left, right } => {
+                let l = self.single_arg(left, span)?;
+                let r = self.single_arg(right, span)?;
+                match op {
+                    BinaryOp::Eq => l.eq(r),
+                    BinaryOp::NotEq => l.not_eq(r),
+                    BinaryOp::Lt => l.lt(r),
+                    BinaryOp::LtEq => l.lt_eq(r),
+                    BinaryOp::Gt => l.gt(r),
+                    BinaryOp::GtEq => l.gt_eq(r),
+                    BinaryOp::And => l.and(r),
+                    BinaryOp::Or => l.or(r),
+                    other => {
+                        return Err(datafusion::common::DataFusionError::Internal(format!(
+                            "operator {} is planned as a function call",
+                            other.symbol()
+                        )));
+                    }
+                }
+            }
+            TExprKind::In { expr, list, negated } => {
+                let e = self.single_arg(expr, span)?;
+                let items = list.iter().map(|i| self.single_arg(i, span)).collect::<Result<Vec<_>>>()?;
+                e.in_list(items, *negated)
+            }
+            TExprKind::Like { expr, patterns, negated, regex } => {
+                let e = self.single_arg(expr, span)?;
+                let pats = patterns.iter().map(|p| self.single_arg(p, span)).collect::<Result<Vec<_>>>()?;
+                let constants: Vec<Option<String>> = patterns
+                    .iter()
+                    .map(|p| match &p.kind {
+                        TExprKind::Literal(Literal::String(s)) => Some(s.clone()),
+                        _ => None,
+                    })
+                    .collect();
+                let m = crate::functions::string::like::like_expr(e, pats, constants, *regex, &self.sink(span))?;
+                if *negated { datafusion::logical_expr::not(m) } else { m }
+            }
+            _ => self.single_arg(t, span)?,
+        })
+    }
+
+    /// Plans `a OR b OR ...`. Like Elastic's optimizer, equality tests and `IN` lists on one
+    /// multi-valued column combine into one `IN`, whose failures name the column.
+    fn disjunction(&self, operands: &[&TExpr]) -> Result<Expr> {
+        fn target(t: &TExpr) -> Option<(String, &TExpr, Vec<TExpr>)> {
+            match &t.kind {
+                TExprKind::Binary { op: BinaryOp::Eq, left, right }
+                    if left.multi
+                        && matches!(left.kind, TExprKind::Column(_))
+                        && matches!(right.kind, TExprKind::Literal(_)) =>
+                {
+                    let TExprKind::Column(c) = &left.kind else { return None };
+                    Some((c.clone(), left.as_ref(), vec![right.as_ref().clone()]))
+                }
+                TExprKind::In { expr, list, negated: false }
+                    if expr.multi
+                        && matches!(expr.kind, TExprKind::Column(_))
+                        && list.iter().all(|i| matches!(i.kind, TExprKind::Literal(_))) =>
+                {
+                    let TExprKind::Column(c) = &expr.kind else { return None };
+                    Some((c.clone(), expr.as_ref(), list.clone()))
+                }
+                _ => None,
+            }
+        }
+        let mut combined: Vec<(String, &TExpr, Vec<TExpr>)> = Vec::new();
+        let mut rest: Vec<&TExpr> = Vec::new();
+        for t in operands {
+            match target(t) {
+                Some((c, column, values)) => match combined.iter_mut().find(|(name, _, _)| *name == c) {
+                    Some((_, _, v)) => v.extend(values),
+                    None => combined.push((c, column, values)),
+                },
+                None => rest.push(t),
+            }
+        }
+        let mut parts = Vec::new();
+        for (_, column, values) in &combined {
+            let e = self.single_arg(column, column.span)?;
+            let items = values.iter().map(|v| self.expr(v)).collect::<Result<Vec<_>>>()?;
+            parts.push(e.in_list(items, false));
+        }
+        for t in rest {
+            parts.push(self.single_arg(t, t.span)?);
+        }
+        let mut it = parts.into_iter();
+        let first = it.next().ok_or_else(|| datafusion::common::DataFusionError::Internal("empty OR".into()))?;
+        Ok(it.fold(first, |acc, e| acc.or(e)))
+    }
+
     /// Plans an expression.
     pub fn expr(&self, t: &TExpr) -> Result<Expr> {
         // Left-deep AND/OR chains: explicit stack.
@@ -446,12 +540,20 @@ impl<'a> Planner<'a> {
                 chain.push(right.as_ref());
                 cur = left;
             }
-            let mut acc = self.single_arg(cur, cur.span)?;
-            while let Some(r) = chain.pop() {
-                let r = self.single_arg(r, r.span)?;
-                acc = if *op == BinaryOp::And { acc.and(r) } else { acc.or(r) };
+            chain.push(cur);
+            chain.reverse();
+            if *op == BinaryOp::Or {
+                return self.disjunction(&chain);
             }
-            return Ok(acc);
+            let mut acc: Option<Expr> = None;
+            for r in chain {
+                let r = self.single_arg(r, r.span)?;
+                acc = Some(match acc {
+                    Some(a) => a.and(r),
+                    None => r,
+                });
+            }
+            return Ok(acc.expect("invariant: a chain has at least two operands"));
         }
         Ok(match &t.kind {
             TExprKind::Literal(l) => lit(literal_to_scalar(l, t.ty)),
@@ -480,43 +582,17 @@ impl<'a> Planner<'a> {
                     now_ms: self.now_ms,
                 })?
             }
-            TExprKind::Binary { op, left, right } => {
-                let l = self.single_arg(left, t.span)?;
-                let r = self.single_arg(right, t.span)?;
-                match op {
-                    BinaryOp::Eq => l.eq(r),
-                    BinaryOp::NotEq => l.not_eq(r),
-                    BinaryOp::Lt => l.lt(r),
-                    BinaryOp::LtEq => l.lt_eq(r),
-                    BinaryOp::Gt => l.gt(r),
-                    BinaryOp::GtEq => l.gt_eq(r),
-                    BinaryOp::And => l.and(r),
-                    BinaryOp::Or => l.or(r),
-                    _ => unreachable!("arithmetic is planned as function calls"),
+            TExprKind::Binary { .. } | TExprKind::In { .. } | TExprKind::Like { .. } => self.predicate(t, t.span)?,
+            // Elastic pushes NOT into the comparison beneath it, whose failures then name the NOT.
+            TExprKind::Not(e) => datafusion::logical_expr::not(match &e.kind {
+                TExprKind::Binary { .. } | TExprKind::In { .. } | TExprKind::Like { .. } => {
+                    self.predicate(e, t.span)?
                 }
-            }
-            TExprKind::Not(e) => datafusion::logical_expr::not(self.single_arg(e, t.span)?),
+                _ => self.single_arg(e, t.span)?,
+            }),
             TExprKind::IsNull { expr, negated } => {
                 let e = self.expr(expr)?;
                 if *negated { is_not_null(e) } else { is_null(e) }
-            }
-            TExprKind::In { expr, list, negated } => {
-                let e = self.single_arg(expr, t.span)?;
-                let items = list.iter().map(|i| self.single_arg(i, t.span)).collect::<Result<Vec<_>>>()?;
-                e.in_list(items, *negated)
-            }
-            TExprKind::Like { expr, patterns, negated, regex } => {
-                let e = self.single_arg(expr, t.span)?;
-                let pats = patterns.iter().map(|p| self.single_arg(p, t.span)).collect::<Result<Vec<_>>>()?;
-                let constants: Vec<Option<String>> = patterns
-                    .iter()
-                    .map(|p| match &p.kind {
-                        TExprKind::Literal(Literal::String(s)) => Some(s.clone()),
-                        _ => None,
-                    })
-                    .collect();
-                let m = crate::functions::string::like::like_expr(e, pats, constants, *regex, &self.sink(t.span))?;
-                if *negated { datafusion::logical_expr::not(m) } else { m }
             }
         })
     }

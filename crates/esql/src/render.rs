@@ -187,7 +187,8 @@ fn scalar_cells(array: &ArrayRef, es_type: EsType) -> Vec<Cell> {
             let a = array.as_any().downcast_ref::<Float64Array>();
             (0..len).map(|i| a.filter(|_| valid(i)).map_or(Cell::Null, |a| Cell::Double(a.value(i)))).collect()
         }
-        EsType::Keyword | EsType::Text => {
+        // A geo_point is held as its WKT text, which is what Elastic returns.
+        EsType::Keyword | EsType::Text | EsType::GeoPoint => {
             let a = array.as_any().downcast_ref::<StringArray>();
             (0..len)
                 .map(|i| a.filter(|_| valid(i)).map_or(Cell::Null, |a| Cell::Text(a.value(i).to_string())))

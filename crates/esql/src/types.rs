@@ -8,11 +8,12 @@
 //! | integer / long / unsigned_long / double | Int32 / Int64 / UInt64 / Float64 |
 //! | boolean | Boolean |
 //! | date / date_nanos | Timestamp(ms) / Timestamp(ns), UTC |
+//! | geo_point | Utf8 holding the point's canonical WKT, `POINT (lon lat)` with Java's double formatting, as Elastic prints it (see [`crate::functions::spatial`]) |
 //! | null | Null |
 //!
 //! A field that may hold several values is a `List` of the above. The ES|QL type of a column is kept
 //! in the Arrow field's metadata under [`ES_TYPE_KEY`], because several ES|QL types share an Arrow
-//! type (keyword and text).
+//! type (keyword and text, and geo_point).
 
 use datafusion::arrow::datatypes::{DataType, Field, TimeUnit};
 use std::collections::HashMap;
@@ -54,6 +55,8 @@ pub enum EsType {
     DatePeriod,
     /// `time_duration` (fixed spans such as `1 hour`; literal only)
     TimeDuration,
+    /// `geo_point`
+    GeoPoint,
     /// A field whose type ES|QL cannot use (or whose types conflict across indices).
     Unsupported,
 }
@@ -76,6 +79,7 @@ impl EsType {
             EsType::DateNanos => "date_nanos",
             EsType::DatePeriod => "date_period",
             EsType::TimeDuration => "time_duration",
+            EsType::GeoPoint => "geo_point",
             EsType::Unsupported => "unsupported",
         }
     }
@@ -89,7 +93,7 @@ impl EsType {
             EsType::Long => DataType::Int64,
             EsType::UnsignedLong => DataType::UInt64,
             EsType::Double => DataType::Float64,
-            EsType::Keyword | EsType::Text => DataType::Utf8,
+            EsType::Keyword | EsType::Text | EsType::GeoPoint => DataType::Utf8,
             EsType::Ip => DataType::FixedSizeBinary(16),
             EsType::Version => DataType::Binary,
             EsType::Date => DataType::Timestamp(TimeUnit::Millisecond, None),
@@ -181,6 +185,7 @@ impl EsType {
             "version" => EsType::Version,
             "date" => EsType::Date,
             "date_nanos" => EsType::DateNanos,
+            "geo_point" => EsType::GeoPoint,
             _ => return None,
         })
     }
@@ -211,10 +216,11 @@ impl FromStr for EsType {
             "date_nanos" => EsType::DateNanos,
             "date_period" => EsType::DatePeriod,
             "time_duration" => EsType::TimeDuration,
+            "geo_point" => EsType::GeoPoint,
             "unsupported" => EsType::Unsupported,
             other => {
                 return Err(format!(
-                    "unknown type `{other}`, expected one of: null, boolean, integer, long, unsigned_long, double, keyword, text, ip, version, date, date_nanos"
+                    "unknown type `{other}`, expected one of: null, boolean, integer, long, unsigned_long, double, keyword, text, ip, version, date, date_nanos, geo_point"
                 ));
             }
         })

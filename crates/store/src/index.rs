@@ -274,7 +274,8 @@ mod tests {
     #[test]
     fn batches_follow_the_mapping() {
         let mut index = IndexState::new("logs-x-default", PathBuf::from("/nowhere"));
-        let delta = vec![("n".to_string(), FieldMapping::new("long")), ("source.ip".to_string(), FieldMapping::new("ip"))];
+        let delta =
+            vec![("n".to_string(), FieldMapping::new("long")), ("source.ip".to_string(), FieldMapping::new("ip"))];
         index
             .apply(1, &delta, vec![doc("a", json!({"n": 1, "source": {"ip": "bad"}})), doc("b", json!({"n": [2, 3]}))])
             .expect("apply");

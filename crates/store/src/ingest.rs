@@ -150,8 +150,7 @@ pub(crate) fn prepare(raw: RawItem, default_index: Option<&str>, item: usize) ->
     };
     if let Err(e) = validate_index_name(&index) {
         result.index = Some(index);
-        result.result =
-            Err(DocumentError { kind: "invalid_index_name_exception", reason: e.to_string(), status: 400 });
+        result.result = Err(DocumentError { kind: "invalid_index_name_exception", reason: e.to_string(), status: 400 });
         return (result, None);
     }
     result.index = Some(index.clone());
@@ -163,11 +162,9 @@ pub(crate) fn prepare(raw: RawItem, default_index: Option<&str>, item: usize) ->
 /// mapping: invalid UTF-8 or JSON, a non-object, empty or dotted-empty field names, metadata
 /// fields.
 pub(crate) fn parse_document(source: &[u8]) -> Result<FlatDoc, DocumentError> {
-    let text = std::str::from_utf8(source).map_err(|e| {
-        DocumentError::parsing(format!("failed to parse: invalid UTF-8 at byte {}", e.valid_up_to()))
-    })?;
-    let doc: Value =
-        serde_json::from_str(text).map_err(|e| DocumentError::parsing(format!("failed to parse: {e}")))?;
+    let text = std::str::from_utf8(source)
+        .map_err(|e| DocumentError::parsing(format!("failed to parse: invalid UTF-8 at byte {}", e.valid_up_to())))?;
+    let doc: Value = serde_json::from_str(text).map_err(|e| DocumentError::parsing(format!("failed to parse: {e}")))?;
     let flat = flatten(doc).map_err(|e| DocumentError::parsing(format!("failed to parse: {e}")))?;
     for name in flat.keys() {
         let first = name.split('.').next().unwrap_or(name);
@@ -200,9 +197,7 @@ pub(crate) struct Pending {
 pub(crate) fn check(index: &IndexState, doc: &Prepared, pending: &mut Pending) -> Result<(), DocumentError> {
     if index.kind.is_data_stream() {
         if doc.op == Op::Index && doc.id.is_some() {
-            return Err(DocumentError::illegal(
-                "only write ops with an op_type of create are allowed in data streams",
-            ));
+            return Err(DocumentError::illegal("only write ops with an op_type of create are allowed in data streams"));
         }
         check_timestamp(doc)?;
     }
@@ -301,7 +296,11 @@ fn constant_value(
         let text = match v {
             Value::String(s) => s.clone(),
             Value::Number(_) | Value::Bool(_) => v.to_string(),
-            _ => return Err(DocumentError::parsing(format!("failed to parse field [{name}] of type [constant_keyword]"))),
+            _ => {
+                return Err(DocumentError::parsing(format!(
+                    "failed to parse field [{name}] of type [constant_keyword]"
+                )));
+            }
         };
         match &value {
             Some(existing) if *existing != text => {

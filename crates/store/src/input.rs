@@ -212,7 +212,13 @@ impl<R: BufRead> Items<R> {
         }
         let source = match self.lines.next_line() {
             Some((source_line, Line::Text(t))) if !is_action_line(&t) => {
-                return Some(RawItem { line: source_line, op: action.op, index: action.index, id: action.id, source: Ok(t) });
+                return Some(RawItem {
+                    line: source_line,
+                    op: action.op,
+                    index: action.index,
+                    id: action.id,
+                    source: Ok(t),
+                });
             }
             Some((source_line, Line::TooLong(len))) => {
                 return Some(RawItem {

@@ -776,7 +776,8 @@ fn write_index(
     if let Some(parent) = dir.parent() {
         wal::sync_dir(parent)?;
     }
-    let internal = |e: &dyn std::fmt::Display| StoreError::Internal(format!("preparing a flush of {}: {e}", dir.display()));
+    let internal =
+        |e: &dyn std::fmt::Display| StoreError::Internal(format!("preparing a flush of {}: {e}", dir.display()));
     let conformed =
         batches.iter().map(|b| index::conform(b, schema)).collect::<Result<Vec<_>, _>>().map_err(|e| internal(&e))?;
     let batch = concat_batches(schema, &conformed).map_err(|e| internal(&e))?;
@@ -821,7 +822,9 @@ fn store_nonce(dir: &Path) -> Result<[u8; 3], StoreError> {
         None => {
             use std::hash::{BuildHasher, Hasher};
             let mut hasher = std::collections::hash_map::RandomState::new().build_hasher();
-            hasher.write_u128(std::time::SystemTime::now().duration_since(std::time::UNIX_EPOCH).unwrap_or_default().as_nanos());
+            hasher.write_u128(
+                std::time::SystemTime::now().duration_since(std::time::UNIX_EPOCH).unwrap_or_default().as_nanos(),
+            );
             hasher.write_u32(std::process::id());
             let random = hasher.finish().to_le_bytes();
             let file = StoreFile { format: 1, nonce: format!("{:02x}{:02x}{:02x}", random[0], random[1], random[2]) };
@@ -886,7 +889,8 @@ fn replay(
             return Err(corrupt(format!("record {} appears twice", record.seq)));
         }
         last = last.max(record.seq);
-        let entries = ingest::decode_record(&record.payload).map_err(|e| corrupt(format!("record {}: {e}", record.seq)))?;
+        let entries =
+            ingest::decode_record(&record.payload).map_err(|e| corrupt(format!("record {}: {e}", record.seq)))?;
         let mut ordinal = 0u32;
         for entry in entries {
             if names::validate_index_name(&entry.index).is_err() {

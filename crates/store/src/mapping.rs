@@ -89,8 +89,12 @@ impl Mapping {
     /// The Arrow schema of the stored columns (buffer batches and segments): `_id` and every
     /// stored field, sorted by name.
     pub fn stored_schema(&self) -> SchemaRef {
-        let mut fields: Vec<(&str, EsType, bool)> =
-            self.fields.iter().filter(|(_, f)| f.is_stored()).map(|(n, f)| (n.as_str(), f.es_type(), f.multi)).collect();
+        let mut fields: Vec<(&str, EsType, bool)> = self
+            .fields
+            .iter()
+            .filter(|(_, f)| f.is_stored())
+            .map(|(n, f)| (n.as_str(), f.es_type(), f.multi))
+            .collect();
         fields.push((ID_FIELD, EsType::Keyword, false));
         fields.sort_by(|a, b| a.0.cmp(b.0));
         Arc::new(Schema::new(fields.into_iter().map(|(n, t, m)| t.field(n, m)).collect::<Vec<_>>()))
@@ -98,7 +102,10 @@ impl Mapping {
 
     /// The `constant_keyword` fields that have a value.
     pub fn constants(&self) -> BTreeMap<String, String> {
-        self.fields.iter().filter_map(|(n, f)| Some((n.clone(), f.value.clone().filter(|_| f.is_constant())?))).collect()
+        self.fields
+            .iter()
+            .filter_map(|(n, f)| Some((n.clone(), f.value.clone().filter(|_| f.is_constant())?)))
+            .collect()
     }
 
     /// Every proper prefix of a field name (`source` for `source.ip`): the object paths, which

@@ -15,8 +15,8 @@ use esql::datafusion::arrow::datatypes::{DataType, TimeUnit};
 use esql::datafusion::arrow::record_batch::RecordBatch;
 use esql::datafusion::parquet::arrow::ArrowWriter;
 use esql::datafusion::parquet::basic::{Compression, ZstdLevel};
-use esql::datafusion::parquet::file::properties::{EnabledStatistics, WriterProperties};
 use esql::datafusion::parquet::file::metadata::SortingColumn;
+use esql::datafusion::parquet::file::properties::{EnabledStatistics, WriterProperties};
 use serde::{Deserialize, Serialize};
 use std::fs::File;
 use std::io::Write;
@@ -160,9 +160,11 @@ fn write_segment(index_dir: &Path, rel: &str, batch: &RecordBatch) -> Result<Seg
     std::fs::create_dir_all(dir).map_err(StoreError::io(format!("creating {}", dir.display())))?;
     let tmp = path.with_extension("parquet.tmp");
     let segment_error = |message: String| StoreError::Segment { path: path.clone(), message };
-    let sorting = batch.schema().index_of(TIME_FIELD).ok().map(|i| {
-        vec![SortingColumn { column_idx: i as i32, descending: false, nulls_first: false }]
-    });
+    let sorting = batch
+        .schema()
+        .index_of(TIME_FIELD)
+        .ok()
+        .map(|i| vec![SortingColumn { column_idx: i as i32, descending: false, nulls_first: false }]);
     let zstd = ZstdLevel::try_new(3).map_err(|e| segment_error(e.to_string()))?;
     let props = WriterProperties::builder()
         .set_compression(Compression::ZSTD(zstd))
@@ -179,8 +181,11 @@ fn write_segment(index_dir: &Path, rel: &str, batch: &RecordBatch) -> Result<Seg
     file.sync_all().map_err(StoreError::io(format!("syncing {}", tmp.display())))?;
     let bytes = file.metadata().map_err(StoreError::io(format!("reading {}", tmp.display())))?.len();
     drop(file);
-    std::fs::rename(&tmp, &path)
-        .map_err(StoreError::io(format!("renaming {} to {}", tmp.display(), path.display())))?;
+    std::fs::rename(&tmp, &path).map_err(StoreError::io(format!(
+        "renaming {} to {}",
+        tmp.display(),
+        path.display()
+    )))?;
     sync_dir(dir)?;
     if let Some(segments) = dir.parent() {
         sync_dir(segments)?;
@@ -194,7 +199,8 @@ fn write_segment(index_dir: &Path, rel: &str, batch: &RecordBatch) -> Result<Seg
 pub(crate) fn remove_orphans(index_dir: &Path, manifest: &Manifest) -> Result<(), StoreError> {
     let root = index_dir.join("segments");
     let Ok(days) = std::fs::read_dir(&root) else { return Ok(()) };
-    let listed: std::collections::HashSet<PathBuf> = manifest.segments.iter().map(|s| index_dir.join(&s.path)).collect();
+    let listed: std::collections::HashSet<PathBuf> =
+        manifest.segments.iter().map(|s| index_dir.join(&s.path)).collect();
     for day in days.flatten() {
         let day_path = day.path();
         let Ok(files) = std::fs::read_dir(&day_path) else { continue };

@@ -139,8 +139,7 @@ impl TableProvider for IndexTable {
             plans.push(DataSourceExec::from_data_source(config));
         }
         if !self.batches.is_empty() {
-            let batches =
-                self.batches.iter().map(|b| self.conform_batch(b, &projected)).collect::<Result<Vec<_>>>()?;
+            let batches = self.batches.iter().map(|b| self.conform_batch(b, &projected)).collect::<Result<Vec<_>>>()?;
             plans.push(MemorySourceConfig::try_new_exec(&[batches], projected.clone(), None)?);
         }
         match plans.len() {
@@ -166,10 +165,11 @@ impl IndexTable {
             let value: PhysicalExprRef = Arc::new(Literal::new(ScalarValue::TimestampMillisecond(Some(ms), None)));
             Arc::new(PhysicalBinary::new(column.clone(), op, value))
         };
-        let parts: Vec<PhysicalExprRef> = [range.min.map(|m| bound(Operator::GtEq, m)), range.max.map(|m| bound(Operator::LtEq, m))]
-            .into_iter()
-            .flatten()
-            .collect();
+        let parts: Vec<PhysicalExprRef> =
+            [range.min.map(|m| bound(Operator::GtEq, m)), range.max.map(|m| bound(Operator::LtEq, m))]
+                .into_iter()
+                .flatten()
+                .collect();
         parts.into_iter().reduce(|a, b| Arc::new(PhysicalBinary::new(a, Operator::And, b)) as PhysicalExprRef)
     }
 
@@ -257,7 +257,9 @@ pub(crate) fn time_range_of(filters: &[Expr]) -> TimeRange {
 
 fn expr_range(expr: &Expr) -> TimeRange {
     match expr {
-        Expr::BinaryExpr(BinaryExpr { left, op: Operator::And, right }) => expr_range(left).intersect(expr_range(right)),
+        Expr::BinaryExpr(BinaryExpr { left, op: Operator::And, right }) => {
+            expr_range(left).intersect(expr_range(right))
+        }
         Expr::BinaryExpr(BinaryExpr { left, op: Operator::Or, right }) => expr_range(left).union(expr_range(right)),
         Expr::BinaryExpr(BinaryExpr { left, op, right }) => {
             if let (true, Some(v)) = (is_time_column(left), literal_ms(right)) {
@@ -358,7 +360,8 @@ impl PhysicalExprAdapter for StoreAdapter {
                     && cast.expr().downcast_ref::<Column>().is_some()
                     && cast.expr().data_type(&self.physical)? == *item.data_type()
                 {
-                    let wrapped: PhysicalExprRef = Arc::new(ToListExpr { child: cast.expr().clone(), item: item.clone() });
+                    let wrapped: PhysicalExprRef =
+                        Arc::new(ToListExpr { child: cast.expr().clone(), item: item.clone() });
                     return Ok(Transformed::yes(wrapped));
                 }
                 Ok(Transformed::no(e))
@@ -412,9 +415,8 @@ impl PhysicalExpr for ToListExpr {
     }
 
     fn with_new_children(self: Arc<Self>, mut children: Vec<PhysicalExprRef>) -> Result<PhysicalExprRef> {
-        let child = children
-            .pop()
-            .ok_or_else(|| DataFusionError::Internal("to_list takes one argument".to_string()))?;
+        let child =
+            children.pop().ok_or_else(|| DataFusionError::Internal("to_list takes one argument".to_string()))?;
         Ok(Arc::new(ToListExpr { child, item: self.item.clone() }))
     }
 

@@ -202,9 +202,7 @@ fn new_file(dir: &Path, first_seq: u64) -> Result<File, StoreError> {
 
 /// Fsyncs a directory, so that files created, renamed or removed in it stay so after a crash.
 pub(crate) fn sync_dir(dir: &Path) -> Result<(), StoreError> {
-    File::open(dir)
-        .and_then(|d| d.sync_all())
-        .map_err(StoreError::io(format!("syncing the folder {}", dir.display())))
+    File::open(dir).and_then(|d| d.sync_all()).map_err(StoreError::io(format!("syncing the folder {}", dir.display())))
 }
 
 /// The log files of `dir` with their first sequence numbers, oldest first.

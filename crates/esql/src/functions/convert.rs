@@ -73,7 +73,10 @@ pub static ALL: &[&ScalarDef] = &[
     &TO_UL,
     &TO_ULONG,
     &TO_VER,
+    &TO_TEXT,
 ];
+
+conversion!(TO_TEXT, "to_text", Text, ALL_TYPES);
 
 conversion!(TO_VER, "to_ver", Version, &[Keyword, Text, Version]);
 

@@ -54,6 +54,7 @@ fn enum_name(t: EsType) -> &'static str {
         EsType::DateNanos => "DATE_NANOS",
         EsType::DatePeriod => "DATE_PERIOD",
         EsType::TimeDuration => "TIME_DURATION",
+        EsType::GeoPoint => "GEO_POINT",
         EsType::Unsupported => "UNSUPPORTED",
     }
 }
