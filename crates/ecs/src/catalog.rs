@@ -9,8 +9,9 @@ use std::sync::Arc;
 /// ([`crate::fields`]): ECS, the flagship integrations and the alerts index.
 ///
 /// A field ECS normalises to an array (`event.category`, `tags`) is multi-valued; every other field
-/// is single-valued. Fields whose mapping ES|QL cannot read (`flattened`, `geo_point`) are present
-/// with type [`EsType::Unsupported`], as Elasticsearch reports them.
+/// is single-valued. Fields whose mapping ES|QL cannot read (`flattened`) are present with type
+/// [`EsType::Unsupported`], as Elasticsearch reports them; `geo_point` fields are
+/// [`EsType::GeoPoint`].
 ///
 /// # Examples
 /// ```
@@ -83,7 +84,7 @@ mod tests {
         assert_eq!(field("source.ip"), Some(FieldInfo { name: "source.ip".into(), es_type: EsType::Ip, multi: false }));
         assert_eq!(field("o365.audit.OperationCount").map(|f| f.es_type), Some(EsType::Long));
         assert_eq!(field("kibana.alert.rule.rule_id").map(|f| f.es_type), Some(EsType::Keyword));
-        assert_eq!(field("source.geo.location").map(|f| f.es_type), Some(EsType::Unsupported));
+        assert_eq!(field("source.geo.location").map(|f| f.es_type), Some(EsType::GeoPoint));
         assert_eq!(index.fields().len(), crate::fields().count());
         let table = index.table();
         assert_eq!(table.schema().fields().len(), index.fields().len());

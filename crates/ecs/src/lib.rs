@@ -61,7 +61,7 @@ pub struct EcsField {
 
 impl EcsField {
     /// The ES|QL type the field is read as, `None` for mapping types ES|QL cannot read
-    /// (`flattened`, `geo_point`, `date_range`).
+    /// (`flattened`, `date_range`).
     pub fn es_type(&self) -> Option<EsType> {
         EsType::from_mapping(self.mapping)
     }
@@ -193,7 +193,12 @@ mod tests {
                 array: false,
             },
             Case { name: "event.risk_score", mapping: Some("float"), es: Some(EsType::Double), array: false },
-            Case { name: "source.geo.location", mapping: Some("geo_point"), es: None, array: false },
+            Case {
+                name: "source.geo.location",
+                mapping: Some("geo_point"),
+                es: Some(EsType::GeoPoint),
+                array: false,
+            },
             Case {
                 name: "azure.signinlogs.properties.user_principal_name",
                 mapping: Some("keyword"),

@@ -15,6 +15,9 @@
 //!   document and the field name is recorded in the `_ignored` column (keyword, multi-valued), as
 //!   Elasticsearch's `ignore_malformed` does; the document is kept. `_ignored` exists only in
 //!   indices where something was ignored.
+//! - A `geo_point` field reads Elasticsearch's input forms (`{"lat": …, "lon": …}`, GeoJSON,
+//!   `"lat,lon"`, `[lon, lat]`, WKT `POINT`) into the WKT text ES|QL returns; an array whose first
+//!   element is a number is one `[lon, lat]` point. Geohash strings are not read (malformed).
 //! - A `constant_keyword` field (`data_stream.*`) that holds one value in the whole file is that
 //!   value in every document, as in Elasticsearch.
 //!
@@ -355,15 +358,26 @@ fn flatten_object(prefix: &str, map: Map<String, Value>, out: &mut FlatDoc) -> R
     Ok(())
 }
 
-/// True when the table maps `name` to a type ES|QL cannot read (`flattened`, `geo_point`): such a
-/// field's whole value, objects included, is one opaque field.
+/// True when the table maps `name` to a type ES|QL cannot read (`flattened`), or to `geo_point`
+/// (whose `{"lat": …, "lon": …}` form is one value): such a field's whole value, objects included,
+/// is one field.
 fn is_opaque(name: &str) -> bool {
-    crate::field_type(name).is_some_and(|m| EsType::from_mapping(m).is_none())
+    crate::field_type(name).is_some_and(|m| m == "geo_point" || EsType::from_mapping(m).is_none())
+}
+
+/// True for a geo_point field's `[lon, lat]` form: an array whose first element is a number is
+/// one point, as Elasticsearch reads it (any other array holds several points).
+fn is_point_array(name: &str, items: &[Value]) -> bool {
+    matches!(items.first(), Some(Value::Number(_))) && crate::field_type(name) == Some("geo_point")
 }
 
 fn flatten_value(name: String, value: Value, out: &mut FlatDoc) -> Result<(), String> {
     match value {
         Value::Null => Ok(()),
+        Value::Array(items) if is_point_array(&name, &items) => {
+            out.entry(name).or_default().push(Value::Array(items));
+            Ok(())
+        }
         Value::Array(items) => {
             for item in items {
                 flatten_value(name.clone(), item, out)?;
@@ -428,7 +442,7 @@ pub enum Cell {
     UnsignedLong(u64),
     /// `double` (already rounded to the mapping's precision).
     Double(f64),
-    /// `keyword`, `text`
+    /// `keyword`, `text`, and `geo_point` (its WKT, `POINT (lon lat)`)
     Str(String),
     /// `ip` (16 bytes) and `version` (its sortable encoding).
     Bytes(Vec<u8>),
@@ -522,7 +536,58 @@ fn coerce_to(value: &Value, es_type: EsType, mapping: &str) -> Option<Cell> {
                 i64::try_from(nanos).ok().filter(|n| *n >= 0).map(Cell::Int)
             }
         }
+        EsType::GeoPoint => geo_point(value).map(Cell::Str),
         EsType::Null | EsType::DatePeriod | EsType::TimeDuration | EsType::Unsupported => None,
+    }
+}
+
+/// A geo_point value in one of Elasticsearch's input forms, as the text ES|QL returns
+/// (`POINT (lon lat)`): `{"lat": 41.12, "lon": -71.34}`, GeoJSON `{"type": "Point",
+/// "coordinates": [-71.34, 41.12]}`, `"41.12,-71.34"` (lat,lon), `[-71.34, 41.12]` (lon,lat) or
+/// WKT `"POINT (-71.34 41.12)"`. A third coordinate is dropped (`ignore_z_value`); coordinates out
+/// of range and geohashes are malformed.
+fn geo_point(value: &Value) -> Option<String> {
+    use esql::functions::spatial::{geo_point_text, parse_geo_point};
+    let number = |v: &Value| match v {
+        Value::Number(n) => n.as_f64(),
+        Value::String(s) => s.trim().parse::<f64>().ok().filter(|d| d.is_finite()),
+        _ => None,
+    };
+    let lon_lat = |items: &[Value]| match items {
+        [Value::Number(lon), Value::Number(lat)] | [Value::Number(lon), Value::Number(lat), Value::Number(_)] => {
+            geo_point_text(lon.as_f64()?, lat.as_f64()?)
+        }
+        _ => None,
+    };
+    match value {
+        Value::Object(map) => {
+            if let Some(Value::Array(coordinates)) = map.get("coordinates") {
+                let is_point = map.get("type").and_then(Value::as_str).is_some_and(|t| t.eq_ignore_ascii_case("point"));
+                return if is_point && map.len() == 2 { lon_lat(coordinates) } else { None };
+            }
+            let known = map.keys().all(|k| matches!(k.as_str(), "lat" | "lon" | "z"));
+            if !known {
+                return None;
+            }
+            geo_point_text(number(map.get("lon")?)?, number(map.get("lat")?)?)
+        }
+        Value::Array(items) => lon_lat(items),
+        Value::String(s) if s.to_ascii_lowercase().contains("point") => {
+            let p = parse_geo_point(s).ok()?;
+            geo_point_text(p.x, p.y)
+        }
+        Value::String(s) if s.contains(',') => {
+            let parts: Vec<&str> = s.split(',').collect();
+            if parts.len() != 2 && parts.len() != 3 {
+                return None;
+            }
+            let coordinate = |t: &str| t.trim().parse::<f64>().ok().filter(|d| d.is_finite());
+            if parts.len() == 3 {
+                coordinate(parts[2])?;
+            }
+            geo_point_text(coordinate(parts[1])?, coordinate(parts[0])?)
+        }
+        _ => None,
     }
 }
 
@@ -745,7 +810,7 @@ fn values_array(es_type: EsType, cells: &[Option<&Cell>]) -> ArrayRef {
                 })
                 .collect::<Float64Array>(),
         ),
-        EsType::Keyword | EsType::Text => Arc::new(
+        EsType::Keyword | EsType::Text | EsType::GeoPoint => Arc::new(
             cells
                 .iter()
                 .map(|c| match c {
@@ -992,12 +1057,52 @@ mod tests {
             json!({"source": {"geo": {"location": {"lat": 1.0, "lon": 2.0}}}, "data_stream": {"dataset": "x.y"}}),
             json!({"kibana.alert.rule.parameters": {"query": "a"}}),
         ]);
-        assert_eq!(field(&index, "source.geo.location").es_type, EsType::Unsupported);
+        assert_eq!(field(&index, "source.geo.location").es_type, EsType::GeoPoint);
+        assert_eq!(column_strings(&index, "source.geo.location")[0], "POINT (2.0 1.0)");
         assert_eq!(field(&index, "kibana.alert.rule.parameters").es_type, EsType::Unsupported);
         assert!(index.fields().iter().all(|f| !f.name.starts_with("source.geo.location.")));
         // constant_keyword: one value for the whole index
         assert_eq!(column_strings(&index, "data_stream.dataset"), vec!["x.y", "x.y"]);
         assert_eq!(index.constant("data_stream.dataset"), Some("x.y".to_string()));
+    }
+
+    #[test]
+    fn geo_points_in_every_input_form() {
+        let point = |v: Value| coerce_to(&v, EsType::GeoPoint, "geo_point");
+        let expected = Some(Cell::Str("POINT (-71.34 41.12)".to_string()));
+        assert_eq!(point(json!({"lat": 41.12, "lon": -71.34})), expected);
+        assert_eq!(point(json!({"lat": "41.12", "lon": "-71.34"})), expected);
+        assert_eq!(point(json!({"type": "Point", "coordinates": [-71.34, 41.12]})), expected);
+        assert_eq!(point(json!("41.12,-71.34")), expected);
+        assert_eq!(point(json!(" 41.12 , -71.34 ")), expected);
+        assert_eq!(point(json!([-71.34, 41.12])), expected);
+        assert_eq!(point(json!([-71.34, 41.12, 10.0])), expected);
+        assert_eq!(point(json!("POINT (-71.34 41.12)")), expected);
+        assert_eq!(point(json!("point(-71.34 41.12 3)")), expected);
+        // malformed: out of range, wrong shapes, geohash (not read)
+        assert_eq!(point(json!({"lat": 91.0, "lon": 0.0})), None);
+        assert_eq!(point(json!({"lat": 1.0})), None);
+        assert_eq!(point(json!({"lat": 1.0, "lon": 2.0, "x": 3})), None);
+        assert_eq!(point(json!("1,2,3,4")), None);
+        assert_eq!(point(json!("LINESTRING (1 2, 3 4)")), None);
+        assert_eq!(point(json!("drm3btev3e86")), None);
+        assert_eq!(point(json!(5)), None);
+    }
+
+    #[test]
+    fn geo_point_arrays() {
+        let index = build(&[
+            json!({"source": {"geo": {"location": [-71.34, 41.12]}}}),
+            json!({"source.geo.location": [[1.0, 2.0], "3.0,4.0", {"lat": 5.0, "lon": 6.0}]}),
+            json!({"source.geo.location": "not a point"}),
+        ]);
+        let f = field(&index, "source.geo.location");
+        assert_eq!((f.es_type, f.multi), (EsType::GeoPoint, true));
+        let values = column_strings(&index, "source.geo.location");
+        assert_eq!(values[0], "[POINT (-71.34 41.12)]");
+        assert!(values[1].contains("POINT (1.0 2.0)") && values[1].contains("POINT (4.0 3.0)"), "{values:?}");
+        assert!(values[1].contains("POINT (6.0 5.0)"), "{values:?}");
+        assert_eq!(column_strings(&index, IGNORED_FIELD)[2], "[source.geo.location]");
     }
 
     #[test]

@@ -1171,6 +1171,7 @@ impl<'a> Analyzer<'a> {
             "version" => EsType::Version,
             "datetime" | "date" => EsType::Date,
             "date_nanos" => EsType::DateNanos,
+            "geo_point" => EsType::GeoPoint,
             "date_period" => EsType::DatePeriod,
             "time_duration" => EsType::TimeDuration,
             other => {
@@ -1261,6 +1262,12 @@ impl<'a> Analyzer<'a> {
                     _ => "mod",
                 };
                 let def = functions::scalar(name).expect("invariant: arithmetic is registered");
+                // Constant spans fold, so that `dt + (1 year + 1 day)` is one calendar step.
+                if let (TExprKind::Literal(a), TExprKind::Literal(b)) = (&l.kind, &r.kind)
+                    && let Some((lit, ty)) = fold_spans(op, a, b)
+                {
+                    return Ok(TExpr { kind: TExprKind::Literal(lit), ty, multi: false, span });
+                }
                 self.call(def, vec![l, r], span)
             }
             BinaryOp::Eq | BinaryOp::NotEq | BinaryOp::Lt | BinaryOp::LtEq | BinaryOp::Gt | BinaryOp::GtEq => {
@@ -1282,10 +1289,12 @@ impl<'a> Analyzer<'a> {
             return Ok((l, r));
         }
         if l.ty == r.ty || (l.ty.is_string() && r.ty.is_string()) {
-            if matches!(op, BinaryOp::Lt | BinaryOp::LtEq | BinaryOp::Gt | BinaryOp::GtEq) && l.ty == EsType::Boolean {
+            if matches!(op, BinaryOp::Lt | BinaryOp::LtEq | BinaryOp::Gt | BinaryOp::GtEq)
+                && matches!(l.ty, EsType::Boolean | EsType::GeoPoint)
+            {
                 return Err(self.error(span, format!(
-                    "first argument of [{}] must be [date, date_nanos, double, integer, ip, keyword, long, text, unsigned_long or version], found value [{}] type [boolean]",
-                    self.text(span), self.text(l.span)
+                    "first argument of [{}] must be [date, date_nanos, double, integer, ip, keyword, long, text, unsigned_long or version], found value [{}] type [{}]",
+                    self.text(span), self.text(l.span), l.ty
                 )));
             }
             return Ok((l, r));
@@ -1397,6 +1406,25 @@ fn type_family(t: EsType) -> &'static str {
     }
 }
 
+/// `span ± span` of two constants of one kind.
+fn fold_spans(op: BinaryOp, a: &Literal, b: &Literal) -> Option<(Literal, EsType)> {
+    let sign = match op {
+        BinaryOp::Add => 1,
+        BinaryOp::Sub => -1,
+        _ => return None,
+    };
+    match (a, b) {
+        (Literal::Period { months: m1, days: d1 }, Literal::Period { months: m2, days: d2 }) => Some((
+            Literal::Period { months: m1.checked_add(sign * m2)?, days: d1.checked_add(sign * d2)? },
+            EsType::DatePeriod,
+        )),
+        (Literal::Duration(x), Literal::Duration(y)) => {
+            Some((Literal::Duration(x.checked_add(i64::from(sign) * y)?), EsType::TimeDuration))
+        }
+        _ => None,
+    }
+}
+
 /// Fields that only `METADATA` makes visible.
 fn is_metadata(name: &str) -> bool {
     matches!(name, "_id" | "_index" | "_version" | "_ignored" | "_score" | "_source")
@@ -1422,7 +1450,7 @@ fn is_groupable(t: EsType) -> bool {
 }
 
 fn is_sortable(t: EsType) -> bool {
-    !matches!(t, EsType::Unsupported | EsType::DatePeriod | EsType::TimeDuration)
+    !matches!(t, EsType::Unsupported | EsType::DatePeriod | EsType::TimeDuration | EsType::GeoPoint)
 }
 
 pub(crate) fn arg_info<'a>(t: &'a TExpr, source: &'a str) -> ArgInfo<'a> {

@@ -171,6 +171,10 @@ pub fn parse_error(s: &str, to: EsType) -> String {
             format!("Cannot parse number [{s}]")
         }
         EsType::Boolean => format!("cannot convert [{s}] to boolean"),
+        EsType::GeoPoint => match crate::functions::spatial::parse_geo_point(s) {
+            Err(e) => e.strip_prefix("java.lang.IllegalArgumentException: ").unwrap_or(&e).to_string(),
+            Ok(_) => format!("cannot convert [{s}] to [{to}]"),
+        },
         _ => format!("cannot convert [{s}] to [{to}]"),
     }
 }
@@ -203,6 +207,7 @@ pub fn literal_to(l: &Literal, to: EsType) -> Option<Literal> {
         (L::String(s), EsType::Date) => L::Date(parse_date_millis(s)?),
         (L::String(s), EsType::DateNanos) => L::DateNanos(parse_date_nanos(s)?),
         (L::String(s), EsType::Version) => L::Version(crate::version::encode(s)),
+        (L::String(s), EsType::GeoPoint) => L::String(crate::functions::spatial::parse_geo_point(s).ok()?.to_wkt()),
         (L::String(s), EsType::Boolean) => L::Boolean(s.eq_ignore_ascii_case("true")),
         (L::String(s), EsType::Integer) => L::Integer(parse_whole(s).and_then(|v| i32::try_from(v).ok())?),
         (L::String(s), EsType::Long) => L::Long(parse_whole(s)?),

@@ -61,7 +61,10 @@ pub fn kql_function(call: &str, args: &[TExpr], source: &str, scope: &[Column], 
         return Err(format!("first argument of [{call}] cannot be null, received [{text}]"));
     }
     if !q.ty.is_string() {
-        return Err(format!("first argument of [{call}] must be [keyword, text], found value [{text}] type [{}]", q.ty));
+        return Err(format!(
+            "first argument of [{call}] must be [keyword, text], found value [{text}] type [{}]",
+            q.ty
+        ));
     }
     match &q.kind {
         TExprKind::Literal(Literal::String(s)) => translate(s, scope, span),
@@ -70,7 +73,8 @@ pub fn kql_function(call: &str, args: &[TExpr], source: &str, scope: &[Column], 
 }
 
 /// Field types `MATCH` accepts, as Elastic lists them.
-const MATCH_FIELD_TYPES: &str = "keyword, text, boolean, date, date_nanos, double, integer, ip, long, unsigned_long, version";
+const MATCH_FIELD_TYPES: &str =
+    "keyword, text, boolean, date, date_nanos, double, integer, ip, long, unsigned_long, version";
 /// Query types `MATCH` accepts.
 const MATCH_QUERY_TYPES: &str = "keyword, boolean, date, date_nanos, double, integer, ip, long, unsigned_long, version";
 
@@ -248,12 +252,7 @@ impl<'a> Translator<'a> {
     /// `func(column, constants...)`
     fn call(&self, func: &'static crate::functions::ScalarDef, col: &Column, constants: Vec<TExpr>) -> TExpr {
         let mut args = Vec::with_capacity(constants.len() + 1);
-        args.push(TExpr {
-            kind: TExprKind::Column(col.name.clone()),
-            ty: col.ty,
-            multi: col.multi,
-            span: self.span,
-        });
+        args.push(TExpr { kind: TExprKind::Column(col.name.clone()), ty: col.ty, multi: col.multi, span: self.span });
         args.extend(constants);
         TExpr { kind: TExprKind::Call { func, args }, ty: EsType::Boolean, multi: false, span: self.span }
     }
@@ -279,20 +278,16 @@ impl<'a> Translator<'a> {
                 Some(false) => continue,
                 None => {}
             }
-            if let TExprKind::Call { func, args } = &e.kind {
-                if kql_ops::is_mergeable(func) {
-                    let merged = out.iter_mut().find_map(|o| match &mut o.kind {
-                        TExprKind::Call { func: f, args: a }
-                            if std::ptr::eq(*f, *func) && same_column(&a[0], &args[0]) =>
-                        {
-                            Some(a)
-                        }
-                        _ => None,
-                    });
-                    if let Some(a) = merged {
-                        a.extend(args[1..].iter().cloned());
-                        continue;
-                    }
+            if let TExprKind::Call { func, args } = &e.kind
+                && kql_ops::is_mergeable(func)
+            {
+                let merged = out.iter_mut().find_map(|o| match &mut o.kind {
+                    TExprKind::Call { func: f, args: a } if std::ptr::eq(*f, *func) && same_column(a, args) => Some(a),
+                    _ => None,
+                });
+                if let Some(a) = merged {
+                    a.extend(args.iter().skip(1).cloned());
+                    continue;
                 }
             }
             out.push(e);
@@ -409,6 +404,26 @@ impl<'a> Translator<'a> {
 
     /// Kibana's `is(field, value)`.
     fn is(&self, target: &Target, l: &KqlLiteral) -> Result<TExpr, String> {
+        if l.keyword() == Some(Keyword::Null) {
+            // Kibana sends a JSON null: Elasticsearch refuses a `match` without a value, and reads
+            // a date field's `range` with null bounds as "has a value".
+            return match target {
+                Target::AllFields => Err("[multi_match] requires query value".to_string()),
+                Target::Fields { columns, .. } => {
+                    let mut out = Vec::new();
+                    for c in columns {
+                        if !c.ty.is_date() {
+                            return Err("[match] requires query value".to_string());
+                        }
+                        out.push(self.exists(c));
+                    }
+                    if columns.is_empty() {
+                        return Err("[match] requires query value".to_string());
+                    }
+                    Ok(self.or(out))
+                }
+            };
+        }
         match target {
             Target::AllFields => {
                 if l.is_lone_wildcard() {
@@ -495,46 +510,41 @@ impl<'a> Translator<'a> {
     }
 
     /// Kibana hands an unquoted value with wildcards to Elasticsearch as a `query_string` on the
-    /// field: split on whitespace into OR-ed terms; a lone `*` tests existence, a term with `*`
-    /// is a wildcard query, others are analyzed like `match`.
+    /// field. Lucene's query parser makes each whitespace-separated term with a `*` its own
+    /// clause (a lone `*` tests existence; others are wildcard queries) and analyzes each run of
+    /// plain words as one `match`; the clauses are OR-ed.
     fn query_string(&self, col: &Column, l: &KqlLiteral, lenient: bool) -> Result<TExpr, String> {
         let mut out = Vec::new();
-        for term in query_string_terms(l) {
-            let has_wildcard = term.contains(&Part::Wildcard);
-            if term.as_slice() == [Part::Wildcard] {
-                out.push(if lenient { self.boolean(true) } else { self.exists(col) });
-            } else if has_wildcard {
-                let mut pattern = String::new();
-                for p in &term {
-                    match p {
-                        Part::Text(t) => pattern.push_str(&kql_ops::escape_wildcard_text(t)),
-                        Part::Wildcard => pattern.push('*'),
+        for chunk in query_string_chunks(l) {
+            match chunk {
+                Chunk::Plain(text) => out.push(self.term(col, &text, false, lenient)?),
+                Chunk::Wildcard(term) if term.as_slice() == [Part::Wildcard] => {
+                    out.push(if lenient { self.boolean(true) } else { self.exists(col) });
+                }
+                Chunk::Wildcard(term) => {
+                    let mut pattern = String::new();
+                    for p in &term {
+                        match p {
+                            Part::Text(t) => pattern.push_str(&kql_ops::escape_wildcard_text(t)),
+                            Part::Wildcard => pattern.push('*'),
+                        }
+                    }
+                    match col.ty {
+                        EsType::Keyword => out.push(self.call(&kql_ops::WILDCARD, col, vec![self.string(pattern)])),
+                        EsType::Text => out.push(self.call(
+                            &kql_ops::TOKEN_WILDCARD,
+                            col,
+                            vec![self.string(kql_ops::normalize(&pattern))],
+                        )),
+                        _ if lenient => {}
+                        other => {
+                            return Err(query_error(format!(
+                                "Can only use wildcard queries on keyword, text and wildcard fields - not on [{}] which is of type [{other}]",
+                                col.name
+                            )));
+                        }
                     }
                 }
-                match col.ty {
-                    EsType::Keyword => out.push(self.call(&kql_ops::WILDCARD, col, vec![self.string(pattern)])),
-                    EsType::Text => out.push(self.call(
-                        &kql_ops::TOKEN_WILDCARD,
-                        col,
-                        vec![self.string(kql_ops::normalize(&pattern))],
-                    )),
-                    _ if lenient => {}
-                    other => {
-                        return Err(query_error(format!(
-                            "Can only use wildcard queries on keyword, text and wildcard fields - not on [{}] which is of type [{other}]",
-                            col.name
-                        )));
-                    }
-                }
-            } else {
-                let text: String = term
-                    .iter()
-                    .map(|p| match p {
-                        Part::Text(t) => t.as_str(),
-                        Part::Wildcard => "*",
-                    })
-                    .collect();
-                out.push(self.term(col, &text, false, lenient)?);
             }
         }
         Ok(self.or(out))
@@ -566,7 +576,10 @@ impl<'a> Translator<'a> {
             EsType::Double => {
                 let d = java_double(text).map_err(query_error)?;
                 if !d.is_finite() {
-                    return Err(query_error(format!("[double] supports only finite values, but got [{}]", java_double_text(d))));
+                    return Err(query_error(format!(
+                        "[double] supports only finite values, but got [{}]",
+                        java_double_text(d)
+                    )));
                 }
                 (op_name.to_string(), self.constant(Literal::Double(d), EsType::Double))
             }
@@ -584,10 +597,9 @@ impl<'a> Translator<'a> {
                 let b = parse_boolean(text).map_err(query_error)?;
                 (op_name.to_string(), self.constant(Literal::Boolean(b), EsType::Boolean))
             }
-            EsType::Version => (
-                op_name.to_string(),
-                self.constant(Literal::Version(crate::version::encode(text)), EsType::Version),
-            ),
+            EsType::Version => {
+                (op_name.to_string(), self.constant(Literal::Version(crate::version::encode(text)), EsType::Version))
+            }
             _ => return Ok(self.boolean(false)),
         };
         let (op_text, value) = bound;
@@ -600,38 +612,92 @@ impl<'a> Translator<'a> {
     }
 }
 
-fn same_column(a: &TExpr, b: &TExpr) -> bool {
-    matches!((&a.kind, &b.kind), (TExprKind::Column(x), TExprKind::Column(y)) if x == y)
+/// Whether two predicate calls test the same column (their first argument).
+fn same_column(a: &[TExpr], b: &[TExpr]) -> bool {
+    match (a.first().map(|t| &t.kind), b.first().map(|t| &t.kind)) {
+        (Some(TExprKind::Column(x)), Some(TExprKind::Column(y))) => x == y,
+        _ => false,
+    }
 }
 
-/// Splits an unquoted literal on whitespace the way Lucene's query parser separates terms.
-fn query_string_terms(l: &KqlLiteral) -> Vec<Vec<Part>> {
+/// A clause of a `query_string`.
+enum Chunk {
+    /// Consecutive words without wildcards, analyzed together (whitespace kept).
+    Plain(String),
+    /// One whitespace-free term containing a wildcard.
+    Wildcard(Vec<Part>),
+}
+
+/// Splits an unquoted literal into `query_string` clauses: Lucene's query parser separates
+/// terms at whitespace, keeps wildcard terms apart and (as Elasticsearch configures it, without
+/// splitting on whitespace) analyzes each run of plain words as one text.
+fn query_string_chunks(l: &KqlLiteral) -> Vec<Chunk> {
     let ::kql::LiteralKind::Unquoted(parts) = &l.kind else { return Vec::new() };
     let is_ws = |c: char| matches!(c, ' ' | '\t' | '\n' | '\r' | '\u{3000}');
-    let mut terms: Vec<Vec<Part>> = vec![Vec::new()];
+    // Terms, each with the whitespace before it.
+    let mut terms: Vec<(String, Vec<Part>)> = vec![(String::new(), Vec::new())];
+    let mut pending_ws = String::new();
+    let push_text = |terms: &mut Vec<(String, Vec<Part>)>, text: String| {
+        if let Some((_, term)) = terms.last_mut() {
+            match term.last_mut() {
+                Some(Part::Text(t)) => t.push_str(&text),
+                _ => term.push(Part::Text(text)),
+            }
+        }
+    };
     for p in parts {
         match p {
-            Part::Wildcard => terms.last_mut().expect("invariant: never empty").push(Part::Wildcard),
+            Part::Wildcard => {
+                if !pending_ws.is_empty() {
+                    terms.push((std::mem::take(&mut pending_ws), Vec::new()));
+                }
+                if let Some((_, term)) = terms.last_mut() {
+                    term.push(Part::Wildcard);
+                }
+            }
             Part::Text(t) => {
                 let mut cur = String::new();
                 for c in t.chars() {
                     if is_ws(c) {
                         if !cur.is_empty() {
-                            terms.last_mut().expect("invariant: never empty").push(Part::Text(std::mem::take(&mut cur)));
+                            push_text(&mut terms, std::mem::take(&mut cur));
                         }
-                        terms.push(Vec::new());
+                        pending_ws.push(c);
                     } else {
+                        if !pending_ws.is_empty() {
+                            terms.push((std::mem::take(&mut pending_ws), Vec::new()));
+                        }
                         cur.push(c);
                     }
                 }
                 if !cur.is_empty() {
-                    terms.last_mut().expect("invariant: never empty").push(Part::Text(cur));
+                    push_text(&mut terms, cur);
                 }
             }
         }
     }
-    terms.retain(|t| !t.is_empty());
-    terms
+    let mut chunks: Vec<Chunk> = Vec::new();
+    for (ws, term) in terms.into_iter().filter(|(_, t)| !t.is_empty()) {
+        if term.contains(&Part::Wildcard) {
+            chunks.push(Chunk::Wildcard(term));
+            continue;
+        }
+        let text: String = term
+            .iter()
+            .map(|p| match p {
+                Part::Text(t) => t.as_str(),
+                Part::Wildcard => "*",
+            })
+            .collect();
+        match chunks.last_mut() {
+            Some(Chunk::Plain(prev)) => {
+                prev.push_str(&ws);
+                prev.push_str(&text);
+            }
+            _ => chunks.push(Chunk::Plain(text)),
+        }
+    }
+    chunks
 }
 
 /// Java's `Double.parseDouble`: trims control characters and spaces, accepts a trailing
@@ -807,10 +873,7 @@ mod tests {
         assert_eq!(tr("host.name:web"), "kql_terms(host.name, \"web\")");
         assert_eq!(tr("host.name:\"web 1\""), "kql_terms(host.name, \"web 1\")");
         assert_eq!(tr("tags:(a or b or \"c\")"), "kql_terms(tags, \"a\", \"b\", \"c\")");
-        assert_eq!(
-            tr("tags:(a and b)"),
-            "(kql_terms(tags, \"a\") And kql_terms(tags, \"b\"))"
-        );
+        assert_eq!(tr("tags:(a and b)"), "(kql_terms(tags, \"a\") And kql_terms(tags, \"b\"))");
         assert_eq!(tr("not tags:a"), "NOT kql_terms(tags, \"a\")");
     }
 
@@ -830,6 +893,15 @@ mod tests {
         assert_eq!(tr("host.name:*"), "kql_exists(host.name)");
         // query_string splits on whitespace: `* curl*` is "exists or curl*".
         assert_eq!(tr("host.name:* curl*"), "(kql_exists(host.name) Or kql_wildcard(host.name, \"curl*\"))");
+        // Runs of plain words are one clause: on a keyword field, one term.
+        assert_eq!(
+            tr("host.name:*cmd a  b x*"),
+            "(kql_wildcard(host.name, \"*cmd\", \"x*\") Or kql_terms(host.name, \"a  b\"))"
+        );
+        assert_eq!(tr("host.name:null*"), "kql_wildcard(host.name, \"null*\")");
+        assert_eq!(tr("@timestamp:null"), "kql_exists(@timestamp)");
+        assert_eq!(tr_err("host.name:null"), "[match] requires query value");
+        assert_eq!(tr_err("null"), "[multi_match] requires query value");
         assert_eq!(
             tr_err("source.ip:10.0.*"),
             "failed to create query: Can only use wildcard queries on keyword, text and wildcard fields - not on [source.ip] which is of type [ip]"
@@ -851,7 +923,10 @@ mod tests {
         assert_eq!(tr("bytes:1.5"), "false");
         assert_eq!(tr("ratio:1.5"), "kql_terms(ratio, Double(1.5))");
         assert_eq!(tr_err("bytes:abc"), "failed to create query: For input string: \"abc\"");
-        assert_eq!(tr_err("count:3000000000"), "failed to create query: Value [3000000000] is out of range for an integer");
+        assert_eq!(
+            tr_err("count:3000000000"),
+            "failed to create query: Value [3000000000] is out of range for an integer"
+        );
         assert_eq!(tr("bytes > 10"), "kql_range(bytes, \"gt\", Long(10), null, null)");
         assert_eq!(tr("bytes > 1.5"), "kql_range(bytes, \"gte\", Long(2), null, null)");
         assert_eq!(tr("bytes <= 1.5"), "kql_range(bytes, null, null, \"lte\", Long(1))");
@@ -875,7 +950,10 @@ mod tests {
 
     #[test]
     fn dates() {
-        assert_eq!(tr("@timestamp:2024-01-15"), "kql_range(@timestamp, \"gte\", \"2024-01-15\", \"lte\", \"2024-01-15\")");
+        assert_eq!(
+            tr("@timestamp:2024-01-15"),
+            "kql_range(@timestamp, \"gte\", \"2024-01-15\", \"lte\", \"2024-01-15\")"
+        );
         assert_eq!(tr("@timestamp >= now-1d/d"), "kql_range(@timestamp, \"gte\", \"now-1d/d\", null, null)");
         assert_eq!(
             tr_err("@timestamp > yesterday"),
@@ -889,7 +967,10 @@ mod tests {
         assert_eq!(tr("not nope:x"), "true");
         assert_eq!(tr("nope:*"), "false");
         assert_eq!(tr("nope > 5"), "false");
-        assert_eq!(tr("source.*:* and source.port:22"), "((kql_exists(source.ip) Or kql_exists(source.port)) And kql_terms(source.port, Long(22)))");
+        assert_eq!(
+            tr("source.*:* and source.port:22"),
+            "((kql_exists(source.ip) Or kql_exists(source.port)) And kql_terms(source.port, Long(22)))"
+        );
     }
 
     #[test]
@@ -921,7 +1002,10 @@ mod tests {
 
     #[test]
     fn syntax_errors_are_kibanas() {
-        assert_eq!(tr_err("host.name:"), "Expected \"(\", \"{\", value, whitespace but end of input found.\nhost.name:\n----------^");
+        assert_eq!(
+            tr_err("host.name:"),
+            "Expected \"(\", \"{\", value, whitespace but end of input found.\nhost.name:\n----------^"
+        );
     }
 
     #[test]

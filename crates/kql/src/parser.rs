@@ -104,20 +104,8 @@ fn is_space(c: char) -> bool {
 fn is_js_whitespace(c: char) -> bool {
     matches!(
         c,
-        '\t' | '\n'
-            | '\u{b}'
-            | '\u{c}'
-            | '\r'
-            | ' '
-            | '\u{a0}'
-            | '\u{1680}'
-            | '\u{2000}'..='\u{200a}'
-            | '\u{2028}'
-            | '\u{2029}'
-            | '\u{202f}'
-            | '\u{205f}'
-            | '\u{3000}'
-            | '\u{feff}'
+        '\t' | '\n' | '\u{b}' | '\u{c}' | '\r' | ' ' | '\u{a0}' | '\u{1680}' | '\u{2000}'
+            ..='\u{200a}' | '\u{2028}' | '\u{2029}' | '\u{202f}' | '\u{205f}' | '\u{3000}' | '\u{feff}'
     )
 }
 
@@ -278,13 +266,15 @@ impl<'a> Parser<'a> {
             return false;
         }
         self.silent += 1;
-        let found = self.or_keyword() || {
-            self.pos = start;
-            self.and_keyword()
-        } || {
-            self.pos = start;
-            self.not_keyword()
-        };
+        let found = self.or_keyword()
+            || {
+                self.pos = start;
+                self.and_keyword()
+            }
+            || {
+                self.pos = start;
+                self.not_keyword()
+            };
         self.silent -= 1;
         self.pos = start;
         if !found && first.is_some_and(is_space) {
@@ -641,11 +631,11 @@ fn escaped_unicode(s: &str) -> Option<(char, usize)> {
         u32::from_str_radix(hex, 16).ok()
     };
     let first = unit(s)?;
-    if (0xd800..0xdc00).contains(&first) {
-        if let Some(second) = s.get(6..).and_then(unit).filter(|u| (0xdc00..0xe000).contains(u)) {
-            let c = 0x10000 + ((first - 0xd800) << 10) + (second - 0xdc00);
-            return Some((char::from_u32(c).unwrap_or('\u{fffd}'), 12));
-        }
+    if (0xd800..0xdc00).contains(&first)
+        && let Some(second) = s.get(6..).and_then(unit).filter(|u| (0xdc00..0xe000).contains(u))
+    {
+        let c = 0x10000 + ((first - 0xd800) << 10) + (second - 0xdc00);
+        return Some((char::from_u32(c).unwrap_or('\u{fffd}'), 12));
     }
     Some((char::from_u32(first).unwrap_or('\u{fffd}'), 6))
 }
@@ -764,10 +754,7 @@ mod tests {
     fn unquoted_wildcards_and_escapes() {
         let q = parse(r"a:*foo\*bar*").unwrap();
         let l = field_literal(&q);
-        assert_eq!(
-            l.kind,
-            LiteralKind::Unquoted(vec![Part::Wildcard, Part::Text("foo*bar".into()), Part::Wildcard])
-        );
+        assert_eq!(l.kind, LiteralKind::Unquoted(vec![Part::Wildcard, Part::Text("foo*bar".into()), Part::Wildcard]));
         let q = parse(r"a:C\:\\Windows\\\(x86\)").unwrap();
         assert_eq!(field_literal(&q).text(), r"C:\Windows\(x86)");
         let q = parse(r"a:\<\>\{\}\\\t\n").unwrap();
@@ -856,7 +843,10 @@ mod tests {
 
     #[test]
     fn kibana_error_messages() {
-        assert_eq!(err("response:"), "Expected \"(\", \"{\", value, whitespace but end of input found.\nresponse:\n---------^");
+        assert_eq!(
+            err("response:"),
+            "Expected \"(\", \"{\", value, whitespace but end of input found.\nresponse:\n---------^"
+        );
         assert_eq!(
             err("response:200 or "),
             "Expected \"(\", NOT, field name, value but end of input found.\nresponse:200 or \n----------------^"
@@ -929,8 +919,32 @@ mod tests {
     #[test]
     fn never_panics_on_odd_input() {
         for q in [
-            "\\", "\"", "\\u", "\\u12", "a:\\uD83D\\uDE00", "a:\\uD800", "é:ü", "(", ")", "{", "}", "a:", ":", "a<", "a:(",
-            "a:((", "*", "**:*", "\u{a0}a\u{a0}:\u{a0}b", "a:\u{2003}", "a:\\t", "not", "not ", "a: or", "or", "and b",
+            "\\",
+            "\"",
+            "\\u",
+            "\\u12",
+            "a:\\uD83D\\uDE00",
+            "a:\\uD800",
+            "é:ü",
+            "(",
+            ")",
+            "{",
+            "}",
+            "a:",
+            ":",
+            "a<",
+            "a:(",
+            "a:((",
+            "*",
+            "**:*",
+            "\u{a0}a\u{a0}:\u{a0}b",
+            "a:\u{2003}",
+            "a:\\t",
+            "not",
+            "not ",
+            "a: or",
+            "or",
+            "and b",
         ] {
             let _ = parse(q);
         }

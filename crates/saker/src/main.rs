@@ -3,6 +3,7 @@
 //! Results go to stdout; progress, warnings and errors go to stderr (`--quiet` keeps only errors).
 
 mod check;
+mod gen;
 mod output;
 mod query;
 
@@ -36,6 +37,9 @@ enum Command {
     /// Parse and analyze the queries of `.esql` files and ES|QL rule TOML files, without data.
     #[command(after_help = check::EXAMPLES)]
     Check(check::CheckArgs),
+    /// Write realistic ECS data (Entra ID, Microsoft 365, IDS, firewall) with hidden attacks.
+    #[command(after_help = gen::EXAMPLES)]
+    Gen(gen::GenArgs),
 }
 
 /// Where diagnostics and progress go, honouring `--quiet`.
@@ -71,6 +75,7 @@ fn main() -> ExitCode {
     let result = match cli.command {
         Command::Query(args) => query::run(&args, reporter),
         Command::Check(args) => check::run(&args, reporter),
+        Command::Gen(args) => gen::run(&args, reporter),
     };
     match result {
         Ok(code) => code,

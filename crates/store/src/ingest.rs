@@ -388,7 +388,7 @@ pub(crate) struct RecordEntry {
 }
 
 /// Encodes a log record's payload.
-pub(crate) fn encode_record(entries: &[RecordEntry]) -> Vec<u8> {
+pub(crate) fn encode_record<'a>(entries: impl ExactSizeIterator<Item = &'a RecordEntry>) -> Vec<u8> {
     fn put_bytes(out: &mut Vec<u8>, b: &[u8]) {
         out.extend_from_slice(&(b.len() as u64).to_le_bytes());
         out.extend_from_slice(b);
@@ -509,7 +509,7 @@ mod tests {
             },
             RecordEntry { index: "b".into(), changes: vec![], docs: vec![(None, b"{\"y\":2}".to_vec())] },
         ];
-        let bytes = encode_record(&entries);
+        let bytes = encode_record(entries.iter());
         assert_eq!(decode_record(&bytes).expect("decode"), entries);
         for cut in 0..bytes.len() {
             assert!(decode_record(&bytes[..cut]).is_err(), "cut at {cut}");

@@ -510,12 +510,8 @@ impl Store {
                 continue;
             }
             let changes = ingest::mapping_changes(index, &accepted, &pending, inner.options.max_fields);
-            let entry = RecordEntry {
-                index: name,
-                changes,
-                docs: accepted.iter().map(|d| (d.id.clone(), d.source.clone())).collect(),
-            };
-            entries.push((entry, accepted));
+            let docs = accepted.iter_mut().map(|d| (d.id.clone(), std::mem::take(&mut d.source))).collect();
+            entries.push((RecordEntry { index: name, changes, docs }, accepted));
         }
         let remove_unused = |state: &mut State, entries: &[(RecordEntry, Vec<Prepared>)]| {
             for name in &created {
@@ -524,12 +520,12 @@ impl Store {
                 }
             }
         };
+        remove_unused(&mut state, &entries);
         if entries.is_empty() {
-            remove_unused(&mut state, &entries);
             return Ok(results);
         }
         let seq = state.next_seq;
-        let payload = ingest::encode_record(&entries.iter().map(|(e, _)| e.clone()).collect::<Vec<_>>());
+        let payload = ingest::encode_record(entries.iter().map(|(e, _)| e));
         if let Err(e) = inner.wal.append(seq, &payload) {
             for (_, docs) in &entries {
                 for doc in docs {

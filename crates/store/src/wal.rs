@@ -269,8 +269,7 @@ pub(crate) fn read_all(dir: &Path) -> Result<WalContents, StoreError> {
 fn decode_records(mut bytes: &[u8]) -> (Vec<WalRecord>, usize) {
     let mut records = Vec::new();
     let mut used = 0;
-    loop {
-        let Some(header) = bytes.get(..8) else { break };
+    while let Some(header) = bytes.get(..8) {
         let len = u32::from_le_bytes([header[0], header[1], header[2], header[3]]) as usize;
         let crc = u32::from_le_bytes([header[4], header[5], header[6], header[7]]);
         if !(8..=MAX_RECORD).contains(&len) {

@@ -529,8 +529,8 @@ fn kill_9_loses_nothing_acknowledged_and_doubles_nothing() {
         kills += 1;
 
         let store = open(data.path());
-        for t in 0..acked.len() {
-            let last = acked[t];
+        for (t, acked) in acked.iter_mut().enumerate() {
+            let last = *acked;
             let q = format!("FROM logs-crash-default | WHERE t == {t} | STATS c = COUNT(*), lo = MIN(n), hi = MAX(n)");
             let row = &values(&store, &q)[0];
             let (c, lo, hi) =
@@ -540,7 +540,7 @@ fn kill_9_loses_nothing_acknowledged_and_doubles_nothing() {
             assert!(hi < last + 1 + BATCH, "run {kills}, thread {t}: {hi} is beyond the in-flight batch after {last}");
             // none doubled and no gaps: n = 0..=hi exactly once each
             assert_eq!((c, lo), (hi + 1, 0), "run {kills}, thread {t}");
-            acked[t] = hi;
+            *acked = hi;
         }
         let doubled = values(&store, "FROM logs-crash-default | STATS c = COUNT(*) BY t, n | WHERE c > 1 | LIMIT 1");
         assert!(doubled.is_empty(), "run {kills}: doubled {doubled:?}");

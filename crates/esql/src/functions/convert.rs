@@ -26,7 +26,7 @@ macro_rules! conversion {
 
 use EsType::*;
 const ALL_TYPES: &[EsType] =
-    &[Boolean, Integer, Long, UnsignedLong, Double, Keyword, Text, Ip, Version, Date, DateNanos];
+    &[Boolean, Integer, Long, UnsignedLong, Double, Keyword, Text, Ip, Version, Date, DateNanos, GeoPoint];
 conversion!(TO_STRING, "to_string", Keyword, ALL_TYPES);
 conversion!(TO_IP, "to_ip", Ip, &[Ip, Keyword, Text]);
 conversion!(TO_LONG, "to_long", Long, &[Boolean, Integer, Long, UnsignedLong, Double, Keyword, Text, Date, DateNanos]);

@@ -191,7 +191,8 @@ fn plan_terms(p: PlanArgs) -> Result<Expr> {
             kernel(move |a| any_value(a, |v| str_hits(v, |s| set.contains(s))))
         }
         EsType::Double => {
-            let set: Vec<f64> = values.iter().filter_map(|l| if let Literal::Double(d) = l { Some(*d) } else { None }).collect();
+            let set: Vec<f64> =
+                values.iter().filter_map(|l| if let Literal::Double(d) = l { Some(*d) } else { None }).collect();
             kernel(move |a| any_value(a, |v| float_hits(v, |x| set.iter().any(|d| d.total_cmp(&x) == Ordering::Equal))))
         }
         EsType::Ip | EsType::Version => {
@@ -237,11 +238,9 @@ pub fn parse_ip_or_cidr(s: &str) -> std::result::Result<IpBlock, String> {
     };
     let ip: std::net::IpAddr = addr.parse().map_err(|_| format!("'{addr}' is not an IP string literal."))?;
     let max = if ip.is_ipv4() { 32 } else { 128 };
-    let prefix: u32 = len
-        .parse()
-        .ok()
-        .filter(|p| *p <= max)
-        .ok_or_else(|| format!("Illegal prefix length [{len}] in [{s}]. Must be 0-32 for IPv4 ranges, 0-128 for IPv6 ranges"))?;
+    let prefix: u32 = len.parse().ok().filter(|p| *p <= max).ok_or_else(|| {
+        format!("Illegal prefix length [{len}] in [{s}]. Must be 0-32 for IPv4 ranges, 0-128 for IPv6 ranges")
+    })?;
     let bits = u128::from_be_bytes(crate::convert::ip_bytes(ip));
     let total = if ip.is_ipv4() { prefix + 96 } else { prefix };
     let mask = if total == 0 { 0 } else { u128::MAX << (128 - total) };
@@ -344,7 +343,8 @@ fn plan_phrase(p: PlanArgs) -> Result<Expr> {
 // ---- kql_exists ----------------------------------------------------------------------------
 
 fn plan_exists(p: PlanArgs) -> Result<Expr> {
-    let k = kernel(|a| any_value(a, |v| (0..v.len()).map(|i| v.is_valid(i) && v.data_type() != &DataType::Null).collect()));
+    let k =
+        kernel(|a| any_value(a, |v| (0..v.len()).map(|i| v.is_valid(i) && v.data_type() != &DataType::Null).collect()));
     field_call(p, "kql_exists", k)
 }
 
@@ -429,7 +429,9 @@ fn plan_range(p: PlanArgs) -> Result<Expr> {
         EsType::Text => {
             let f = |s: Option<(bool, bool, Literal)>| s.and_then(|(incl, _, b)| as_str(&b).map(|v| (v, incl)));
             let (lo, hi) = (f(lo), f(hi));
-            kernel(move |a| any_value(a, |v| str_hits(v, |x| tokens(x).iter().any(|t| in_range(t, &lo, &hi, Ord::cmp)))))
+            kernel(move |a| {
+                any_value(a, |v| str_hits(v, |x| tokens(x).iter().any(|t| in_range(t, &lo, &hi, Ord::cmp))))
+            })
         }
         EsType::Ip | EsType::Version => {
             let f = |s: Option<(bool, bool, Literal)>| s.and_then(|(incl, _, b)| as_bytes(&b).map(|v| (v, incl)));

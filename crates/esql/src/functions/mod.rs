@@ -24,6 +24,7 @@ pub mod kernels;
 pub mod math;
 pub mod mv;
 pub mod operators;
+pub mod spatial;
 pub mod string;
 pub mod values;
 
@@ -135,8 +136,8 @@ impl std::fmt::Debug for AggDef {
 }
 
 /// Every scalar function, by family.
-fn scalar_families() -> [&'static [&'static ScalarDef]; 8] {
-    [string::ALL, math::ALL, date::ALL, ip::ALL, conditional::ALL, convert::ALL, mv::ALL, operators::ALL]
+fn scalar_families() -> [&'static [&'static ScalarDef]; 9] {
+    [string::ALL, math::ALL, date::ALL, ip::ALL, conditional::ALL, convert::ALL, mv::ALL, operators::ALL, spatial::ALL]
 }
 
 /// The scalar function with this (lower-case) name.

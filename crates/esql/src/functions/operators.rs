@@ -105,16 +105,26 @@ fn checked<T>(v: Option<T>, ctx: &EvalCtx, what: &str) -> Option<T> {
 fn resolve(op: Op, call: &str, args: &[ArgInfo]) -> Result<Resolved, String> {
     let (l, r) = (&args[0], &args[1]);
     let null = EsType::Null;
-    // Date arithmetic.
+    // Date arithmetic. A string constant beside a span is a date.
     if matches!(op, Op::Add | Op::Sub) {
+        let date_text = |a: &ArgInfo| a.ty.is_string() && a.literal.is_some();
+        if date_text(l) && r.ty.is_span() {
+            return Ok(Resolved { ty: EsType::Date, multi: false, casts: vec![Some(EsType::Date), None] });
+        }
+        if op == Op::Add && l.ty.is_span() && date_text(r) {
+            return Ok(Resolved { ty: EsType::Date, multi: false, casts: vec![None, Some(EsType::Date)] });
+        }
         if l.ty.is_date() && (r.ty.is_span() || r.ty == null) {
             return Ok(Resolved::of(l.ty));
         }
-        if op == Op::Add && l.ty.is_span() && r.ty.is_date() {
+        if op == Op::Add && (l.ty.is_span() || l.ty == null) && r.ty.is_date() {
             return Ok(Resolved::of(r.ty));
         }
-        if l.ty.is_span() && l.ty == r.ty {
+        if l.ty.is_span() && (l.ty == r.ty || r.ty == null) {
             return Ok(Resolved::of(l.ty));
+        }
+        if l.ty == null && r.ty.is_span() {
+            return Ok(Resolved::of(r.ty));
         }
     }
     if (l.ty.is_numeric() || l.ty == null) && (r.ty.is_numeric() || r.ty == null) {
@@ -141,6 +151,10 @@ fn resolve(op: Op, call: &str, args: &[ArgInfo]) -> Result<Resolved, String> {
 fn plan(op: Op, p: PlanArgs) -> Result<Expr> {
     let ty = p.resolved.ty;
     let (lt, rt) = (p.types[0], p.types[1]);
+    if lt == EsType::Null || rt == EsType::Null {
+        // Arithmetic with null is null.
+        return Ok(crate::planner::typed_null(ty, false));
+    }
     let kernel: Kernel = if ty.is_date() {
         let span_left = lt.is_span();
         Arc::new(move |args: &[ArrayRef], ctx: &EvalCtx| {
@@ -260,6 +274,7 @@ fn date_span(op: Op, d: &ArrayRef, s: &ArrayRef, ty: EsType, ctx: &EvalCtx) -> R
             match DateTime::from_timestamp_millis(v) {
                 Some(x) => x,
                 None => {
+                    ctx.sink.null_because("java.lang.ArithmeticException: long overflow");
                     out.push(None);
                     continue;
                 }
@@ -286,7 +301,7 @@ fn date_span(op: Op, d: &ArrayRef, s: &ArrayRef, ty: EsType, ctx: &EvalCtx) -> R
         match shifted {
             Some(x) => out.push(if nanos { x.timestamp_nanos_opt() } else { Some(x.timestamp_millis()) }),
             None => {
-                ctx.sink.null_because("java.time.DateTimeException: date out of range");
+                ctx.sink.null_because("java.lang.ArithmeticException: long overflow");
                 out.push(None);
             }
         }

@@ -38,7 +38,10 @@ mod tests {
     #[test]
     fn splits_like_the_standard_tokenizer() {
         assert_eq!(tokens("Hello, World!"), ["hello", "world"]);
-        assert_eq!(tokens(r"C:\Windows\System32\cmd.exe /c whoami"), ["c", "windows", "system32", "cmd.exe", "c", "whoami"]);
+        assert_eq!(
+            tokens(r"C:\Windows\System32\cmd.exe /c whoami"),
+            ["c", "windows", "system32", "cmd.exe", "c", "whoami"]
+        );
         assert_eq!(tokens("foo.bar 3.14 don't snake_case"), ["foo.bar", "3.14", "don't", "snake_case"]);
         assert_eq!(tokens("-- ** --"), Vec::<String>::new());
         assert_eq!(tokens(&"a".repeat(300)).len(), 2);

@@ -130,16 +130,12 @@ fn apply_math(base: i128, math: &str, round_up: bool) -> Result<i128, String> {
                 let d = dt.with_second(0).and_then(|d| d.with_nanosecond(0)).ok_or_else(err_dt)?;
                 if round_up { shift(d, Duration::minutes(1))? } else { d }
             }
-            ('m', false) => {
-                dt.checked_add_signed(Duration::try_minutes(n).ok_or_else(err_dt)?).ok_or_else(err_dt)?
-            }
+            ('m', false) => dt.checked_add_signed(Duration::try_minutes(n).ok_or_else(err_dt)?).ok_or_else(err_dt)?,
             ('s', true) => {
                 let d = dt.with_nanosecond(0).ok_or_else(err_dt)?;
                 if round_up { shift(d, Duration::seconds(1))? } else { d }
             }
-            ('s', false) => {
-                dt.checked_add_signed(Duration::try_seconds(n).ok_or_else(err_dt)?).ok_or_else(err_dt)?
-            }
+            ('s', false) => dt.checked_add_signed(Duration::try_seconds(n).ok_or_else(err_dt)?).ok_or_else(err_dt)?,
             (other, _) => return Err(format!("unit [{other}] not supported for date math [{math}]")),
         };
         if round && round_up {
