@@ -207,7 +207,7 @@ fn generated_id(index: &str, content: &str, occurrence: usize) -> String {
 ///
 /// Documents keep their `_id` when they have one (a top-level `_id` key, removed from the
 /// source); others get a stable id derived from their content. Alerts use `kibana.alert.uuid`.
-#[derive(Debug, Default)]
+#[derive(Default)]
 pub struct MemStore {
     indices: BTreeMap<String, MemDocs>,
     catalog: MemCatalog,
@@ -336,6 +336,15 @@ impl MemStore {
         for name in names {
             self.rebuild(&name);
         }
+    }
+}
+
+impl std::fmt::Debug for MemStore {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("MemStore")
+            .field("indices", &self.indices.keys().collect::<Vec<_>>())
+            .field("dir", &self.dir)
+            .finish()
     }
 }
 

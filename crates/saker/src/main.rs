@@ -3,7 +3,7 @@
 //! Results go to stdout; progress, warnings and errors go to stderr (`--quiet` keeps only errors).
 
 mod check;
-mod gen;
+mod generate;
 mod output;
 mod query;
 
@@ -38,8 +38,8 @@ enum Command {
     #[command(after_help = check::EXAMPLES)]
     Check(check::CheckArgs),
     /// Write realistic ECS data (Entra ID, Microsoft 365, IDS, firewall) with hidden attacks.
-    #[command(after_help = gen::EXAMPLES)]
-    Gen(gen::GenArgs),
+    #[command(after_help = generate::EXAMPLES)]
+    Gen(generate::GenArgs),
 }
 
 /// Where diagnostics and progress go, honouring `--quiet`.
@@ -75,7 +75,7 @@ fn main() -> ExitCode {
     let result = match cli.command {
         Command::Query(args) => query::run(&args, reporter),
         Command::Check(args) => check::run(&args, reporter),
-        Command::Gen(args) => gen::run(&args, reporter),
+        Command::Gen(args) => generate::run(&args, reporter),
     };
     match result {
         Ok(code) => code,

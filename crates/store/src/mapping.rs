@@ -150,7 +150,7 @@ mod tests {
         let mut mapping = Mapping::default();
         mapping.add("source.ip", &FieldMapping::new("ip"));
         mapping.add("data_stream.dataset", &FieldMapping::constant("x"));
-        mapping.add("source.geo.location", &FieldMapping::new("geo_point"));
+        mapping.add("kibana.alert.rule.parameters", &FieldMapping::new("flattened"));
         mapping.add("@timestamp", &FieldMapping::new("date"));
         let stored: Vec<String> = mapping.stored_schema().fields().iter().map(|f| f.name().clone()).collect();
         assert_eq!(stored, vec!["@timestamp", "_id", "source.ip"]);
@@ -161,13 +161,13 @@ mod tests {
                 ("@timestamp".to_string(), EsType::Date),
                 ("_id".to_string(), EsType::Keyword),
                 ("data_stream.dataset".to_string(), EsType::Keyword),
-                ("source.geo.location".to_string(), EsType::Unsupported),
+                ("kibana.alert.rule.parameters".to_string(), EsType::Unsupported),
                 ("source.ip".to_string(), EsType::Ip),
             ]
         );
         assert_eq!(mapping.constants().get("data_stream.dataset").map(String::as_str), Some("x"));
         let paths = mapping.object_paths();
-        assert!(paths.contains("source") && paths.contains("source.geo") && !paths.contains("source.ip"));
+        assert!(paths.contains("source") && paths.contains("kibana.alert") && !paths.contains("source.ip"));
         // a type never changes once mapped
         mapping.add("source.ip", &FieldMapping::new("keyword"));
         assert_eq!(mapping.fields["source.ip"].mapping, "ip");

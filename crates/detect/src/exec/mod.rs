@@ -14,9 +14,9 @@ use crate::datemath::iso;
 use crate::rule::{Rule, RuleType};
 use crate::store::{DetectionStore, esql_string};
 use chrono::{DateTime, Utc};
-use esql::analyzer::index_matches;
-use esql::catalog::Catalog;
-use esql::render::{Cell, rows};
+use ::esql::analyzer::index_matches;
+use ::esql::catalog::Catalog;
+use ::esql::render::{Cell, rows};
 use serde_json::{Map, Value};
 use std::collections::{BTreeSet, HashSet};
 
