@@ -1107,3 +1107,181 @@ fn match_function_and_operator() {
         "{err}"
     );
 }
+
+// ===================================================================================
+// Spatial: geo_point, TO_GEOPOINT, ST_X, ST_Y, ST_DISTANCE
+// ===================================================================================
+
+/// Three docs with a geo_point `location` (the last one without) and a keyword `user`.
+fn places() -> MemCatalog {
+    let fields = vec![
+        FieldInfo { name: "location".into(), es_type: EsType::GeoPoint, multi: false },
+        FieldInfo { name: "user".into(), es_type: EsType::Keyword, multi: false },
+    ];
+    let schema = MemIndex::schema_for(&fields);
+    let batch = RecordBatch::try_new(
+        schema,
+        vec![
+            Arc::new(StringArray::from(vec![
+                Some("POINT (12.6493508684508 55.6285017221528)"),
+                Some("POINT (-71.34 41.12)"),
+                None,
+            ])),
+            Arc::new(StringArray::from(vec![Some("alice"), Some("alice"), Some("bob")])),
+        ],
+    )
+    .unwrap();
+    let mut c = MemCatalog::new();
+    c.add(Arc::new(MemIndex::new("places", fields, vec![batch]).unwrap()));
+    c
+}
+
+fn column_types(out: &QueryOutput) -> Vec<String> {
+    out.columns.iter().map(|(n, t)| format!("{n}:{t}")).collect()
+}
+
+#[test]
+fn to_geopoint_st_x_st_y() {
+    let q = r#"ROW wkt = "POINT(42.97109629958868 14.7552534006536)" | EVAL pt = TO_GEOPOINT(wkt), x = ST_X(pt), y = ST_Y(pt)"#;
+    let out = run(&MemCatalog::new(), q).unwrap();
+    assert_eq!(column_types(&out), ["wkt:keyword", "pt:geo_point", "x:double", "y:double"]);
+    assert_eq!(
+        rows(&out),
+        [[
+            "POINT(42.97109629958868 14.7552534006536)",
+            "POINT (42.97109629958868 14.7552534006536)",
+            "42.97109629958868",
+            "14.7552534006536"
+        ]]
+    );
+    let out = run(&MemCatalog::new(), r#"ROW pt = TO_GEOPOINT("POINT(1 2)"), c = "POINT(-1 -2)"::geo_point"#).unwrap();
+    assert_eq!(rows(&out), [["POINT (1.0 2.0)", "POINT (-1.0 -2.0)"]]);
+    assert_eq!(column_types(&out), ["pt:geo_point", "c:geo_point"]);
+}
+
+#[test]
+fn to_geopoint_converts_every_value_and_warns() {
+    let q = r#"ROW wkt = ["POINT(42.97109630194 14.7552534413725)", "POINT(75.8092915005895 22.727749187571)"] | EVAL pt = TO_GEOPOINT(wkt), x = ST_X(pt)"#;
+    let out = run(&MemCatalog::new(), q).unwrap();
+    let got = rows(&out);
+    assert_eq!(got[0][1], "[POINT (42.97109630194 14.7552534413725), POINT (75.8092915005895 22.727749187571)]");
+    assert_eq!(got[0][2], "[42.97109630194, 75.8092915005895]");
+    let q = "row wkt = [\"POINTX(42.97109630194 14.7552534413725)\", \"POINT(75.8092915005895 22.727749187571)\", \"POINT(111)\"]\n| mv_expand wkt\n| eval pt = to_geopoint(wkt)";
+    let out = run(&MemCatalog::new(), q).unwrap();
+    let pts: Vec<String> = rows(&out).into_iter().map(|r| r[1].clone()).collect();
+    assert_eq!(pts, ["null", "POINT (75.8092915005895 22.727749187571)", "null"]);
+    assert_eq!(
+        out.warnings,
+        [
+            "Line 3:13: evaluation of [to_geopoint(wkt)] failed, treating result as null. Only first 20 failures recorded.",
+            "Line 3:13: java.lang.IllegalArgumentException: Failed to parse WKT: Unknown geometry type: pointx",
+            "Line 3:13: java.lang.IllegalArgumentException: Failed to parse WKT: expected number but found: ')'",
+        ]
+    );
+}
+
+#[test]
+fn st_distance_matches_elastic() {
+    let q = r#"ROW wkt = ["POINT(1 1)", "POINT(-1 -1)", "POINT(-1 1)", "POINT(1 -1)"]
+| MV_EXPAND wkt
+| EVAL pt = TO_GEOPOINT(wkt)
+| EVAL distance = ST_DISTANCE(pt, TO_GEOPOINT("POINT(0 0)"))
+| KEEP distance"#;
+    let out = run(&MemCatalog::new(), q).unwrap();
+    assert_eq!(
+        rows(&out),
+        [["157249.5916907891"], ["157249.6015756357"], ["157249.5982806869"], ["157249.59498573805"]]
+    );
+    let q = r#"ROW p1 = TO_GEOPOINT("POINT(-90.82814 29.79511)"), p2 = TO_GEOPOINT("POINT(-90.79731509999999 29.8835389)") | EVAL d = ST_DISTANCE(p1, p2)"#;
+    let out = run(&MemCatalog::new(), q).unwrap();
+    assert_eq!(
+        rows(&out),
+        [["POINT (-90.82814 29.79511)", "POINT (-90.79731509999999 29.8835389)", "10272.529272836206"]]
+    );
+    // Null on either side is null.
+    let out =
+        run(&MemCatalog::new(), r#"ROW d = ST_DISTANCE(TO_GEOPOINT("POINT(0 0)"), null), x = ST_X(null)"#).unwrap();
+    assert_eq!(rows(&out), [["null", "null"]]);
+}
+
+#[test]
+fn geo_point_fields_filter_group_and_aggregate() {
+    let c = places();
+    let q = r#"FROM places | WHERE location IS NOT NULL
+| EVAL d = ROUND(ST_DISTANCE(location, TO_GEOPOINT("POINT(12.5683 55.6761)")), 3), lon = ST_X(location)
+| KEEP location, d, lon"#;
+    let out = run(&c, q).unwrap();
+    assert_eq!(column_types(&out), ["location:geo_point", "d:double", "lon:double"]);
+    assert_eq!(
+        rows(&out),
+        [
+            ["POINT (12.6493508684508 55.6285017221528)", "7339.574", "12.6493508684508"],
+            ["POINT (-71.34 41.12)", "6001289.893", "-71.34"]
+        ]
+    );
+    let q = "FROM places | STATS n = COUNT(location), v = VALUES(location), c = COUNT(*) BY user | SORT user";
+    let out = run(&c, q).unwrap();
+    assert_eq!(
+        rows(&out),
+        [
+            ["2", "[POINT (12.6493508684508 55.6285017221528), POINT (-71.34 41.12)]", "2", "alice"],
+            ["0", "null", "1", "bob"]
+        ]
+    );
+    // Equality compares points; TO_STRING gives the WKT.
+    let q =
+        r#"FROM places | WHERE location == TO_GEOPOINT("POINT(-71.34 41.12)") | EVAL s = TO_STRING(location) | KEEP s"#;
+    assert_eq!(rows(&run(&c, q).unwrap()), [["POINT (-71.34 41.12)"]]);
+    let q = "FROM places | STATS c = COUNT(*) BY location | SORT c";
+    assert_eq!(rows(&run(&c, q).unwrap()).len(), 3);
+}
+
+#[test]
+fn impossible_travel_pattern() {
+    // The shape of the impossible-travel detection rules: coordinates out of a geo_point, through
+    // aggregates, back into points built from text, then a distance in kilometers.
+    let q = r#"FROM places | WHERE location IS NOT NULL
+| EVAL lat = ST_Y(location), lon = ST_X(location)
+| STATS min_lat = MIN(lat), max_lat = MAX(lat), min_lon = MIN(lon), max_lon = MAX(lon) BY user
+| EVAL p1 = TO_GEOPOINT(CONCAT("POINT(", TO_STRING(min_lon), " ", TO_STRING(min_lat), ")")),
+       p2 = TO_GEOPOINT(CONCAT("POINT(", TO_STRING(max_lon), " ", TO_STRING(max_lat), ")"))
+| EVAL distance_km = ROUND(ST_DISTANCE(p1, p2) / 1000.0, 0)
+| KEEP user, p1, p2, distance_km"#;
+    let out = run(&places(), q).unwrap();
+    assert_eq!(rows(&out), [["alice", "POINT (-71.34 41.12)", "POINT (12.6493508684508 55.6285017221528)", "6008.0"]]);
+    assert!(out.warnings.is_empty(), "{:?}", out.warnings);
+}
+
+#[test]
+fn spatial_type_errors() {
+    let c = places();
+    let err = |q: &str| run(&c, q).unwrap_err().to_string();
+    assert!(err("FROM places | SORT location").contains("line 1:20: cannot sort on geo_point"));
+    let e = err("FROM places | WHERE location < location");
+    assert!(
+        e.contains("first argument of [location < location] must be [date, date_nanos, double, integer, ip, keyword, long, text, unsigned_long or version], found value [location] type [geo_point]"),
+        "{e}"
+    );
+    let e = err("FROM places | EVAL x = ST_X(user)");
+    assert!(
+        e.contains(
+            "argument of [ST_X(user)] must be [geo_point or cartesian_point], found value [user] type [keyword]"
+        ),
+        "{e}"
+    );
+    let e = err("FROM places | EVAL d = ST_DISTANCE(location, user)");
+    assert!(
+        e.contains("second argument of [ST_DISTANCE(location, user)] must be [geo_point or geo_shape], found value [user] type [keyword]"),
+        "{e}"
+    );
+    let e = err("FROM places | EVAL p = TO_GEOPOINT(1)");
+    assert!(
+        e.contains("argument of [TO_GEOPOINT(1)] must be [geo_point or string], found value [1] type [integer]"),
+        "{e}"
+    );
+    let e = err(r#"ROW p = "POINT(1 91)"::geo_point"#);
+    assert!(
+        e.contains("Cannot convert string [POINT(1 91)] to [GEO_POINT], error [Failed to parse WKT: invalid latitude 91.0; must be between -90.0 and 90.0]"),
+        "{e}"
+    );
+}

@@ -153,8 +153,21 @@ pub fn convert_value(v: &Literal, to: EsType) -> Result<Literal, String> {
             format!("java.lang.IllegalArgumentException: failed to parse date field [{s}] with format [strict_date_optional_time_nanos]")
         })?),
         (L::String(s), EsType::Double) => {
-            let d: f64 = s.trim().parse().map_err(|_| invalid(&format!("Cannot parse number [{s}]")))?;
+            let d: f64 = s
+                .trim()
+                .parse()
+                .map_err(|_| format!("java.lang.NumberFormatException: For input string: \"{s}\""))?;
             L::Double(d)
+        }
+        (L::String(s), EsType::UnsignedLong) if s.trim().parse::<f64>().is_err() => {
+            // Elastic parses unsigned longs as big decimals, and words the failure so.
+            let bad = s.trim().chars().find(|c| !c.is_ascii_digit() && !matches!(c, '.' | '-' | '+' | 'e' | 'E'));
+            return Err(match bad {
+                Some(c) => format!(
+                    "java.lang.NumberFormatException: Character {c} is neither a decimal digit number, decimal point, nor \"e\" notation exponential mark."
+                ),
+                None => format!("java.lang.NumberFormatException: For input string: \"{s}\""),
+            });
         }
         (L::String(s), EsType::Integer | EsType::Long | EsType::UnsignedLong) => {
             let t = s.trim();
@@ -221,18 +234,18 @@ fn int_to(i: i128, to: EsType) -> Option<Literal> {
     }
 }
 
-/// Doubles convert to whole numbers rounding half away from zero? No: Elastic truncates toward
-/// zero for `TO_LONG(double)` after a range check (`safeDoubleToLong` rounds with Math.round? —
-/// ES|QL uses `(long) value` after range checks), so truncate.
+/// A double as a whole number, as Elastic converts it: range-checked as it is, then rounded
+/// like Java's `Math.round` (half up), so 2147483647.2 is out of the integer range and 55461.78
+/// becomes 55462.
 fn double_to(d: f64, to: EsType) -> Option<Literal> {
     if !d.is_finite() {
         return None;
     }
-    let r = d.trunc();
+    let r = (d + 0.5).floor();
     match to {
-        EsType::Integer if r >= f64::from(i32::MIN) && r <= f64::from(i32::MAX) => Some(Literal::Integer(r as i32)),
-        EsType::Long if r >= i64::MIN as f64 && r < i64::MAX as f64 => Some(Literal::Long(r as i64)),
-        EsType::UnsignedLong if r >= 0.0 && r < u64::MAX as f64 => Some(Literal::UnsignedLong(r as u64)),
+        EsType::Integer if d >= f64::from(i32::MIN) && d <= f64::from(i32::MAX) => Some(Literal::Integer(r as i32)),
+        EsType::Long if d >= i64::MIN as f64 && d < i64::MAX as f64 => Some(Literal::Long(r as i64)),
+        EsType::UnsignedLong if r >= 0.0 && d < u64::MAX as f64 => Some(Literal::UnsignedLong(r as u64)),
         _ => None,
     }
 }

@@ -65,8 +65,7 @@ mod tests {
 
     #[test]
     fn extracts_longitude() {
-        let a: ArrayRef =
-            Arc::new(StringArray::from(vec![Some("POINT (42.97109629958868 14.7552534006536)"), None]));
+        let a: ArrayRef = Arc::new(StringArray::from(vec![Some("POINT (42.97109629958868 14.7552534006536)"), None]));
         let out = coordinates(&a, EsType::GeoPoint, |p| p.x).unwrap();
         let out = out.as_primitive::<Float64Type>();
         assert_eq!(out.value(0), 42.97109629958868);
