@@ -27,6 +27,7 @@ pub mod rule;
 pub mod schedule;
 pub mod state;
 pub mod store;
+pub mod validate;
 
 pub use load::{LoadError, LoadReport, load_paths};
 pub use rule::{Rule, RuleType, Severity};

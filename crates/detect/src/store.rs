@@ -193,6 +193,39 @@ impl MemDocs {
     }
 }
 
+/// The alerts index as Kibana creates it: besides the fields its alerts hold, every field of the
+/// alerts mapping (ECS and `kibana.alert.*`, from Saker's field table) exists, null where no
+/// alert has it, so that queries over `.alerts-security.*` can name them before any alert
+/// exists (in Kibana the index and its mapping exist from the start).
+fn with_alerts_mapping(
+    built: esql::catalog::MemIndex,
+) -> Result<esql::catalog::MemIndex, (esql::catalog::MemIndex, String)> {
+    use esql::catalog::{Index, MemIndex};
+    use esql::datafusion::arrow::array::new_null_array;
+    use esql::datafusion::arrow::record_batch::RecordBatch;
+    let mut fields = built.fields().to_vec();
+    let known: std::collections::HashSet<String> = fields.iter().map(|f| f.name.clone()).collect();
+    fields.extend(ecs::EcsCatalog::fields().into_iter().filter(|f| !known.contains(&f.name)));
+    fields.sort_by(|a, b| a.name.cmp(&b.name));
+    let schema = MemIndex::schema_for(&fields);
+    let mut batches = Vec::new();
+    for batch in built.batches() {
+        let columns = fields
+            .iter()
+            .map(|f| match batch.column_by_name(&f.name) {
+                Some(c) => c.clone(),
+                None => new_null_array(&f.es_type.arrow_column(f.multi), batch.num_rows()),
+            })
+            .collect();
+        match RecordBatch::try_new(schema.clone(), columns) {
+            Ok(b) => batches.push(b),
+            Err(e) => return Err((built, e.to_string())),
+        }
+    }
+    let name = built.name().to_string();
+    MemIndex::new(name, fields, batches).map_err(|e| (built, e))
+}
+
 /// A stable id for a document without one: what it holds, and how many identical documents
 /// came before it in the index (20 hex characters, as long as Elasticsearch's ids).
 fn generated_id(index: &str, content: &str, occurrence: usize) -> String {
@@ -221,9 +254,11 @@ pub struct MemStore {
 pub const STATE_FILE: &str = ".saker/rules-state.json";
 
 impl MemStore {
-    /// An empty store that lives in memory only.
+    /// An empty store that lives in memory only (with an empty alerts index).
     pub fn new() -> MemStore {
-        MemStore::default()
+        let mut store = MemStore::default();
+        store.rebuild_all();
+        store
     }
 
     /// Opens a folder of NDJSON files (`*.ndjson`, `*.jsonl`, `*.json`, not recursive).
@@ -326,12 +361,23 @@ impl MemStore {
     }
 
     fn rebuild(&mut self, index: &str) {
-        if let Some(docs) = self.indices.get(index) {
-            self.catalog.add(Arc::new(docs.index(index)));
+        let Some(docs) = self.indices.get(index) else { return };
+        let built = docs.index(index);
+        if index != ALERTS_INDEX {
+            self.catalog.add(Arc::new(built));
+            return;
+        }
+        match with_alerts_mapping(built) {
+            Ok(full) => self.catalog.add(Arc::new(full)),
+            Err((built, e)) => {
+                self.load_errors.push(format!("internal error: the alerts index mapping: {e}; please report this"));
+                self.catalog.add(Arc::new(built));
+            }
         }
     }
 
     fn rebuild_all(&mut self) {
+        self.indices.entry(ALERTS_INDEX.to_string()).or_default();
         let names: Vec<String> = self.indices.keys().cloned().collect();
         for name in names {
             self.rebuild(&name);

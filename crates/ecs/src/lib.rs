@@ -193,12 +193,7 @@ mod tests {
                 array: false,
             },
             Case { name: "event.risk_score", mapping: Some("float"), es: Some(EsType::Double), array: false },
-            Case {
-                name: "source.geo.location",
-                mapping: Some("geo_point"),
-                es: Some(EsType::GeoPoint),
-                array: false,
-            },
+            Case { name: "source.geo.location", mapping: Some("geo_point"), es: Some(EsType::GeoPoint), array: false },
             Case {
                 name: "azure.signinlogs.properties.user_principal_name",
                 mapping: Some("keyword"),

@@ -1,11 +1,15 @@
-//! `saker`: run ES|QL queries over NDJSON folders and check detection rules' queries.
+//! `saker`: run ES|QL queries over NDJSON folders, check detection rules' queries, and run
+//! detection rules (`saker rules`).
 //!
 //! Results go to stdout; progress, warnings and errors go to stderr (`--quiet` keeps only errors).
 
 mod check;
 mod generate;
+mod ingest;
 mod output;
 mod query;
+mod rules;
+mod serve;
 
 use clap::{Parser, Subcommand};
 use std::process::ExitCode;
@@ -15,7 +19,8 @@ Examples:
   saker query --data fixtures/ 'FROM logs-* | STATS c = COUNT(*) BY event.outcome'
   saker query --data fixtures/ --format json --now 2024-05-01T00:00:00Z --file rule.esql
   saker check rules/esql/
-  saker check --data fixtures/ my_rule.toml other.esql";
+  saker check --data fixtures/ my_rule.toml other.esql
+  saker rules run --data fixtures/ --rules rules/flagship/ --from 2024-05-01T10:00:00Z --to 2024-05-01T11:00:00Z";
 
 /// Run Elastic's ES|QL detection rules on local data.
 #[derive(Debug, Parser)]
@@ -37,9 +42,22 @@ enum Command {
     /// Parse and analyze the queries of `.esql` files and ES|QL rule TOML files, without data.
     #[command(after_help = check::EXAMPLES)]
     Check(check::CheckArgs),
+    /// Validate, list, lint and run detection rules (ES|QL and KQL).
+    Rules {
+        #[command(subcommand)]
+        command: rules::RulesCommand,
+    },
+    /// Ingest NDJSON or bulk files (gzip or not) into the embedded store.
+    #[command(after_help = ingest::INGEST_EXAMPLES)]
+    Ingest(ingest::IngestArgs),
+    /// List the store's indices with document counts, sizes and time ranges.
+    Indices(ingest::IndicesArgs),
     /// Write realistic ECS data (Entra ID, Microsoft 365, IDS, firewall) with hidden attacks.
     #[command(after_help = generate::EXAMPLES)]
     Gen(generate::GenArgs),
+    /// Serve the Elasticsearch-compatible HTTP API (`_bulk`, `_query`, …) over a data folder.
+    #[command(after_help = serve::EXAMPLES)]
+    Serve(serve::ServeArgs),
 }
 
 /// Where diagnostics and progress go, honouring `--quiet`.
@@ -75,7 +93,11 @@ fn main() -> ExitCode {
     let result = match cli.command {
         Command::Query(args) => query::run(&args, reporter),
         Command::Check(args) => check::run(&args, reporter),
+        Command::Rules { command } => rules::run(&command, reporter),
         Command::Gen(args) => generate::run(&args, reporter),
+        Command::Ingest(args) => ingest::run_ingest(&args, reporter),
+        Command::Indices(args) => ingest::run_indices(&args),
+        Command::Serve(args) => serve::run(&args, reporter),
     };
     match result {
         Ok(code) => code,

@@ -80,6 +80,9 @@ pub fn write_result(
             let table = render::to_table(output, width);
             written.truncated = table.truncated;
             out.write_all(table.text.as_bytes())?;
+            if !table.text.ends_with('\n') {
+                out.write_all(b"\n")?;
+            }
         }
     }
     out.flush()?;

@@ -62,13 +62,16 @@ pub fn run(args: &QueryArgs, reporter: Reporter) -> anyhow::Result<ExitCode> {
         (None, Some(query)) => (query.clone(), "<query>".to_string()),
         (None, None) => anyhow::bail!("no query given: pass it as an argument or with --file"),
     };
-    let catalog = match &args.data {
-        Some(dir) => load_data(dir, reporter)?,
-        None => MemCatalog::new(),
+    // A folder holding a store is read through it; any other folder as NDJSON files.
+    let catalog: Arc<dyn Catalog> = match &args.data {
+        Some(dir) if dir.join("store.json").exists() => {
+            Arc::new(store::Store::open(dir).with_context(|| format!("cannot open the store in {}", dir.display()))?)
+        }
+        Some(dir) => Arc::new(load_data(dir, reporter)?),
+        None => Arc::new(MemCatalog::new()),
     };
     let options = QueryOptions { now: args.now, ..QueryOptions::default() };
     let runtime = tokio::runtime::Builder::new_multi_thread().enable_all().build().context("starting the runtime")?;
-    let catalog: Arc<dyn Catalog> = Arc::new(catalog);
     let result = runtime.block_on(esql::execute(catalog, &query, &options));
     match result {
         Ok(output) => {

@@ -162,7 +162,7 @@ impl ApiError {
 
 impl IntoResponse for ApiError {
     fn into_response(self) -> Response {
-        if self.status().is_server_error() {
+        if self.status() == StatusCode::INTERNAL_SERVER_ERROR {
             tracing::error!(status = self.status().as_u16(), body = %self.body(), "request failed");
         }
         json_response(self.status(), &self.body(), false)

@@ -339,20 +339,19 @@ fn mappings(state: &AppState, expression: &str, params: &Params) -> Result<Respo
 /// `constant_keyword` carries its `value`. Metadata fields (`_id`, `_ignored`) are not listed.
 pub fn mapping_to_json(mapping: &Mapping) -> Value {
     let mut root = Map::new();
-    for (name, field) in &mapping.fields {
+    'fields: for (name, field) in &mapping.fields {
         if name.starts_with('_') {
             continue;
         }
-        let mut properties = &mut root;
         let parts: Vec<&str> = name.split('.').collect();
         let Some((leaf, parents)) = parts.split_last() else { continue };
+        let mut properties = &mut root;
         for parent in parents {
             let entry = properties.entry(parent.to_string()).or_insert_with(|| json!({"properties": {}}));
-            let Some(object) = entry.as_object_mut() else { break };
-            let children = object.entry("properties").or_insert_with(|| json!({}));
-            match children {
-                Value::Object(map) => properties = map,
-                _ => break,
+            // a field that is also an object path cannot be mapped (the store refuses it)
+            match entry.get_mut("properties") {
+                Some(Value::Object(children)) => properties = children,
+                _ => continue 'fields,
             }
         }
         let mut leaf_body = Map::new();

@@ -111,7 +111,7 @@ impl AppState {
 /// unknown routes.
 pub fn router(state: AppState) -> Router {
     let limit = state.config().max_body_bytes;
-    Router::new()
+    let routes = Router::new()
         .route("/", get(node::root).head(node::ping))
         .route("/_cluster/health", get(node::cluster_health))
         .route("/_cluster/health/{index}", get(node::cluster_health))
@@ -136,8 +136,9 @@ pub fn router(state: AppState) -> Router {
             next.run(request)
         }))
         .layer(DefaultBodyLimit::max(limit))
-        .layer(axum::middleware::from_fn(response::elastic_shape))
-        .with_state(state)
+        .with_state(state);
+    // Outside the routes, so that it sees the `Allow` header axum adds to a 405.
+    Router::new().fallback_service(routes).layer(axum::middleware::from_fn(response::elastic_shape))
 }
 
 /// Serves `router(state)` on `listener` until `shutdown` completes, then stops accepting

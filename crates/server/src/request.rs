@@ -63,7 +63,12 @@ impl Body {
         match serde_json::from_slice::<Value>(&self.0) {
             Ok(Value::Object(map)) => Ok(map),
             Ok(_) => Err(ApiError::content_parse("[1:1] the request body must be a JSON object")),
-            Err(e) => Err(ApiError::content_parse(format!("[{}:{}] {e}", e.line(), e.column()))),
+            Err(e) => {
+                // serde_json's message ends with the position, which Elasticsearch puts first
+                let message = e.to_string();
+                let message = message.split(" at line ").next().unwrap_or(&message).to_string();
+                Err(ApiError::content_parse(format!("[{}:{}] {message}", e.line(), e.column())))
+            }
         }
     }
 

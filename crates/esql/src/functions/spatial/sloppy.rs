@@ -10,7 +10,7 @@
 use std::sync::LazyLock;
 
 /// The sphere's radius in meters (the mean Earth radius of WGS 84).
-const EARTH_RADIUS_M: f64 = 6_371_008.7714;
+const EARTH_RADIUS_M: f64 = 6_371_008.771_4;
 
 /// Degrees per unit of the 32-bit latitude encoding.
 const LAT_STEP: f64 = 1.0 / (4_294_967_296.0 / 180.0);

@@ -1,0 +1,118 @@
+//! `saker ingest` and `saker indices`: the embedded store from the command line.
+
+use crate::Reporter;
+use anyhow::Context;
+use indicatif::{ProgressBar, ProgressDrawTarget, ProgressStyle};
+use std::io::IsTerminal;
+use std::path::PathBuf;
+use std::process::ExitCode;
+use std::time::Instant;
+
+pub const INGEST_EXAMPLES: &str = "\
+Examples:
+  saker ingest --data store/ logs/*.ndjson
+  saker ingest --data store/ --index logs-app-default app.ndjson.gz
+  saker ingest --data store/ bulk.ndjson          (Elasticsearch _bulk format is recognised)
+
+Documents go to the index named by --index, else to the data stream their data_stream.* fields
+name (logs-generic-default without them). Every accepted batch is in the write-ahead log, fsync'd,
+before it is counted; a bad line is reported with its position and costs only itself.";
+
+/// Arguments of `saker ingest`.
+#[derive(Debug, clap::Args)]
+pub struct IngestArgs {
+    /// The store's data folder (created if missing).
+    #[arg(long, value_name = "DIR")]
+    pub data: PathBuf,
+    /// The index or data stream to write to.
+    #[arg(long, value_name = "NAME")]
+    pub index: Option<String>,
+    /// NDJSON or bulk files, gzip or not.
+    #[arg(value_name = "FILE", required = true)]
+    pub files: Vec<PathBuf>,
+}
+
+/// Arguments of `saker indices`.
+#[derive(Debug, clap::Args)]
+pub struct IndicesArgs {
+    /// The store's data folder.
+    #[arg(long, value_name = "DIR")]
+    pub data: PathBuf,
+}
+
+/// Runs `saker ingest`.
+///
+/// # Errors
+/// When the store cannot be opened or written.
+pub fn run_ingest(args: &IngestArgs, reporter: Reporter) -> anyhow::Result<ExitCode> {
+    let store =
+        store::Store::open(&args.data).with_context(|| format!("cannot open the store in {}", args.data.display()))?;
+    let bar = if reporter.quiet || !std::io::stderr().is_terminal() {
+        ProgressBar::with_draw_target(None, ProgressDrawTarget::hidden())
+    } else {
+        let bar = ProgressBar::new(0);
+        bar.set_style(
+            ProgressStyle::with_template("{bar:40} {bytes}/{total_bytes} {bytes_per_sec} {msg}")
+                .unwrap_or_else(|_| ProgressStyle::default_bar()),
+        );
+        bar
+    };
+    let began = Instant::now();
+    let report = store
+        .ingest_files(&args.files, args.index.as_deref(), |p| {
+            bar.set_length(p.total_bytes);
+            bar.set_position(p.bytes_read);
+            bar.set_message(format!("{} docs, {} failed", p.accepted, p.failed));
+        })
+        .context("ingest failed")?;
+    bar.finish_and_clear();
+    store.flush().context("flushing the buffer to segments")?;
+    let secs = began.elapsed().as_secs_f64().max(1e-9);
+    for file in &report.files {
+        if let Some(error) = &file.error {
+            reporter.error(&format!("{}: {error}", file.path.display()));
+        }
+    }
+    for (path, item) in report.failures.iter().take(20) {
+        if let Err(e) = &item.result {
+            reporter.warning(&format!("{}:{}: {e}", path.display(), item.line));
+        }
+    }
+    if report.failures.len() > 20 {
+        reporter.warning(&format!("… and {} more refused documents", report.failed() - 20));
+    }
+    println!(
+        "ingested {} documents ({:.1} MB) in {:.2}s: {:.1} MB/s, {:.0} docs/s; {} refused",
+        report.accepted(),
+        report.bytes() as f64 / 1e6,
+        secs,
+        report.bytes() as f64 / 1e6 / secs,
+        report.accepted() as f64 / secs,
+        report.failed()
+    );
+    let unreadable = report.files.iter().any(|f| f.error.is_some());
+    Ok(if unreadable || report.failed() > 0 { ExitCode::FAILURE } else { ExitCode::SUCCESS })
+}
+
+/// Runs `saker indices`.
+///
+/// # Errors
+/// When the store cannot be opened.
+pub fn run_indices(args: &IndicesArgs) -> anyhow::Result<ExitCode> {
+    let store =
+        store::Store::open(&args.data).with_context(|| format!("cannot open the store in {}", args.data.display()))?;
+    let time = |t: Option<i64>| t.map(esql::convert::format_date_millis).unwrap_or_else(|| "-".into());
+    println!("{:<48} {:>10} {:>12} {:>8}  {:<24}  {:<24}", "index", "docs", "bytes", "segments", "from", "to");
+    for s in store.indices() {
+        println!(
+            "{:<48} {:>10} {:>12} {:>8}  {:<24}  {:<24}",
+            s.name,
+            s.docs,
+            s.bytes,
+            s.segments,
+            time(s.min_time),
+            time(s.max_time)
+        );
+    }
+    Ok(ExitCode::SUCCESS)
+}
