@@ -268,7 +268,9 @@ impl<S: DetectionStore> Engine<S> {
                 };
                 for tuple in &w.tuples {
                     report.windows.push((tuple.from, tuple.to));
+                    let t0 = std::time::Instant::now();
                     let outcome: TupleOutcome = execute_tuple(&mut self.store, &ctx, tuple).await;
+                    eprintln!("TIMING tuple {} {:?}", rule.name, t0.elapsed());
                     report.alerts_created += outcome.created;
                     for warning in outcome.warnings {
                         if !report.warnings.contains(&warning) {
@@ -315,7 +317,10 @@ impl<S: DetectionStore> Engine<S> {
         }
         entry.executions += 1;
         entry.alerts_created += report.alerts_created as u64;
-        if let Err(e) = self.store.save_state(&state) {
+        let t0 = std::time::Instant::now();
+        let saved = self.store.save_state(&state);
+        eprintln!("TIMING save {:?}", t0.elapsed());
+        if let Err(e) = saved {
             report.errors.push(format!("cannot save the rule state: {e}"));
             report.status = Status::Failed;
         }

@@ -1037,10 +1037,7 @@ fn kql_dates_and_date_math() {
     // `now` is the query's now: every doc is in the past.
     assert_eq!(kql("@timestamp < now"), ["d1", "d2", "d3"]);
     assert_eq!(kql("@timestamp > now-1d/d"), Vec::<String>::new());
-    let mut opts = QueryOptions::default();
-    opts.now = Some(esql::convert::parse_date_millis("2024-01-16T12:00:00Z").map(|ms| {
-        chrono::DateTime::from_timestamp_millis(ms).unwrap()
-    }).unwrap());
+    let opts = QueryOptions { now: Some("2024-01-16T12:00:00Z".parse().unwrap()), ..QueryOptions::default() };
     let rt = tokio::runtime::Builder::new_current_thread().build().unwrap();
     let q = r#"FROM kql-logs | WHERE KQL("@timestamp >= now-1d/d") | SORT id | KEEP id"#;
     let out = rt.block_on(execute(Arc::new(kql_logs()), q, &opts)).unwrap();
@@ -1084,7 +1081,10 @@ fn kql_errors() {
     let err = run(&kql_logs(), "FROM kql-logs | WHERE KQL(id)").unwrap_err().to_string();
     assert!(err.contains("Query must be a constant string in [KQL(id)], found [id]"), "{err}");
     let err = run(&kql_logs(), "FROM kql-logs | WHERE KQL(1)").unwrap_err().to_string();
-    assert!(err.contains("first argument of [KQL(1)] must be [keyword, text], found value [1] type [integer]"), "{err}");
+    assert!(
+        err.contains("first argument of [KQL(1)] must be [keyword, text], found value [1] type [integer]"),
+        "{err}"
+    );
 }
 
 #[test]
@@ -1100,7 +1100,12 @@ fn match_function_and_operator() {
     assert_eq!(kql_ids(r#"MATCH(@timestamp, "2024-01-16")"#), ["d2"]);
     assert_eq!(kql_ids(r#"NOT MATCH(tags, "prod")"#), ["d2", "d3"]);
     let err = run(&kql_logs(), "FROM kql-logs | WHERE MATCH(message, 1)").unwrap_err().to_string();
-    assert!(err.contains("first argument of [MATCH(message, 1)] is [text] so second argument must also be [text] but was [integer]"), "{err}");
+    assert!(
+        err.contains(
+            "first argument of [MATCH(message, 1)] is [text] so second argument must also be [text] but was [integer]"
+        ),
+        "{err}"
+    );
     let err = run(&kql_logs(), r#"FROM kql-logs | WHERE MATCH(TO_LOWER(id), "d1")"#).unwrap_err().to_string();
     assert!(
         err.contains("[MATCH] function cannot operate on [TO_LOWER(id)], which is not a field from an index mapping"),

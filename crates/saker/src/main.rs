@@ -3,7 +3,9 @@
 //!
 //! Results go to stdout; progress, warnings and errors go to stderr (`--quiet` keeps only errors).
 
+mod backend;
 mod check;
+mod demo;
 mod generate;
 mod ingest;
 mod output;
@@ -36,6 +38,10 @@ struct Cli {
 
 #[derive(Debug, Subcommand)]
 enum Command {
+    /// Saker's main job on generated data: an hour of logs with hidden attacks, ingested,
+    /// detected by the bundled rules, alerts printed and checked against the ground truth.
+    #[command(after_help = demo::EXAMPLES)]
+    Demo(demo::DemoArgs),
     /// Run an ES|QL query over a folder of NDJSON files and print the result.
     #[command(after_help = query::EXAMPLES)]
     Query(query::QueryArgs),
@@ -91,6 +97,7 @@ fn main() -> ExitCode {
     let cli = Cli::parse();
     let reporter = Reporter { quiet: cli.quiet };
     let result = match cli.command {
+        Command::Demo(args) => demo::run(&args, reporter),
         Command::Query(args) => query::run(&args, reporter),
         Command::Check(args) => check::run(&args, reporter),
         Command::Rules { command } => rules::run(&command, reporter),

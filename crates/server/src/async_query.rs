@@ -60,6 +60,9 @@ impl Entry {
 
     /// Waits up to `wait` for the outcome.
     async fn wait(&self, wait: Duration) -> Option<Outcome> {
+        if wait.is_zero() {
+            return self.current();
+        }
         let mut outcome = self.outcome.clone();
         match tokio::time::timeout(wait, outcome.wait_for(Option::is_some)).await {
             Ok(Ok(done)) => done.clone(),
@@ -174,7 +177,10 @@ pub async fn submit(
         return Err(ApiError::new(
             StatusCode::TOO_MANY_REQUESTS,
             "es_rejected_execution_exception",
-            format!("too many async queries are kept (at most {}); delete some or wait for them to expire", queries.max),
+            format!(
+                "too many async queries are kept (at most {}); delete some or wait for them to expire",
+                queries.max
+            ),
         ));
     }
     let (sender, outcome) = watch::channel(None);
@@ -194,6 +200,8 @@ pub async fn submit(
         columnar: request.columnar,
         expires: Mutex::new(deadline(request.keep_alive.unwrap_or(DEFAULT_KEEP_ALIVE))),
     };
+    // a client that goes away before the query is kept takes the query with it
+    let mut unkept = AbortOnDrop(Some(task.abort_handle()));
     let done = entry.wait(request.wait_for_completion_timeout.unwrap_or(DEFAULT_WAIT)).await;
     if let Some(outcome) = &done
         && !request.keep_on_completion
@@ -201,11 +209,23 @@ pub async fn submit(
         return Ok(answer(None, outcome, &format, entry.columnar, params.pretty()));
     }
     let columnar = entry.columnar;
+    unkept.0 = None;
     let id = queries.insert(entry);
     Ok(match done {
         Some(outcome) => answer(Some(&id), &outcome, &format, columnar, params.pretty()),
         None => running(&id, params.pretty()),
     })
+}
+
+/// Stops a query when dropped, unless emptied first.
+struct AbortOnDrop(Option<tokio::task::AbortHandle>);
+
+impl Drop for AbortOnDrop {
+    fn drop(&mut self) {
+        if let Some(task) = self.0.take() {
+            task.abort();
+        }
+    }
 }
 
 /// `GET /_query/async/{id}`: the result, or `is_running`, after waiting up to
@@ -232,7 +252,11 @@ pub async fn get(
 }
 
 /// `DELETE /_query/async/{id}`: stops the query if it runs and forgets it.
-pub async fn delete(State(state): State<AppState>, Path(id): Path<String>, params: Params) -> Result<Response, ApiError> {
+pub async fn delete(
+    State(state): State<AppState>,
+    Path(id): Path<String>,
+    params: Params,
+) -> Result<Response, ApiError> {
     let Some(entry) = state.queries().remove(&id) else {
         return Err(ApiError::resource_not_found(id));
     };

@@ -72,9 +72,7 @@ pub async fn index_with_id(
         None | Some("index") => "index",
         Some("create") => "create",
         Some(other) => {
-            return Err(ApiError::illegal_argument(format!(
-                "opType must be 'create' or 'index', found: [{other}]"
-            )));
+            return Err(ApiError::illegal_argument(format!("opType must be 'create' or 'index', found: [{other}]")));
         }
     };
     one_document(&state, op, &index, Some(&id), &params, body).await

@@ -171,10 +171,9 @@ fn cat(state: &AppState, expression: &str, params: &Params) -> Result<Response, 
         None => human_bytes(bytes),
     };
     let columns: Vec<(&str, bool)> = match params.get("h") {
-        Some(wanted) => wanted
-            .split(',')
-            .filter_map(|name| CAT_COLUMNS.iter().find(|(c, _)| *c == name.trim()).copied())
-            .collect(),
+        Some(wanted) => {
+            wanted.split(',').filter_map(|name| CAT_COLUMNS.iter().find(|(c, _)| *c == name.trim()).copied()).collect()
+        }
         None => CAT_COLUMNS.to_vec(),
     };
     let mut rows: Vec<Vec<String>> = indices
@@ -415,9 +414,8 @@ pub async fn delete_index(
     for index in found {
         let store = state.store().clone();
         let name = index.name.clone();
-        let deleted = tokio::task::spawn_blocking(move || store.delete_index(&name))
-            .await
-            .map_err(ApiError::internal)??;
+        let deleted =
+            tokio::task::spawn_blocking(move || store.delete_index(&name)).await.map_err(ApiError::internal)??;
         if !deleted {
             return Err(ApiError::index_not_found(&index.name));
         }

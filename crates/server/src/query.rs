@@ -322,7 +322,7 @@ impl ResponseFormat {
         extra: Map<String, Value>,
         pretty: bool,
     ) -> Response {
-        let kept = if self.drop_null_columns { drop_null_columns(output) } else { None };
+        let kept = if self.drop_null_columns { without_null_columns(output) } else { None };
         let shown = kept.as_ref().unwrap_or(output);
         let mut response = match self.format {
             Format::Json => {
@@ -332,7 +332,7 @@ impl ResponseFormat {
                         let columns = transpose(rows, shown.columns.len());
                         map.insert("values".into(), Value::Array(columns));
                     }
-                    if kept.is_some() {
+                    if self.drop_null_columns {
                         let all = render::to_json(&QueryOutput {
                             columns: output.columns.clone(),
                             batches: Vec::new(),
@@ -385,7 +385,7 @@ fn transpose(rows: &[Value], width: usize) -> Vec<Value> {
 }
 
 /// The output without its all-null columns, or `None` when every column has a value.
-fn drop_null_columns(output: &QueryOutput) -> Option<QueryOutput> {
+fn without_null_columns(output: &QueryOutput) -> Option<QueryOutput> {
     let rows = render::rows(output);
     let keep: Vec<usize> =
         (0..output.columns.len()).filter(|&i| rows.iter().any(|row| row.get(i) != Some(&Cell::Null))).collect();
@@ -502,9 +502,8 @@ mod tests {
 
     #[test]
     fn formats_from_params_and_accept() {
-        let params = |pairs: &[(&str, &str)]| {
-            Params(pairs.iter().map(|(k, v)| (k.to_string(), v.to_string())).collect())
-        };
+        let params =
+            |pairs: &[(&str, &str)]| Params(pairs.iter().map(|(k, v)| (k.to_string(), v.to_string())).collect());
         let mut headers = HeaderMap::new();
         let format = |p: &Params, h: &HeaderMap| ResponseFormat::from_request(p, h).map(|f| f.format).ok();
         assert_eq!(format(&params(&[]), &headers), Some(Format::Json));

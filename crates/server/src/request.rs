@@ -139,15 +139,8 @@ pub fn parse_time_value(value: &str, setting: &str) -> Result<Duration, ApiError
     let error = |why: &str| {
         ApiError::parse(format!("failed to parse setting [{setting}] with value [{value}] as a time value: {why}"))
     };
-    let units: [(&str, f64); 7] = [
-        ("nanos", 1e-9),
-        ("micros", 1e-6),
-        ("ms", 1e-3),
-        ("s", 1.0),
-        ("m", 60.0),
-        ("h", 3600.0),
-        ("d", 86400.0),
-    ];
+    let units: [(&str, f64); 7] =
+        [("nanos", 1e-9), ("micros", 1e-6), ("ms", 1e-3), ("s", 1.0), ("m", 60.0), ("h", 3600.0), ("d", 86400.0)];
     let lower = text.to_ascii_lowercase();
     let Some((number, seconds)) = units.iter().find_map(|(unit, secs)| {
         let number = lower.strip_suffix(unit)?;

@@ -110,7 +110,8 @@ async fn root_reports_a_version_clients_accept() {
 #[tokio::test]
 async fn bulk_then_query_in_every_format() {
     let server = TestServer::start().await;
-    let conflict = "{\"create\":{\"_index\":\"logs-test-default\",\"_id\":\"1\"}}\n{\"@timestamp\":\"2024-05-02T00:00:00Z\"}\n";
+    let conflict =
+        "{\"create\":{\"_index\":\"logs-test-default\",\"_id\":\"1\"}}\n{\"@timestamp\":\"2024-05-02T00:00:00Z\"}\n";
     let bulk = server.bulk(&format!("{EVENTS}{conflict}")).await;
     assert_eq!(bulk["errors"], true);
     let items = bulk["items"].as_array().expect("items");
@@ -150,8 +151,14 @@ async fn bulk_then_query_in_every_format() {
         tsv.text().await.expect("tsv"),
         "user.name\tn\tsource.ip\nalice\t3\t81.2.69.143\nbob\t5\t67.43.156.15\nalice, \"al\"\t7\t81.2.69.143\n"
     );
-    let txt = server.post("/_query?format=txt", json!({"query": "FROM logs-test-default | STATS c = COUNT(*)"}).to_string()).await;
+    let txt = server
+        .post("/_query?format=txt", json!({"query": "FROM logs-test-default | STATS c = COUNT(*)"}).to_string())
+        .await;
     assert_eq!(txt.text().await.expect("txt"), "       c       \n---------------\n3              \n");
+    let (_, dropped) = server.post_json("/_query?drop_null_columns", json!({"query": "ROW a = 1, b = null"})).await;
+    assert_eq!(dropped["columns"], json!([{"name": "a", "type": "integer"}]));
+    assert_eq!(dropped["all_columns"], json!([{"name": "a", "type": "integer"}, {"name": "b", "type": "null"}]));
+    assert_eq!(dropped["values"], json!([[1]]));
     // the format may also come from the Accept header
     let accept = server
         .client
@@ -185,8 +192,7 @@ async fn query_params_positional_and_named() {
         .await;
     assert_eq!(status, StatusCode::OK, "{body}");
     assert_eq!(body["values"], json!([[2]]));
-    let (status, body) =
-        server.post_json("/_query", json!({"query": "ROW a = ?", "params": [1, {"b": 2}]})).await;
+    let (status, body) = server.post_json("/_query", json!({"query": "ROW a = ?", "params": [1, {"b": 2}]})).await;
     assert_eq!(status, StatusCode::BAD_REQUEST);
     assert_eq!(body["error"]["type"], "illegal_argument_exception");
     server.stop().await;
@@ -204,8 +210,7 @@ async fn query_errors_carry_type_and_position() {
     let reason = body["error"]["reason"].as_str().expect("reason");
     assert!(reason.starts_with("line 1:26: "), "{reason}");
 
-    let (status, body) =
-        server.post_json("/_query", json!({"query": "FROM logs-test-default\n| KEEP nope, n"})).await;
+    let (status, body) = server.post_json("/_query", json!({"query": "FROM logs-test-default\n| KEEP nope, n"})).await;
     assert_eq!(status, StatusCode::BAD_REQUEST);
     assert_eq!(body["error"]["type"], "verification_exception");
     assert_eq!(body["error"]["reason"], "Found 1 problem\nline 2:8: Unknown column [nope]");
@@ -235,7 +240,8 @@ async fn warnings_go_in_warning_headers() {
         .collect();
     assert_eq!(warnings.len(), 2, "{warnings:?}");
     assert!(
-        warnings[0].starts_with("299 Elasticsearch-9.1.0-unknown \"Line 1:9: evaluation of [TO_INTEGER(\\\"x\\\")] failed"),
+        warnings[0]
+            .starts_with("299 Elasticsearch-9.1.0-unknown \"Line 1:9: evaluation of [TO_INTEGER(\\\"x\\\")] failed"),
         "{}",
         warnings[0]
     );
@@ -277,6 +283,17 @@ async fn async_queries_submit_get_delete() {
     assert_eq!(gone.status(), StatusCode::NOT_FOUND);
     let body: Value = gone.json().await.expect("json");
     assert_eq!(body["error"]["type"], "resource_not_found_exception");
+    // not finished within the wait: an id and `is_running`, then the result from GET (the tests'
+    // runtime has one thread, so the query cannot run before the submit has answered)
+    let response =
+        server.post("/_query/async", json!({"query": query, "wait_for_completion_timeout": "0s"}).to_string()).await;
+    assert_eq!(response.headers()["x-elasticsearch-async-is-running"], "?1");
+    let body: Value = response.json().await.expect("json");
+    assert_eq!(body["is_running"], true, "{body}");
+    let id = body["id"].as_str().expect("id");
+    let done: Value =
+        server.get(&format!("/_query/async/{id}?wait_for_completion_timeout=5s")).await.json().await.expect("json");
+    assert_eq!((&done["is_running"], &done["values"]), (&json!(false), &json!([[3]])));
     // a bad query fails the submit as `_query` would
     let (status, body) = server.post_json("/_query/async", json!({"query": "FROM logs-test-default | KEEP x"})).await;
     assert_eq!(status, StatusCode::BAD_REQUEST);
@@ -297,11 +314,15 @@ async fn document_and_index_apis() {
         .expect("put");
     assert_eq!(put.status(), StatusCode::CREATED);
     let body: Value = put.json().await.expect("json");
-    assert_eq!((body["_index"].as_str(), body["_id"].as_str(), body["result"].as_str()), (Some("notes"), Some("n1"), Some("created")));
+    assert_eq!(
+        (body["_index"].as_str(), body["_id"].as_str(), body["result"].as_str()),
+        (Some("notes"), Some("n1"), Some("created"))
+    );
     let (status, auto) = server.post_json("/notes/_doc", json!({"title": "second", "count": 2})).await;
     assert_eq!(status, StatusCode::CREATED);
     assert!(auto["_id"].as_str().is_some_and(|id| !id.is_empty()));
-    let conflict = server.client.put(server.url("/notes/_create/n1")).body("{\"title\":\"again\"}").send().await.expect("put");
+    let conflict =
+        server.client.put(server.url("/notes/_create/n1")).body("{\"title\":\"again\"}").send().await.expect("put");
     assert_eq!(conflict.status(), StatusCode::CONFLICT);
     let body: Value = conflict.json().await.expect("json");
     assert_eq!(body["error"]["type"], "version_conflict_engine_exception");
@@ -350,7 +371,10 @@ async fn shared_samples_bulk_and_query() {
     let bulk = server.bulk(&ndjson).await;
     assert_eq!(bulk["errors"], false, "{bulk}");
     let (status, body) = server
-        .post_json("/_query", json!({"query": "FROM logs-* | STATS c = COUNT(*) BY data_stream.dataset | SORT data_stream.dataset"}))
+        .post_json(
+            "/_query",
+            json!({"query": "FROM logs-* | STATS c = COUNT(*) BY data_stream.dataset | SORT data_stream.dataset"}),
+        )
         .await;
     assert_eq!(status, StatusCode::OK, "{body}");
     let total: i64 = body["values"].as_array().expect("rows").iter().filter_map(|row| row[0].as_i64()).sum();
@@ -380,12 +404,39 @@ async fn routing_errors_and_body_limit() {
     server.stop().await;
 }
 
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn shutdown_during_a_bulk_request_keeps_what_it_acknowledged() {
+    let mut server = TestServer::start().await;
+    let mut ndjson = String::new();
+    for i in 0..20_000 {
+        ndjson.push_str(&format!("{{\"create\":{{\"_index\":\"load\",\"_id\":\"{i}\"}}}}\n{{\"n\":{i}}}\n"));
+    }
+    let client = server.client.clone();
+    let url = server.url("/_bulk");
+    let request = tokio::spawn(async move { client.post(url).body(ndjson).send().await });
+    tokio::time::sleep(std::time::Duration::from_millis(20)).await;
+    let data = std::mem::replace(&mut server._data, tempfile::tempdir().expect("temp dir"));
+    server.stop().await;
+    let acknowledged = match request.await.expect("task") {
+        Ok(response) if response.status() == StatusCode::OK => {
+            let body: Value = response.json().await.expect("json");
+            body["items"].as_array().map_or(0, |items| items.iter().filter(|i| i["create"]["status"] == 201).count())
+        }
+        // refused or cut off: nothing was acknowledged
+        _ => 0,
+    };
+    let store = Arc::new(store::Store::open(data.path()).expect("reopen"));
+    let docs = store.indices().iter().find(|i| i.name == "load").map_or(0, |i| i.docs) as usize;
+    assert!(docs >= acknowledged, "{acknowledged} acknowledged, {docs} stored");
+}
+
 #[tokio::test]
 async fn shutdown_stops_accepting() {
     let server = TestServer::start().await;
     let address = server.address;
     server.bulk(EVENTS).await;
     server.stop().await;
-    let refused = reqwest::Client::builder().no_proxy().build().expect("client").get(format!("http://{address}/")).send().await;
+    let refused =
+        reqwest::Client::builder().no_proxy().build().expect("client").get(format!("http://{address}/")).send().await;
     assert!(refused.is_err(), "the server still answers after shutdown");
 }

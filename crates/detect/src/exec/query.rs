@@ -14,7 +14,10 @@
 //! | WHERE <after the previous page's last (timestamp, _index, _id)>
 //! | SORT __saker_ts ASC, _index ASC, _id ASC
 //! | LIMIT <page size>
+//! | KEEP _id, _index, _version, __saker_ts
 //! ```
+//!
+//! and reads the hits' documents from the store ([`DetectionStore::source_documents`]).
 //!
 //! Each hit's alert id is Kibana's: SHA-256 hex of `_index + _id + _version + "default:<rule
 //! uuid>"`, so an event alerts once however many windows see it. Events that are alerts of this
@@ -110,7 +113,8 @@ pub async fn execute<S: DetectionStore>(store: &mut S, ctx: &ExecutionContext<'_
                 "\n| WHERE {TS} > TO_DATETIME({t}) OR ({TS} == TO_DATETIME({t}) AND (_index > {index} OR (_index == {index} AND _id > {id})))"
             ));
         }
-        query.push_str(&format!("\n| SORT {TS} ASC, _index ASC, _id ASC\n| LIMIT {page}"));
+        query.push_str(&format!("\n| SORT {TS} ASC, _index ASC, _id ASC\n| LIMIT {page}\n| KEEP _id, _index, _version, {TS}"));
+        let t0 = std::time::Instant::now();
         let output = match ::esql::execute(store.catalog(), &query, &options).await {
             Ok(o) => o,
             Err(e) => {
@@ -124,6 +128,7 @@ pub async fn execute<S: DetectionStore>(store: &mut S, ctx: &ExecutionContext<'_
             }
         }
         let rows = row_documents(&output);
+        eprintln!("TIMING kql query {:?} rows {}", t0.elapsed(), rows.len());
         if rows.is_empty() {
             break;
         }
@@ -140,11 +145,7 @@ pub async fn execute<S: DetectionStore>(store: &mut S, ctx: &ExecutionContext<'_
             let version = row.get("_version").and_then(Value::as_i64);
             let source = match store.source_documents(index, &[id.to_string()]).await {
                 Ok(mut docs) if !docs.is_empty() => docs.swap_remove(0).source,
-                Ok(_) => row
-                    .iter()
-                    .filter(|(k, _)| !matches!(k.as_str(), "_id" | "_index" | "_version" | TS))
-                    .map(|(k, v)| (k.clone(), v.clone()))
-                    .collect(),
+                Ok(_) => continue,
                 Err(e) => {
                     out.errors.push(e.to_string());
                     return out;
@@ -156,8 +157,12 @@ pub async fn execute<S: DetectionStore>(store: &mut S, ctx: &ExecutionContext<'_
             let hit = Hit { id: id.to_string(), index: index.to_string(), version, source };
             hits.push((alert_id(index, id, version, &rule.id), hit));
         }
+        eprintln!("TIMING kql docs {:?}", t0.elapsed());
         let budget = (tuple.max_signals as usize).saturating_sub(out.created);
-        match write_alerts(store, ctx, hits, budget) {
+        let t1 = std::time::Instant::now();
+        let r = write_alerts(store, ctx, hits, budget);
+        eprintln!("TIMING kql write {:?}", t1.elapsed());
+        match r {
             Ok((created, truncated)) => {
                 out.created += created;
                 if truncated {

@@ -1,0 +1,174 @@
+"""Elastic's official Python client against a real `saker serve` (started by run.sh).
+
+SAKER_URL names the server; SAKER_SHARED_DATA the shared/data folder whose integration samples
+are bulk-indexed, each into the data stream its `data_stream.*` fields name.
+"""
+
+import csv
+import io
+import json
+import os
+import warnings
+from pathlib import Path
+
+import pytest
+from elasticsearch import (
+    BadRequestError,
+    ConflictError,
+    Elasticsearch,
+    ElasticsearchWarning,
+    NotFoundError,
+    helpers,
+)
+
+# The samples of ecs::samples (crates/ecs/src/samples.rs): dataset -> files under shared/data.
+SAMPLES = {
+    "azure.signinlogs": [
+        "azure-signinlogs/test-signinlogs-raw.log-expected.json",
+        "azure-signinlogs/test-non-interactive-user-signin.log-expected.json",
+    ],
+    "o365.audit": [
+        "o365-audit/test-azuread-sts-logon-events.json-expected.EXCERPT-first-doc.json",
+        "o365-audit/test-exchange-access-event.json-expected.EXCERPT-first-doc.json",
+    ],
+    "suricata.eve": [
+        "suricata-eve/test-eve-alerts.log-expected.EXCERPT-first-doc.json",
+        "suricata-eve/sample_event.json",
+    ],
+    "panw.panos": ["panw-panos/test-panw-panos-threat-url-no-xff-sample.log-expected.json"],
+}
+
+
+def sample_actions():
+    """Bulk actions for every sample document, with the fields Fleet would add."""
+    data = Path(os.environ["SAKER_SHARED_DATA"])
+    for dataset, files in SAMPLES.items():
+        for name in files:
+            parsed = json.loads((data / name).read_text())
+            docs = parsed["expected"] if "expected" in parsed else [parsed]
+            for doc in docs:
+                stream = doc.setdefault("data_stream", {})
+                stream.setdefault("type", "logs")
+                stream.setdefault("dataset", dataset)
+                stream.setdefault("namespace", "default")
+                event = doc.setdefault("event", {})
+                event.setdefault("dataset", stream["dataset"])
+                event.setdefault("module", stream["dataset"].split(".")[0])
+                index = f"logs-{stream['dataset']}-{stream['namespace']}"
+                yield {"_op_type": "create", "_index": index, "_source": doc}
+
+
+@pytest.fixture(scope="module")
+def client():
+    es = Elasticsearch(os.environ["SAKER_URL"], request_timeout=60)
+    yield es
+    es.close()
+
+
+@pytest.fixture(scope="module")
+def samples(client):
+    actions = list(sample_actions())
+    success, errors = helpers.bulk(client, actions)
+    assert errors == []
+    return success
+
+
+def test_info_and_ping(client):
+    info = client.info()
+    assert info["version"]["number"].startswith("9.")
+    assert info["tagline"] == "You Know, for Search"
+    assert client.ping()
+    assert client.cluster.health()["status"] == "green"
+
+
+def test_bulk_of_the_samples(client, samples):
+    assert samples >= 8
+    response = client.esql.query(query="FROM logs-* | STATS c = COUNT(*)")
+    assert response["values"] == [[samples]]
+
+
+def test_esql_json(client, samples):
+    response = client.esql.query(
+        query="FROM logs-* | STATS c = COUNT(*) BY data_stream.dataset | SORT data_stream.dataset"
+    )
+    assert response["columns"] == [
+        {"name": "c", "type": "long"},
+        {"name": "data_stream.dataset", "type": "keyword"},
+    ]
+    datasets = [row[1] for row in response["values"]]
+    assert datasets == sorted(SAMPLES)
+    assert sum(row[0] for row in response["values"]) == samples
+
+
+def test_esql_csv(client, samples):
+    response = client.esql.query(
+        query="FROM logs-azure.signinlogs-* | STATS c = COUNT(*) BY event.outcome | SORT event.outcome",
+        format="csv",
+    )
+    rows = list(csv.reader(io.StringIO(response.body)))
+    assert rows[0] == ["c", "event.outcome"]
+    assert rows[1:] == [["2", "failure"], ["1", "success"]]
+
+
+def test_esql_params_and_columnar(client, samples):
+    response = client.esql.query(
+        query="FROM logs-* | WHERE data_stream.dataset == ?ds | STATS c = COUNT(*)",
+        params=[{"ds": "o365.audit"}],
+    )
+    assert response["values"] == [[2]]
+    response = client.esql.query(query="ROW a = ?, b = ?", params=[1, "x"], columnar=True)
+    assert response["values"] == [[1], ["x"]]
+
+
+def test_bad_query_is_a_parsing_exception(client):
+    with pytest.raises(BadRequestError) as raised:
+        client.esql.query(query="FROM logs-* | KEP x")
+    assert raised.value.error == "parsing_exception"
+    assert raised.value.body["error"]["reason"].startswith("line 1:15: ")
+
+
+def test_unknown_column_is_a_verification_exception(client, samples):
+    with pytest.raises(BadRequestError) as raised:
+        client.esql.query(query="FROM logs-*\n| KEEP no_such_field")
+    assert raised.value.error == "verification_exception"
+    assert raised.value.body["error"]["reason"] == "Found 1 problem\nline 2:8: Unknown column [no_such_field]"
+
+
+def test_warnings_are_raised_as_elasticsearch_warnings(client):
+    with warnings.catch_warnings(record=True) as caught:
+        warnings.simplefilter("always")
+        response = client.esql.query(query='ROW a = TO_INTEGER("x")')
+    assert response["values"] == [[None]]
+    messages = [str(w.message) for w in caught if issubclass(w.category, ElasticsearchWarning)]
+    assert any("evaluation of [TO_INTEGER(" in m for m in messages), messages
+
+
+def test_async_query(client, samples):
+    submitted = client.esql.async_query(query="FROM logs-* | STATS c = COUNT(*)", keep_on_completion=True)
+    assert submitted["is_running"] is False
+    query_id = submitted["id"]
+    fetched = client.esql.async_query_get(id=query_id, wait_for_completion_timeout="5s")
+    assert fetched["values"] == [[samples]]
+    client.esql.async_query_delete(id=query_id)
+    with pytest.raises(NotFoundError):
+        client.esql.async_query_get(id=query_id)
+
+
+def test_index_and_mapping_apis(client):
+    created = client.index(index="notes", id="n1", document={"title": "first", "count": 1})
+    assert created["result"] == "created"
+    client.index(index="notes", document={"title": "second", "count": 2})
+    with pytest.raises(ConflictError):
+        client.create(index="notes", id="n1", document={"title": "again"})
+    client.indices.refresh(index="notes")
+    mapping = client.indices.get_mapping(index="notes")
+    assert mapping["notes"]["mappings"]["properties"]["count"] == {"type": "long"}
+    assert client.indices.exists(index="notes")
+    assert not client.indices.exists(index="no-such-index")
+    cat = client.cat.indices(index="notes", format="json")
+    assert cat[0]["index"] == "notes" and cat[0]["docs.count"] == "2"
+    response = client.esql.query(query="FROM notes | SORT count | KEEP title")
+    assert response["values"] == [["first"], ["second"]]
+    with pytest.raises(NotFoundError) as raised:
+        client.indices.get_mapping(index="no-such-index")
+    assert raised.value.error == "index_not_found_exception"
