@@ -166,7 +166,8 @@ fn timestamp_value(v: &Value) -> Option<String> {
 /// Kibana's `buildAncestors`: the parent's own ancestors plus the parent itself.
 fn ancestors(hit: &Hit) -> Vec<Map<String, Value>> {
     let source = &hit.source;
-    let is_alert = doc::raw(source, "kibana.alert.uuid").is_some() || doc::raw(source, "kibana.alert.ancestors").is_some();
+    let is_alert =
+        doc::raw(source, "kibana.alert.uuid").is_some() || doc::raw(source, "kibana.alert.ancestors").is_some();
     let mut out: Vec<Map<String, Value>> = match doc::raw(source, "kibana.alert.ancestors") {
         Some(Value::Array(items)) => items.iter().filter_map(|a| a.as_object().cloned()).collect(),
         Some(Value::Object(one)) => vec![one.clone()],
@@ -176,7 +177,8 @@ fn ancestors(hit: &Hit) -> Vec<Map<String, Value>> {
     parent.insert("id".into(), json!(hit.id));
     parent.insert("type".into(), json!(if is_alert { "signal" } else { "event" }));
     parent.insert("index".into(), json!(hit.index));
-    let depth = if is_alert { doc::first(source, "kibana.alert.depth").and_then(Value::as_i64).unwrap_or(1) } else { 0 };
+    let depth =
+        if is_alert { doc::first(source, "kibana.alert.depth").and_then(Value::as_i64).unwrap_or(1) } else { 0 };
     parent.insert("depth".into(), json!(depth));
     if is_alert && let Some(rule) = doc::single_string(source, "kibana.alert.rule.uuid") {
         parent.insert("rule".into(), json!(rule));
@@ -188,7 +190,10 @@ fn ancestors(hit: &Hit) -> Vec<Map<String, Value>> {
 /// The rule's uuids among the ancestors of `source` (KQL rules skip events their own rule
 /// created).
 pub fn ancestor_rules(source: &Map<String, Value>) -> Vec<String> {
-    doc::values(source, "kibana.alert.ancestors.rule").into_iter().filter_map(|v| v.as_str().map(str::to_string)).collect()
+    doc::values(source, "kibana.alert.ancestors.rule")
+        .into_iter()
+        .filter_map(|v| v.as_str().map(str::to_string))
+        .collect()
 }
 
 /// `severity_mapping`: entries ordered low → critical; the last (highest) matching entry wins;
@@ -411,10 +416,17 @@ mod tests {
 
     #[test]
     fn reasons_follow_kibanas_template() {
-        let src = obj(json!({"event": {"category": ["process"]}, "process": {"name": "cmd.exe"}, "user": {"name": "bob"}, "host": {"name": "h1"}}));
-        assert_eq!(reason(&src, Severity::High, "My Rule"), "process event with process cmd.exe, by bob on h1 created high alert My Rule.");
+        let src = obj(
+            json!({"event": {"category": ["process"]}, "process": {"name": "cmd.exe"}, "user": {"name": "bob"}, "host": {"name": "h1"}}),
+        );
+        assert_eq!(
+            reason(&src, Severity::High, "My Rule"),
+            "process event with process cmd.exe, by bob on h1 created high alert My Rule."
+        );
         assert_eq!(reason(&Map::new(), Severity::Low, "R"), "event created low alert R.");
-        let net = obj(json!({"event.category": ["network", "intrusion_detection"], "source.ip": "81.2.69.143", "source.port": 443, "destination.ip": "10.0.0.5"}));
+        let net = obj(
+            json!({"event.category": ["network", "intrusion_detection"], "source.ip": "81.2.69.143", "source.port": 443, "destination.ip": "10.0.0.5"}),
+        );
         assert_eq!(
             reason(&net, Severity::Medium, "ET ALERT"),
             "network, intrusion_detection event with source 81.2.69.143:443, destination 10.0.0.5 created medium alert ET ALERT."
@@ -423,7 +435,8 @@ mod tests {
 
     #[test]
     fn severity_and_risk_mappings() {
-        let mut r = rule(json!({"risk_score_mapping": [{"field": "event.risk_score", "operator": "equals", "value": ""}]}));
+        let mut r =
+            rule(json!({"risk_score_mapping": [{"field": "event.risk_score", "operator": "equals", "value": ""}]}));
         r.severity_mapping = vec![
             SeverityMapping { field: "event.severity".into(), value: "73".into(), severity: Severity::High },
             SeverityMapping { field: "event.severity".into(), value: "21".into(), severity: Severity::Low },
@@ -469,14 +482,19 @@ mod tests {
             id: "doc1".into(),
             index: "logs-x-default".into(),
             version: Some(1),
-            source: obj(json!({"@timestamp": "2024-05-01T09:59:00Z", "message": "ET SCAN", "event": {"kind": "alert"}})),
+            source: obj(
+                json!({"@timestamp": "2024-05-01T09:59:00Z", "message": "ET SCAN", "event": {"kind": "alert"}}),
+            ),
         };
         let a = build_alert(&ctx, &hit, "uuid1");
         assert_eq!(a["@timestamp"], "2024-05-01T10:00:00.000Z");
         assert_eq!(a["kibana.alert.original_time"], "2024-05-01T09:59:00.000Z");
         assert_eq!(a["kibana.alert.rule.name"], "ET SCAN");
         assert_eq!(a["kibana.alert.reason"], "event created high alert ET SCAN.");
-        assert_eq!(a["kibana.alert.ancestors"], json!([{"id": "doc1", "type": "event", "index": "logs-x-default", "depth": 0}]));
+        assert_eq!(
+            a["kibana.alert.ancestors"],
+            json!([{"id": "doc1", "type": "event", "index": "logs-x-default", "depth": 0}])
+        );
         assert_eq!(a["kibana.alert.depth"], 1);
         assert_eq!(a["event.kind"], "signal");
         assert_eq!(a["kibana.alert.original_event.kind"], "alert");

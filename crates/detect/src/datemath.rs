@@ -144,8 +144,10 @@ impl FromStr for DateMath {
                         i += 1;
                     }
                     let digits: String = chars[start..i].iter().collect();
-                    let n: i64 = if digits.is_empty() { 1 } else { digits.parse().map_err(|_| err("number too large"))? };
-                    let (unit, next) = parse_unit(&chars, i).ok_or_else(|| err("a number must be followed by a unit"))?;
+                    let n: i64 =
+                        if digits.is_empty() { 1 } else { digits.parse().map_err(|_| err("number too large"))? };
+                    let (unit, next) =
+                        parse_unit(&chars, i).ok_or_else(|| err("a number must be followed by a unit"))?;
                     i = next;
                     ops.push(Op::Add(if c == '-' { -n } else { n }, unit));
                 }

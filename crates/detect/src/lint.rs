@@ -121,7 +121,9 @@ fn walk<'a>(e: &'a Expr, mut f: impl FnMut(&'a Expr)) {
                 stack.push(right);
                 stack.push(left);
             }
-            ExprKind::Unary { expr, .. } | ExprKind::IsNull { expr, .. } | ExprKind::Cast { expr, .. } => stack.push(expr),
+            ExprKind::Unary { expr, .. } | ExprKind::IsNull { expr, .. } | ExprKind::Cast { expr, .. } => {
+                stack.push(expr)
+            }
             ExprKind::Call { args, .. } => stack.extend(args.iter().rev()),
             ExprKind::In { expr, list, .. } => {
                 stack.extend(list.iter().rev());
@@ -190,13 +192,16 @@ fn case_variants(ast: &Query) -> Vec<Finding> {
                             site += 1;
                             site
                         });
-                        let pair = match (field_name(left), string_literal(right), field_name(right), string_literal(left)) {
-                            (Some(f), Some(l), _, _) => Some((f, l, right.span)),
-                            (_, _, Some(f), Some(l)) => Some((f, l, left.span)),
-                            _ => None,
-                        };
+                        let pair =
+                            match (field_name(left), string_literal(right), field_name(right), string_literal(left)) {
+                                (Some(f), Some(l), _, _) => Some((f, l, right.span)),
+                                (_, _, Some(f), Some(l)) => Some((f, l, left.span)),
+                                _ => None,
+                            };
                         match pair {
-                            Some((field, literal, span)) => comparisons.push(Comparison { field, literal, span, site: s }),
+                            Some((field, literal, span)) => {
+                                comparisons.push(Comparison { field, literal, span, site: s })
+                            }
                             None => {
                                 stack.push((right, None));
                                 stack.push((left, None));
@@ -279,9 +284,30 @@ fn direct_children(e: &Expr) -> Vec<&Expr> {
 
 /// Integration packages whose fields live under their own name (`azure.*`, `o365.*`).
 const INTEGRATIONS: [&str; 24] = [
-    "aws", "azure", "o365", "gcp", "okta", "github", "kubernetes", "crowdstrike", "m365_defender", "google_workspace",
-    "cloudflare", "panw", "suricata", "zeek", "powershell", "sysmon", "winlog", "fortinet", "cisco", "zscaler",
-    "sentinel_one", "microsoft_defender_endpoint", "entityanalytics_entra_id", "tanium",
+    "aws",
+    "azure",
+    "o365",
+    "gcp",
+    "okta",
+    "github",
+    "kubernetes",
+    "crowdstrike",
+    "m365_defender",
+    "google_workspace",
+    "cloudflare",
+    "panw",
+    "suricata",
+    "zeek",
+    "powershell",
+    "sysmon",
+    "winlog",
+    "fortinet",
+    "cisco",
+    "zscaler",
+    "sentinel_one",
+    "microsoft_defender_endpoint",
+    "entityanalytics_entra_id",
+    "tanium",
 ];
 
 /// The FROM patterns of known data streams whose every field Saker's tables know.
@@ -312,7 +338,9 @@ fn sources(ast: &Query) -> Option<Sources> {
             continue;
         }
         match pattern.strip_prefix("logs-").and_then(|rest| rest.split_once('-')) {
-            Some((dataset, _)) if dataset.contains('.') && !dataset.contains('*') => s.datasets.push(dataset.to_string()),
+            Some((dataset, _)) if dataset.contains('.') && !dataset.contains('*') => {
+                s.datasets.push(dataset.to_string())
+            }
             _ => s.generic = true,
         }
     }
@@ -336,12 +364,19 @@ fn fields_not_in_indices(ast: &Query) -> Vec<Finding> {
                 }
                 if let Some(message) = field_problem(name, &src) {
                     reported.insert(name.to_string());
-                    findings.push(Finding { check: Check::FieldNotInIndices, message, span: sub.span, notes: Vec::new() });
+                    findings.push(Finding {
+                        check: Check::FieldNotInIndices,
+                        message,
+                        span: sub.span,
+                        notes: Vec::new(),
+                    });
                 }
             });
         }
         match &cmd.kind {
-            CommandKind::Eval(fields) => defined.extend(fields.iter().filter_map(|f| f.name.as_ref().map(|n| n.name.clone()))),
+            CommandKind::Eval(fields) => {
+                defined.extend(fields.iter().filter_map(|f| f.name.as_ref().map(|n| n.name.clone())))
+            }
             CommandKind::Stats(s) if !s.inline => after_stats = true,
             CommandKind::Stats(s) => {
                 defined.extend(s.aggregates.iter().filter_map(|a| a.field.name.as_ref().map(|n| n.name.clone())));
@@ -527,7 +562,8 @@ impl<'a> NeverTrue<'a> {
                 }
                 CommandKind::Eval(fields) => {
                     for f in fields {
-                        let name = f.name.as_ref().map_or_else(|| f.expr.span.text(self.text).to_string(), |n| n.name.clone());
+                        let name =
+                            f.name.as_ref().map_or_else(|| f.expr.span.text(self.text).to_string(), |n| n.name.clone());
                         let constant = self.eval_constant(&f.expr, &name);
                         self.redefine(&name);
                         if let Some(c) = constant {
@@ -538,7 +574,11 @@ impl<'a> NeverTrue<'a> {
                 CommandKind::Stats(s) => {
                     let mut after: HashMap<String, Constant> = HashMap::new();
                     for agg in &s.aggregates {
-                        let name = agg.field.name.as_ref().map_or_else(|| agg.field.expr.span.text(self.text).to_string(), |n| n.name.clone());
+                        let name = agg
+                            .field
+                            .name
+                            .as_ref()
+                            .map_or_else(|| agg.field.expr.span.text(self.text).to_string(), |n| n.name.clone());
                         let filter_never = agg.filter.as_ref().is_some_and(|f| {
                             let c = self.cond(f);
                             self.satisfiable(&c) == Some(false)
@@ -568,7 +608,10 @@ impl<'a> NeverTrue<'a> {
                     }
                 }
                 CommandKind::MvExpand(f) => self.redefine(&f.name),
-                CommandKind::Dissect(_) | CommandKind::Grok(_) | CommandKind::Enrich(_) | CommandKind::LookupJoin(_) => {
+                CommandKind::Dissect(_)
+                | CommandKind::Grok(_)
+                | CommandKind::Enrich(_)
+                | CommandKind::LookupJoin(_) => {
                     self.constraints.clear();
                     self.constants.clear();
                 }
@@ -606,10 +649,7 @@ impl<'a> NeverTrue<'a> {
     fn constant_notes(&self, cond: &Cond) -> Vec<(String, Span)> {
         let mut fields = BTreeSet::new();
         cond.fields(&mut fields);
-        fields
-            .iter()
-            .filter_map(|f| self.constants.get(f).map(|c| (format!("`{f}` {}", c.why), c.span)))
-            .collect()
+        fields.iter().filter_map(|f| self.constants.get(f).map(|c| (format!("`{f}` {}", c.why), c.span))).collect()
     }
 
     /// `CASE(…)` whose conditions can never be true (and without a non-null default) is always
@@ -629,7 +669,9 @@ impl<'a> NeverTrue<'a> {
                         notes.extend(self.constant_notes(&cond));
                         self.findings.push(Finding {
                             check: Check::NeverTrue,
-                            message: format!("this CASE condition of `{name}` can never be true for the rows that reach it"),
+                            message: format!(
+                                "this CASE condition of `{name}` can never be true for the rows that reach it"
+                            ),
                             span: args[i].span,
                             notes,
                         });
@@ -638,7 +680,8 @@ impl<'a> NeverTrue<'a> {
                     }
                     i += 2;
                 }
-                let default_null = args.len() % 2 == 0 || matches!(args[args.len() - 1].kind, ExprKind::Literal(Literal::Null));
+                let default_null =
+                    args.len() % 2 == 0 || matches!(args[args.len() - 1].kind, ExprKind::Literal(Literal::Null));
                 (all_never && default_null).then(|| Constant {
                     value: FieldValue::Null,
                     why: "is always null (its CASE conditions can never be true)".into(),
@@ -654,14 +697,20 @@ impl<'a> NeverTrue<'a> {
             return None;
         };
         let input_null = || match args.first().map(|a| &a.kind) {
-            Some(ExprKind::Field(id)) => self.constants.get(&id.name).filter(|c| c.value == FieldValue::Null).map(|_| id.name.clone()),
+            Some(ExprKind::Field(id)) => {
+                self.constants.get(&id.name).filter(|c| c.value == FieldValue::Null).map(|_| id.name.clone())
+            }
             Some(ExprKind::Literal(Literal::Null)) => Some("null".to_string()),
             _ => None,
         };
         let counting = matches!(name.as_str(), "count" | "count_distinct");
         if filter_never {
             let value = if counting { FieldValue::Number(0.0) } else { FieldValue::Null };
-            return Some(Constant { value, why: "counts nothing: its WHERE filter can never be true".into(), span: e.span });
+            return Some(Constant {
+                value,
+                why: "counts nothing: its WHERE filter can never be true".into(),
+                span: e.span,
+            });
         }
         if *star {
             return None;
@@ -674,7 +723,11 @@ impl<'a> NeverTrue<'a> {
                 span: e.span,
             })
         } else if matches!(name.as_str(), "values" | "min" | "max" | "avg" | "sum" | "first" | "last" | "top") {
-            Some(Constant { value: FieldValue::Null, why: format!("is always null: it aggregates `{column}`, which is always null"), span: e.span })
+            Some(Constant {
+                value: FieldValue::Null,
+                why: format!("is always null: it aggregates `{column}`, which is always null"),
+                span: e.span,
+            })
         } else {
             None
         }
@@ -700,9 +753,11 @@ impl<'a> NeverTrue<'a> {
                     None => self.numeric(e, *op, left, right),
                 }
             }
-            ExprKind::Binary { op: op @ (BinaryOp::Lt | BinaryOp::LtEq | BinaryOp::Gt | BinaryOp::GtEq), left, right } => {
-                self.numeric(e, *op, left, right)
-            }
+            ExprKind::Binary {
+                op: op @ (BinaryOp::Lt | BinaryOp::LtEq | BinaryOp::Gt | BinaryOp::GtEq),
+                left,
+                right,
+            } => self.numeric(e, *op, left, right),
             ExprKind::In { expr, list, negated } => {
                 let lits: Option<Vec<String>> = list.iter().map(|i| string_literal(i).map(str::to_string)).collect();
                 match (field_name(expr), lits) {
@@ -758,7 +813,8 @@ impl<'a> NeverTrue<'a> {
                 domains.push((f.clone(), vec![c.value.clone()]));
                 continue;
             }
-            let mut values: Vec<FieldValue> = literals.get(f).into_iter().flatten().map(|l| FieldValue::Str(l.clone())).collect();
+            let mut values: Vec<FieldValue> =
+                literals.get(f).into_iter().flatten().map(|l| FieldValue::Str(l.clone())).collect();
             if f == "data_stream.dataset"
                 && let Some(ds) = &self.datasets
             {
@@ -879,7 +935,8 @@ mod tests {
 
     #[test]
     fn spellings_in_different_conditions_are_reported_with_both_positions() {
-        let q = "FROM logs-*, .alerts-security.*\n| WHERE a.b == \"X Y\" OR c == \"1\"\n| EVAL z = CASE(a.b == \"x y\", 1)";
+        let q =
+            "FROM logs-*, .alerts-security.*\n| WHERE a.b == \"X Y\" OR c == \"1\"\n| EVAL z = CASE(a.b == \"x y\", 1)";
         let f = lint(q);
         let cv: Vec<&Finding> = f.iter().filter(|f| f.check == Check::CaseVariantLiterals).collect();
         assert_eq!(cv.len(), 1, "{f:#?}");
@@ -899,7 +956,11 @@ mod tests {
         assert_eq!(f.len(), 2, "{f:#?}");
         assert!(f[0].message.contains("CASE condition of `x`"), "{}", f[0].message);
         assert!(f[1].message.starts_with("this WHERE can never be true"), "{}", f[1].message);
-        assert!(f[1].notes.iter().any(|(n, _)| n.contains("is always 0: it is count_distinct(`x`)")), "{:?}", f[1].notes);
+        assert!(
+            f[1].notes.iter().any(|(n, _)| n.contains("is always 0: it is count_distinct(`x`)")),
+            "{:?}",
+            f[1].notes
+        );
         // with the spelling fixed, nothing is impossible
         let fixed = q.replace("== \"n\"", "== \"N\"");
         assert!(lint(&fixed).iter().all(|f| f.check != Check::NeverTrue), "{:#?}", lint(&fixed));
@@ -914,8 +975,11 @@ mod tests {
 
     #[test]
     fn fields_the_indices_cannot_have() {
-        let f = lint(r#"FROM logs-o365.audit-* | WHERE kibana.alert.rule.name == "x" AND azure.signinlogs.category == "y" AND o365.audit.Nope == "z""#);
-        let messages: Vec<&str> = f.iter().filter(|f| f.check == Check::FieldNotInIndices).map(|f| f.message.as_str()).collect();
+        let f = lint(
+            r#"FROM logs-o365.audit-* | WHERE kibana.alert.rule.name == "x" AND azure.signinlogs.category == "y" AND o365.audit.Nope == "z""#,
+        );
+        let messages: Vec<&str> =
+            f.iter().filter(|f| f.check == Check::FieldNotInIndices).map(|f| f.message.as_str()).collect();
         assert_eq!(messages.len(), 3, "{messages:#?}");
         assert!(messages[0].starts_with("`kibana.alert.rule.name` exists only in alerts"));
         assert!(messages[1].starts_with("`azure.signinlogs.category` belongs to the `azure` integration"));

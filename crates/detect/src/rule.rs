@@ -391,7 +391,9 @@ impl<'a> Fields<'a> {
                 for (i, item) in items.iter().enumerate() {
                     match item {
                         Value::String(s) => out.push(s.clone()),
-                        other => self.error(&format!("{field}[{i}]"), format!("expected a string, found {}", kind(other))),
+                        other => {
+                            self.error(&format!("{field}[{i}]"), format!("expected a string, found {}", kind(other)))
+                        }
                     }
                 }
                 out
@@ -548,7 +550,8 @@ impl Rule {
             Some(Value::Array(a)) => a.iter().filter_map(|v| v.as_str().map(str::to_string)).collect(),
             _ => Vec::new(),
         };
-        let rule_id = f.string("rule_id").unwrap_or_else(|| derived_uuid(&format!("{name}\n{}", query.as_deref().unwrap_or(""))));
+        let rule_id =
+            f.string("rule_id").unwrap_or_else(|| derived_uuid(&format!("{name}\n{}", query.as_deref().unwrap_or(""))));
         let id = f.string("id").unwrap_or_else(|| derived_uuid(&format!("saker-rule:{rule_id}")));
 
         // Type-specific requirements, as the API schema states them.
@@ -567,7 +570,11 @@ impl Rule {
                         f.error("index", "is not allowed on esql rules (indices come from the query's FROM)");
                     }
                 }
-                RuleType::Query | RuleType::SavedQuery | RuleType::Threshold | RuleType::NewTerms | RuleType::ThreatMatch => {
+                RuleType::Query
+                | RuleType::SavedQuery
+                | RuleType::Threshold
+                | RuleType::NewTerms
+                | RuleType::ThreatMatch => {
                     if language.is_none() && f.get("language").is_none() {
                         language = Some(Language::Kuery);
                     }
@@ -587,19 +594,39 @@ impl Rule {
             return Err(f.errors);
         }
         let (Some(rule_type), Some(severity), Some(risk_score)) = (rule_type, severity, risk_score) else {
-            return Err(vec![FieldError { field: "type".into(), message: "internal error: missing after checks".into() }]);
+            return Err(vec![FieldError {
+                field: "type".into(),
+                message: "internal error: missing after checks".into(),
+            }]);
         };
         let default = |text: &str| text.parse::<DateMath>();
-        let (from, to) = match (from.map(Ok).unwrap_or_else(|| default("now-6m")), to.map(Ok).unwrap_or_else(|| default("now"))) {
-            (Ok(from), Ok(to)) => (from, to),
-            _ => return Err(vec![FieldError { field: "from".into(), message: "internal error: default date math".into() }]),
-        };
+        let (from, to) =
+            match (from.map(Ok).unwrap_or_else(|| default("now-6m")), to.map(Ok).unwrap_or_else(|| default("now"))) {
+                (Ok(from), Ok(to)) => (from, to),
+                _ => {
+                    return Err(vec![FieldError {
+                        field: "from".into(),
+                        message: "internal error: default date math".into(),
+                    }]);
+                }
+            };
         let interval = match interval.map(Ok).unwrap_or_else(|| "5m".parse::<Interval>()) {
             Ok(i) => i,
             Err(e) => return Err(vec![FieldError { field: "interval".into(), message: e.to_string() }]),
         };
         let mut params = obj.clone();
-        for key in ["id", "immutable", "rule_source", "created_at", "created_by", "updated_at", "updated_by", "revision", "execution_summary", "output_index"] {
+        for key in [
+            "id",
+            "immutable",
+            "rule_source",
+            "created_at",
+            "created_by",
+            "updated_at",
+            "updated_by",
+            "revision",
+            "execution_summary",
+            "output_index",
+        ] {
             params.remove(key);
         }
         Ok(Rule {
@@ -863,7 +890,10 @@ mod tests {
         obj.insert("type".into(), json!("query"));
         obj.insert("language".into(), json!("lucene"));
         let rule = Rule::from_api(&obj, origin()).expect("valid");
-        assert_eq!(rule.unsupported_reason().as_deref(), Some("query rules in `lucene` are not supported (only `kuery`)"));
+        assert_eq!(
+            rule.unsupported_reason().as_deref(),
+            Some("query rules in `lucene` are not supported (only `kuery`)")
+        );
     }
 
     #[test]

@@ -185,7 +185,7 @@ impl<S: DetectionStore> Engine<S> {
     }
 
     /// Splits rules into those Saker runs and those it skips (with the reason).
-    pub fn runnable<'r>(rules: &'r [Rule]) -> (Vec<&'r Rule>, Vec<Skipped>) {
+    pub fn runnable(rules: &[Rule]) -> (Vec<&Rule>, Vec<Skipped>) {
         let mut run = Vec::new();
         let mut skipped = Vec::new();
         for rule in rules {
@@ -268,9 +268,7 @@ impl<S: DetectionStore> Engine<S> {
                 };
                 for tuple in &w.tuples {
                     report.windows.push((tuple.from, tuple.to));
-                    let t0 = std::time::Instant::now();
                     let outcome: TupleOutcome = execute_tuple(&mut self.store, &ctx, tuple).await;
-                    eprintln!("TIMING tuple {} {:?}", rule.name, t0.elapsed());
                     report.alerts_created += outcome.created;
                     for warning in outcome.warnings {
                         if !report.warnings.contains(&warning) {
@@ -317,10 +315,7 @@ impl<S: DetectionStore> Engine<S> {
         }
         entry.executions += 1;
         entry.alerts_created += report.alerts_created as u64;
-        let t0 = std::time::Instant::now();
-        let saved = self.store.save_state(&state);
-        eprintln!("TIMING save {:?}", t0.elapsed());
-        if let Err(e) = saved {
+        if let Err(e) = self.store.save_state(&state) {
             report.errors.push(format!("cannot save the rule state: {e}"));
             report.status = Status::Failed;
         }
@@ -385,14 +380,26 @@ mod tests {
         let w = windows(&r, at("2024-05-01T10:20:00Z"), Some(at("2024-05-01T10:00:00Z")), &EngineOptions::default())
             .expect("windows");
         let froms: Vec<String> = w.tuples.iter().map(|t| iso(t.from)).collect();
-        assert_eq!(froms, ["2024-05-01T09:59:00.000Z", "2024-05-01T10:04:00.000Z", "2024-05-01T10:09:00.000Z", "2024-05-01T10:14:00.000Z"]);
+        assert_eq!(
+            froms,
+            [
+                "2024-05-01T09:59:00.000Z",
+                "2024-05-01T10:04:00.000Z",
+                "2024-05-01T10:09:00.000Z",
+                "2024-05-01T10:14:00.000Z"
+            ]
+        );
         assert_eq!(w.remaining_gap, Duration::zero());
         // 10:00 → 11:00: gap 54 minutes, four catch-up windows (20), 34 minutes uncovered
         let w = windows(&r, at("2024-05-01T11:00:00Z"), Some(at("2024-05-01T10:00:00Z")), &EngineOptions::default())
             .expect("windows");
         assert_eq!(w.tuples.len(), 5);
         assert_eq!(w.remaining_gap, Duration::minutes(34));
-        assert!(gap_message(w.remaining_gap).starts_with("34 minutes (2040000ms) were not queried between this rule execution and the last execution"));
+        assert!(
+            gap_message(w.remaining_gap).starts_with(
+                "34 minutes (2040000ms) were not queried between this rule execution and the last execution"
+            )
+        );
     }
 
     #[test]

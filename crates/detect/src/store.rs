@@ -9,6 +9,7 @@
 
 use crate::alert::ALERTS_INDEX;
 use crate::state::EngineState;
+use chrono::{DateTime, Utc};
 use esql::catalog::{Catalog, MemCatalog};
 use esql::render::{Cell, rows};
 use esql::{QueryOptions, UnmappedFields};
@@ -38,6 +39,28 @@ pub enum StoreError {
     Query(#[from] esql::QueryError),
 }
 
+/// What [`DetectionStore::time_range`] knows about an index's timestamps.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum TimeRange {
+    /// Not known: the index must be searched.
+    Unknown,
+    /// No document has any of the fields.
+    Empty,
+    /// The earliest and latest values.
+    Between(DateTime<Utc>, DateTime<Utc>),
+}
+
+impl TimeRange {
+    /// False only when no document can fall in `[from, to]`.
+    pub fn may_overlap(self, from: DateTime<Utc>, to: DateTime<Utc>) -> bool {
+        match self {
+            TimeRange::Unknown => true,
+            TimeRange::Empty => false,
+            TimeRange::Between(min, max) => min <= to && max >= from,
+        }
+    }
+}
+
 /// A document read back from the store.
 #[derive(Debug, Clone, PartialEq)]
 pub struct SourceDoc {
@@ -65,6 +88,12 @@ pub trait DetectionStore {
     /// When the documents cannot be read.
     async fn source_documents(&self, index: &str, ids: &[String]) -> Result<Vec<SourceDoc>, StoreError> {
         documents_via_esql(self.catalog(), index, ids).await
+    }
+
+    /// The earliest and latest value of any of `fields` (dates) in `index`, so executors can
+    /// skip indices with nothing in a rule's window. The default: [`TimeRange::Unknown`].
+    fn time_range(&self, _index: &str, _fields: &[&str]) -> TimeRange {
+        TimeRange::Unknown
     }
 
     /// Which of `ids` are already alerts in `.alerts-security.alerts-default`.
@@ -193,19 +222,19 @@ impl MemDocs {
     }
 }
 
-/// The alerts index as Kibana creates it: besides the fields its alerts hold, every field of the
-/// alerts mapping (ECS and `kibana.alert.*`, from Saker's field table) exists, null where no
-/// alert has it, so that queries over `.alerts-security.*` can name them before any alert
-/// exists (in Kibana the index and its mapping exist from the start).
-fn with_alerts_mapping(
-    built: esql::catalog::MemIndex,
-) -> Result<esql::catalog::MemIndex, (esql::catalog::MemIndex, String)> {
+/// The alerts index as Kibana creates it: besides the fields its alerts hold, the fields of the
+/// alerts mapping exist, null where no alert has them, so that queries over
+/// `.alerts-security.*` can name them before any alert exists (in Kibana the index and its
+/// mapping exist from the start). Deviation: Kibana maps all of ECS; Saker adds `kibana.*` and
+/// the ECS field sets alerts are usually correlated on ([`alert_field`]), since every column
+/// costs query time; other fields exist once an alert holds them.
+fn with_alerts_mapping(built: &esql::catalog::MemIndex) -> Result<esql::catalog::MemIndex, String> {
     use esql::catalog::{Index, MemIndex};
     use esql::datafusion::arrow::array::new_null_array;
     use esql::datafusion::arrow::record_batch::RecordBatch;
     let mut fields = built.fields().to_vec();
     let known: std::collections::HashSet<String> = fields.iter().map(|f| f.name.clone()).collect();
-    fields.extend(ecs::EcsCatalog::fields().into_iter().filter(|f| !known.contains(&f.name)));
+    fields.extend(ecs::EcsCatalog::fields().into_iter().filter(|f| !known.contains(&f.name) && alert_field(&f.name)));
     fields.sort_by(|a, b| a.name.cmp(&b.name));
     let schema = MemIndex::schema_for(&fields);
     let mut batches = Vec::new();
@@ -219,11 +248,44 @@ fn with_alerts_mapping(
             .collect();
         match RecordBatch::try_new(schema.clone(), columns) {
             Ok(b) => batches.push(b),
-            Err(e) => return Err((built, e.to_string())),
+            Err(e) => return Err(e.to_string()),
         }
     }
     let name = built.name().to_string();
-    MemIndex::new(name, fields, batches).map_err(|e| (built, e))
+    MemIndex::new(name, fields, batches)
+}
+
+/// The fields [`with_alerts_mapping`] adds to the alerts index.
+fn alert_field(name: &str) -> bool {
+    const SETS: [&str; 14] = [
+        "kibana.",
+        "event.",
+        "data_stream.",
+        "source.",
+        "destination.",
+        "client.",
+        "server.",
+        "network.",
+        "rule.",
+        "related.",
+        "host.",
+        "user.",
+        "url.",
+        "dns.",
+    ];
+    const FIELDS: [&str; 9] = [
+        "@timestamp",
+        "message",
+        "tags",
+        "process.name",
+        "process.command_line",
+        "process.executable",
+        "file.name",
+        "file.path",
+        "agent.name",
+    ];
+    (SETS.iter().any(|p| name.starts_with(p)) && !name.starts_with("host.risk") && !name.starts_with("user.risk"))
+        || FIELDS.contains(&name)
 }
 
 /// A stable id for a document without one: what it holds, and how many identical documents
@@ -280,7 +342,8 @@ impl MemStore {
         files.sort();
         let mut store = MemStore { dir: Some(dir.to_path_buf()), ..MemStore::default() };
         for (index, path) in files {
-            let text = std::fs::read_to_string(&path).map_err(|source| StoreError::Io { path: path.clone(), source })?;
+            let text =
+                std::fs::read_to_string(&path).map_err(|source| StoreError::Io { path: path.clone(), source })?;
             let docs: Vec<(Option<usize>, Value)> = match serde_json::from_str::<Value>(&text) {
                 Ok(Value::Array(items)) if path.extension().is_some_and(|e| e == "json") => {
                     items.into_iter().map(|d| (None, d)).collect()
@@ -367,9 +430,9 @@ impl MemStore {
             self.catalog.add(Arc::new(built));
             return;
         }
-        match with_alerts_mapping(built) {
+        match with_alerts_mapping(&built) {
             Ok(full) => self.catalog.add(Arc::new(full)),
-            Err((built, e)) => {
+            Err(e) => {
                 self.load_errors.push(format!("internal error: the alerts index mapping: {e}; please report this"));
                 self.catalog.add(Arc::new(built));
             }
@@ -406,8 +469,43 @@ impl DetectionStore for MemStore {
         Ok(ids
             .iter()
             .filter_map(|id| docs.by_id.get(id).map(|&i| (id, &docs.docs[i].1)))
-            .map(|(id, source)| SourceDoc { id: id.clone(), index: index.to_string(), version: None, source: source.clone() })
+            .map(|(id, source)| SourceDoc {
+                id: id.clone(),
+                index: index.to_string(),
+                version: None,
+                source: source.clone(),
+            })
             .collect())
+    }
+
+    fn time_range(&self, index: &str, fields: &[&str]) -> TimeRange {
+        let Some(docs) = self.indices.get(index) else {
+            return TimeRange::Empty;
+        };
+        let mut range: Option<(DateTime<Utc>, DateTime<Utc>)> = None;
+        for (_, doc) in &docs.docs {
+            for field in fields {
+                for v in crate::doc::values(doc, field) {
+                    let t = match v {
+                        Value::String(s) => crate::datemath::parse_date(s),
+                        Value::Number(n) => n.as_i64().and_then(DateTime::from_timestamp_millis),
+                        _ => None,
+                    };
+                    let Some(t) = t else {
+                        // a value we cannot read: let the query decide
+                        return TimeRange::Unknown;
+                    };
+                    range = Some(match range {
+                        None => (t, t),
+                        Some((a, b)) => (a.min(t), b.max(t)),
+                    });
+                }
+            }
+        }
+        match range {
+            Some((a, b)) => TimeRange::Between(a, b),
+            None => TimeRange::Empty,
+        }
     }
 
     fn existing_alerts(&self, ids: &[String]) -> Result<HashSet<String>, StoreError> {
@@ -418,12 +516,15 @@ impl DetectionStore for MemStore {
     }
 
     fn write_alerts(&mut self, alerts: Vec<Map<String, Value>>) -> Result<usize, StoreError> {
-        let existing: HashSet<String> = self.indices.get(ALERTS_INDEX).map(|a| a.by_id.keys().cloned().collect()).unwrap_or_default();
+        let existing: HashSet<String> =
+            self.indices.get(ALERTS_INDEX).map(|a| a.by_id.keys().cloned().collect()).unwrap_or_default();
         let mut fresh = Vec::new();
         let mut ids = HashSet::new();
         for alert in alerts {
             let Some(uuid) = alert.get("kibana.alert.uuid").and_then(Value::as_str).map(str::to_string) else {
-                return Err(StoreError::Data("internal error: an alert without kibana.alert.uuid; please report this".into()));
+                return Err(StoreError::Data(
+                    "internal error: an alert without kibana.alert.uuid; please report this".into(),
+                ));
             };
             if existing.contains(&uuid) || !ids.insert(uuid) {
                 continue;
@@ -485,9 +586,7 @@ mod tests {
     #[test]
     fn ids_are_kept_generated_or_taken_from_alerts() {
         let mut store = MemStore::new();
-        store
-            .add_documents("logs-a", [json!({"_id": "x", "a": 1}), json!({"a": 2}), json!({"a": 2})])
-            .expect("added");
+        store.add_documents("logs-a", [json!({"_id": "x", "a": 1}), json!({"a": 2}), json!({"a": 2})]).expect("added");
         let docs = store.documents("logs-a");
         assert_eq!(docs[0].0, "x");
         assert!(!docs[0].1.contains_key("_id"));

@@ -92,7 +92,11 @@ fn scenario() -> (BTreeMap<&'static str, Vec<Value>>, usize) {
     let ip = |a: &str| vec![("source.ip", json!(a)), ("source.address", json!(a))];
     let mail = |a: &str, outcome: &str| {
         let mut e = ip(a);
-        e.extend([("event.action", json!("MailItemsAccessed")), ("event.outcome", json!(outcome)), ("client.ip", json!(a))]);
+        e.extend([
+            ("event.action", json!("MailItemsAccessed")),
+            ("event.outcome", json!(outcome)),
+            ("client.ip", json!(a)),
+        ]);
         e
     };
 
@@ -157,7 +161,9 @@ fn alerts_of<'a>(alerts: &'a [Map<String, Value>], rule_id: &str) -> Vec<&'a Map
 
 fn alerts_file(dir: &Path) -> Vec<Map<String, Value>> {
     let text = std::fs::read_to_string(dir.join(format!("{ALERTS_INDEX}.ndjson"))).unwrap_or_default();
-    text.lines().map(|l| serde_json::from_str::<Value>(l).expect("json line").as_object().cloned().expect("object")).collect()
+    text.lines()
+        .map(|l| serde_json::from_str::<Value>(l).expect("json line").as_object().cloned().expect("object"))
+        .collect()
 }
 
 #[tokio::test]
@@ -170,7 +176,14 @@ async fn flagship_replay_finds_exactly_the_correlated_addresses() {
     let mut engine = Engine::new(store);
     let summary = engine.replay(&selected, at("2024-05-01T10:00:00Z"), at("2024-05-01T11:00:00Z")).await;
     for e in &summary.executions {
-        assert!(e.errors.is_empty() && e.warnings.is_empty(), "{} at {}: {:?} {:?}", e.rule_name, e.started_at, e.errors, e.warnings);
+        assert!(
+            e.errors.is_empty() && e.warnings.is_empty(),
+            "{} at {}: {:?} {:?}",
+            e.rule_name,
+            e.started_at,
+            e.errors,
+            e.warnings
+        );
         assert_eq!(e.status, Status::Succeeded);
     }
     assert_eq!(summary.rules_run(), 2);
@@ -209,7 +222,9 @@ async fn flagship_replay_finds_exactly_the_correlated_addresses() {
     expect("kibana.alert.depth", json!(1));
     expect(
         "kibana.alert.reason",
-        json!("network, intrusion_detection event with source 81.2.69.143:32858, destination 89.160.20.112:80, created medium alert Attempted Information Leak."),
+        json!(
+            "network, intrusion_detection event with source 81.2.69.143:32858, destination 89.160.20.112:80, created medium alert Attempted Information Leak."
+        ),
     );
     let ancestors = leak["kibana.alert.ancestors"].as_array().expect("ancestors");
     assert_eq!(ancestors.len(), 1);
@@ -218,12 +233,14 @@ async fn flagship_replay_finds_exactly_the_correlated_addresses() {
     assert_eq!(ancestors[0]["depth"], 0);
     assert!(leak.get("event").and_then(|e| e.get("kind")).is_none(), "the source event.kind is replaced");
     assert_eq!(leak["rule"]["name"], "ET POLICY curl User-Agent Outbound", "source fields are copied");
-    let panos = external.iter().find(|a| a["kibana.alert.original_data_stream.dataset"] == "panw.panos").expect("PAN-OS");
+    let panos =
+        external.iter().find(|a| a["kibana.alert.original_data_stream.dataset"] == "panw.panos").expect("PAN-OS");
     assert_eq!(panos["kibana.alert.rule.name"], "External Alerts", "no message: the rule's own name");
 
     // The flagship: one alert per correlated public address, and nothing else
     let flagship = alerts_of(&alerts, CORRECTED_ID);
-    let addresses: BTreeSet<&str> = flagship.iter().map(|a| a["Esql.source_ip"].as_str().expect("Esql.source_ip")).collect();
+    let addresses: BTreeSet<&str> =
+        flagship.iter().map(|a| a["Esql.source_ip"].as_str().expect("Esql.source_ip")).collect();
     assert_eq!(addresses, BTreeSet::from(["81.2.69.143", "81.2.69.161", "89.160.20.128"]));
     assert_eq!(flagship.len(), 3);
     let name = "Sign-in to Microsoft 365 or Entra ID from an Address with Network Alerts";
@@ -237,7 +254,10 @@ async fn flagship_replay_finds_exactly_the_correlated_addresses() {
         assert_eq!(a["kibana.alert.reason"], format!("event created high alert {name}."));
         assert_eq!(a["kibana.alert.depth"], 1);
         assert_eq!(a["kibana.alert.ancestors"], json!([{"id": "", "type": "event", "index": "", "depth": 0}]));
-        assert_eq!(a["kibana.alert.rule.indices"], json!(["logs-o365.audit-*", "logs-azure.signinlogs-*", ".alerts-security.*"]));
+        assert_eq!(
+            a["kibana.alert.rule.indices"],
+            json!(["logs-o365.audit-*", "logs-azure.signinlogs-*", ".alerts-security.*"])
+        );
         assert!(a["kibana.alert.rule.note"].as_str().is_some_and(|n| n.contains("Possible investigation steps")));
         assert_eq!(a["Esql.network_alert_count_distinct"], 1);
         assert!(a.get("kibana.alert.original_time").is_none(), "aggregated rows have no @timestamp");
@@ -359,8 +379,12 @@ async fn max_signals_truncates_with_kibanas_warning() {
     let third = engine.execute(&r, at("2024-05-01T10:32:00Z")).await;
     assert_eq!(third.alerts_created, 1);
     assert_eq!(third.status, Status::Succeeded);
-    let names: BTreeSet<String> =
-        engine.store.alerts().iter().map(|a| a["kibana.alert.original_time"].as_str().unwrap_or("").to_string()).collect();
+    let names: BTreeSet<String> = engine
+        .store
+        .alerts()
+        .iter()
+        .map(|a| a["kibana.alert.original_time"].as_str().unwrap_or("").to_string())
+        .collect();
     assert_eq!(names.len(), 7);
 }
 

@@ -308,19 +308,27 @@ impl<'a> Translator<'a> {
         self.chain(BinaryOp::And, out, true)
     }
 
-    /// A left-deep chain (which the planner walks without recursion); `empty` when no items.
+    /// Combines items with `op` into a balanced tree (depth log2 of the count, so that long
+    /// lists never make deep trees); `empty` when there are no items.
     fn chain(&self, op: BinaryOp, items: Vec<TExpr>, empty: bool) -> TExpr {
-        let mut it = items.into_iter();
-        let Some(mut acc) = it.next() else { return self.boolean(empty) };
-        for r in it {
-            acc = TExpr {
-                kind: TExprKind::Binary { op, left: Box::new(acc), right: Box::new(r) },
-                ty: EsType::Boolean,
-                multi: false,
-                span: self.span,
-            };
+        let mut level = items;
+        while level.len() > 1 {
+            let mut next = Vec::with_capacity(level.len().div_ceil(2));
+            let mut it = level.into_iter();
+            while let Some(left) = it.next() {
+                next.push(match it.next() {
+                    Some(right) => TExpr {
+                        kind: TExprKind::Binary { op, left: Box::new(left), right: Box::new(right) },
+                        ty: EsType::Boolean,
+                        multi: false,
+                        span: self.span,
+                    },
+                    None => left,
+                });
+            }
+            level = next;
         }
-        acc
+        level.pop().unwrap_or_else(|| self.boolean(empty))
     }
 
     fn not(&self, e: TExpr) -> TExpr {
@@ -1006,6 +1014,24 @@ mod tests {
             tr_err("host.name:"),
             "Expected \"(\", \"{\", value, whitespace but end of input found.\nhost.name:\n----------^"
         );
+    }
+
+    #[test]
+    fn long_lists_make_shallow_trees() {
+        fn depth(e: &TExpr) -> usize {
+            match &e.kind {
+                TExprKind::Binary { left, right, .. } => 1 + depth(left).max(depth(right)),
+                TExprKind::Not(inner) => 1 + depth(inner),
+                _ => 1,
+            }
+        }
+        let q = (0..5000).map(|i| format!("bytes > {i}")).collect::<Vec<_>>().join(" or ");
+        let e = translate(&q, &scope(), Span::default()).unwrap();
+        assert!(depth(&e) <= 14, "{}", depth(&e));
+        let q = (0..5000).map(|i| format!("tags:v{i}")).collect::<Vec<_>>().join(" or ");
+        let e = translate(&q, &scope(), Span::default()).unwrap();
+        let TExprKind::Call { args, .. } = &e.kind else { panic!("{}", show(&e)) };
+        assert_eq!(args.len(), 5001);
     }
 
     #[test]

@@ -148,8 +148,7 @@ fn default_limit_applies() {
     let c = MemCatalog::new();
     let out = run(&c, "ROW a = [1, 2, 3] | MV_EXPAND a").unwrap();
     assert_eq!(rows(&out), [["1"], ["2"], ["3"]]);
-    let mut opts = QueryOptions::default();
-    opts.default_limit = 2;
+    let opts = QueryOptions { default_limit: 2, ..QueryOptions::default() };
     let rt = tokio::runtime::Builder::new_current_thread().build().unwrap();
     let out = rt.block_on(execute(Arc::new(c), "ROW a = [1, 2, 3] | MV_EXPAND a", &opts)).unwrap();
     assert_eq!(rows(&out).len(), 2);
@@ -493,8 +492,7 @@ fn date_extract_format_and_parse() {
 #[test]
 fn now_is_fixed_for_the_query() {
     let c = MemCatalog::new();
-    let mut opts = QueryOptions::default();
-    opts.now = Some("2024-03-01T10:00:00Z".parse().unwrap());
+    let opts = QueryOptions { now: Some("2024-03-01T10:00:00Z".parse().unwrap()), ..QueryOptions::default() };
     let rt = tokio::runtime::Builder::new_current_thread().build().unwrap();
     let out = rt
         .block_on(execute(

@@ -59,7 +59,9 @@ pub fn rewrite(text: &str, ast: &Query, filter: &str, limit: usize) -> Result<(S
     if !aggregating {
         match from.metadata.last() {
             None => inserts.push((first.span.end, " METADATA _id".to_string())),
-            Some(last) if !from.metadata.iter().any(|m| m.name == "_id") => inserts.push((last.span.end, ", _id".into())),
+            Some(last) if !from.metadata.iter().any(|m| m.name == "_id") => {
+                inserts.push((last.span.end, ", _id".into()))
+            }
             Some(_) => {}
         }
         for cmd in &ast.commands[1..] {
@@ -318,7 +320,10 @@ mod tests {
             rewritten("from logs-* // all\n| stats c = count(*) by host.name"),
             "from logs-*\n| WHERE T // all\n| stats c = count(*) by host.name\n| LIMIT 101"
         );
-        assert_eq!(rewritten("FROM a | STATS c = COUNT(*) // end"), "FROM a\n| WHERE T | STATS c = COUNT(*) // end\n| LIMIT 101");
+        assert_eq!(
+            rewritten("FROM a | STATS c = COUNT(*) // end"),
+            "FROM a\n| WHERE T | STATS c = COUNT(*) // end\n| LIMIT 101"
+        );
     }
 
     #[test]

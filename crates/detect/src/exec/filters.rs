@@ -31,7 +31,11 @@ pub fn filters_condition(filters: &[Value], fields: &HashSet<String>) -> Result<
         let negate = meta.and_then(|m| m.get("negate")).and_then(Value::as_bool) == Some(true);
         let query = match obj.get("query").and_then(Value::as_object) {
             Some(q) => q.clone(),
-            None => obj.iter().filter(|(k, _)| !matches!(k.as_str(), "meta" | "$state")).map(|(k, v)| (k.clone(), v.clone())).collect(),
+            None => obj
+                .iter()
+                .filter(|(k, _)| !matches!(k.as_str(), "meta" | "$state"))
+                .map(|(k, v)| (k.clone(), v.clone()))
+                .collect(),
         };
         let condition = clause(&query, fields).map_err(|e| format!("filters[{i}]: {e}"))?;
         parts.push(if negate { format!("NOT ({condition})") } else { condition });
@@ -71,7 +75,10 @@ fn clause(query: &Map<String, Value>, fields: &HashSet<String>) -> Result<String
             let (pattern, insensitive) = match spec {
                 Value::String(s) => (s.clone(), false),
                 Value::Object(o) => (
-                    o.get("value").or_else(|| o.get("wildcard")).map(scalar_text).ok_or("`wildcard` without `value`")?,
+                    o.get("value")
+                        .or_else(|| o.get("wildcard"))
+                        .map(scalar_text)
+                        .ok_or("`wildcard` without `value`")?,
                     o.get("case_insensitive").and_then(Value::as_bool) == Some(true),
                 ),
                 _ => return Err("`wildcard` must hold a value".to_string()),
@@ -124,7 +131,11 @@ fn clause(query: &Map<String, Value>, fields: &HashSet<String>) -> Result<String
                 };
                 let conds: Result<Vec<String>, String> = items
                     .iter()
-                    .map(|i| i.as_object().ok_or_else(|| "a `bool` clause must be an object".to_string()).and_then(|o| clause(o, fields)))
+                    .map(|i| {
+                        i.as_object()
+                            .ok_or_else(|| "a `bool` clause must be an object".to_string())
+                            .and_then(|o| clause(o, fields))
+                    })
                     .collect();
                 let conds = conds?;
                 match occur.as_str() {

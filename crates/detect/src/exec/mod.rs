@@ -13,10 +13,10 @@ use crate::alert::{ExecutionContext, Hit, build_alert};
 use crate::datemath::iso;
 use crate::rule::{Rule, RuleType};
 use crate::store::{DetectionStore, esql_string};
-use chrono::{DateTime, Utc};
 use ::esql::analyzer::index_matches;
 use ::esql::catalog::Catalog;
 use ::esql::render::{Cell, rows};
+use chrono::{DateTime, Utc};
 use serde_json::{Map, Value};
 use std::collections::{BTreeSet, HashSet};
 
@@ -51,11 +51,17 @@ pub const MAX_SIGNALS_WARNING: &str =
     "This rule reached the maximum alert limit for the rule execution. Some alerts were not created.";
 
 /// Runs `ctx.rule` over one window.
-pub async fn execute_tuple<S: DetectionStore>(store: &mut S, ctx: &ExecutionContext<'_>, tuple: &Tuple) -> TupleOutcome {
+pub async fn execute_tuple<S: DetectionStore>(
+    store: &mut S,
+    ctx: &ExecutionContext<'_>,
+    tuple: &Tuple,
+) -> TupleOutcome {
     match ctx.rule.rule_type {
         RuleType::Esql => esql::execute(store, ctx, tuple).await,
         RuleType::Query => query::execute(store, ctx, tuple).await,
-        other => TupleOutcome { errors: vec![format!("`{other}` rules are not yet supported")], ..TupleOutcome::default() },
+        other => {
+            TupleOutcome { errors: vec![format!("`{other}` rules are not yet supported")], ..TupleOutcome::default() }
+        }
     }
 }
 

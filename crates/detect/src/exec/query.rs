@@ -70,9 +70,20 @@ pub async fn execute<S: DetectionStore>(store: &mut S, ctx: &ExecutionContext<'_
         out.skipped = true;
         return out;
     }
-    let (window, warnings) = time_filter(rule, catalog.as_ref(), &indices, tuple);
-    out.warnings.extend(warnings);
-    let fields: HashSet<String> = indices
+    out.warnings.extend(time_filter(rule, catalog.as_ref(), &indices, tuple).1);
+    // Only indices with documents in the window can have hits.
+    let mut ts_fields = vec![rule.primary_timestamp()];
+    ts_fields.extend(rule.secondary_timestamp());
+    let searched: Vec<String> = indices
+        .iter()
+        .filter(|ix| store.time_range(ix, &ts_fields).may_overlap(tuple.from, tuple.to))
+        .cloned()
+        .collect();
+    if searched.is_empty() {
+        return out;
+    }
+    let window = time_filter(rule, catalog.as_ref(), &searched, tuple).0;
+    let fields: HashSet<String> = searched
         .iter()
         .filter_map(|n| catalog.index(n))
         .flat_map(|ix| ix.fields().iter().map(|f| f.name.clone()).collect::<Vec<_>>())
@@ -97,7 +108,7 @@ pub async fn execute<S: DetectionStore>(store: &mut S, ctx: &ExecutionContext<'_
         _ if has(primary) => field_ref(primary),
         _ => "TO_DATETIME(null)".to_string(),
     };
-    let from_clause = indices.join(", ");
+    let from_clause = searched.join(", ");
     let page = (tuple.max_signals as usize).clamp(1, PAGE_SIZE);
     let options = QueryOptions { now: Some(ctx.started_at), ..QueryOptions::default() };
     let mut cursor: Option<(String, String, String)> = None;
@@ -113,8 +124,9 @@ pub async fn execute<S: DetectionStore>(store: &mut S, ctx: &ExecutionContext<'_
                 "\n| WHERE {TS} > TO_DATETIME({t}) OR ({TS} == TO_DATETIME({t}) AND (_index > {index} OR (_index == {index} AND _id > {id})))"
             ));
         }
-        query.push_str(&format!("\n| SORT {TS} ASC, _index ASC, _id ASC\n| LIMIT {page}\n| KEEP _id, _index, _version, {TS}"));
-        let t0 = std::time::Instant::now();
+        query.push_str(&format!(
+            "\n| SORT {TS} ASC, _index ASC, _id ASC\n| LIMIT {page}\n| KEEP _id, _index, _version, {TS}"
+        ));
         let output = match ::esql::execute(store.catalog(), &query, &options).await {
             Ok(o) => o,
             Err(e) => {
@@ -128,7 +140,6 @@ pub async fn execute<S: DetectionStore>(store: &mut S, ctx: &ExecutionContext<'_
             }
         }
         let rows = row_documents(&output);
-        eprintln!("TIMING kql query {:?} rows {}", t0.elapsed(), rows.len());
         if rows.is_empty() {
             break;
         }
@@ -138,7 +149,8 @@ pub async fn execute<S: DetectionStore>(store: &mut S, ctx: &ExecutionContext<'_
         });
         let mut hits = Vec::new();
         for row in &rows {
-            let (Some(id), Some(index)) = (row.get("_id").and_then(Value::as_str), row.get("_index").and_then(Value::as_str))
+            let (Some(id), Some(index)) =
+                (row.get("_id").and_then(Value::as_str), row.get("_index").and_then(Value::as_str))
             else {
                 continue;
             };
@@ -151,18 +163,14 @@ pub async fn execute<S: DetectionStore>(store: &mut S, ctx: &ExecutionContext<'_
                     return out;
                 }
             };
-            if ancestor_rules(&source).iter().any(|r| *r == rule.id) {
+            if ancestor_rules(&source).contains(&rule.id) {
                 continue;
             }
             let hit = Hit { id: id.to_string(), index: index.to_string(), version, source };
             hits.push((alert_id(index, id, version, &rule.id), hit));
         }
-        eprintln!("TIMING kql docs {:?}", t0.elapsed());
         let budget = (tuple.max_signals as usize).saturating_sub(out.created);
-        let t1 = std::time::Instant::now();
-        let r = write_alerts(store, ctx, hits, budget);
-        eprintln!("TIMING kql write {:?}", t1.elapsed());
-        match r {
+        match write_alerts(store, ctx, hits, budget) {
             Ok((created, truncated)) => {
                 out.created += created;
                 if truncated {
