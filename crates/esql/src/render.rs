@@ -23,7 +23,6 @@ use datafusion::arrow::compute::cast;
 use datafusion::arrow::datatypes::DataType;
 use datafusion::arrow::util::display::{ArrayFormatter, FormatOptions};
 use serde_json::{Map, Value, json};
-use std::net::Ipv6Addr;
 
 /// One value of a query result, as Elasticsearch writes it in a response.
 #[derive(Debug, Clone, PartialEq)]
@@ -88,24 +87,7 @@ impl Cell {
 /// 10⁻³ ≤ |d| < 10⁷ (`1.0`, `4825005.0`), otherwise scientific (`1.0E7`, `9.223372036854776E18`,
 /// `1.0E-4`); shortest digits that round-trip.
 pub fn java_double(d: f64) -> String {
-    if d.is_nan() {
-        return "NaN".to_string();
-    }
-    if d.is_infinite() {
-        return if d > 0.0 { "Infinity" } else { "-Infinity" }.to_string();
-    }
-    if d == 0.0 {
-        return if d.is_sign_negative() { "-0.0" } else { "0.0" }.to_string();
-    }
-    let magnitude = d.abs();
-    if (1e-3..1e7).contains(&magnitude) {
-        let s = d.to_string();
-        return if s.contains('.') { s } else { format!("{s}.0") };
-    }
-    let sci = format!("{d:e}");
-    let (mantissa, exponent) = sci.split_once('e').expect("invariant: `{:e}` always writes an exponent");
-    let mantissa = if mantissa.contains('.') { mantissa.to_string() } else { format!("{mantissa}.0") };
-    format!("{mantissa}E{exponent}")
+    crate::convert::format_double(d)
 }
 
 /// The rows of a result as cells, row by row.
@@ -236,27 +218,17 @@ fn display_cells(array: &ArrayRef) -> Vec<Cell> {
 
 /// An `ip` value as Elastic writes it: IPv4 dotted when IPv4-mapped, else RFC 5952 IPv6.
 pub fn ip_to_string(bytes: &[u8]) -> String {
-    let Ok(octets) = <[u8; 16]>::try_from(bytes) else {
-        return bytes.iter().map(|b| format!("{b:02x}")).collect();
-    };
-    let v6 = Ipv6Addr::from(octets);
-    match v6.to_ipv4_mapped() {
-        Some(v4) => v4.to_string(),
-        None => v6.to_string(),
-    }
+    crate::convert::format_ip(bytes)
 }
 
 /// A `date` (milliseconds since the epoch) as `2023-10-23T13:55:01.543Z`.
 pub fn millis_to_string(millis: i64) -> String {
-    match chrono::DateTime::from_timestamp_millis(millis) {
-        Some(t) => t.format("%Y-%m-%dT%H:%M:%S%.3fZ").to_string(),
-        None => millis.to_string(),
-    }
+    crate::convert::format_date_millis(millis)
 }
 
 /// A `date_nanos` (nanoseconds since the epoch) as `2023-10-23T13:55:01.543123456Z`.
 pub fn nanos_to_string(nanos: i64) -> String {
-    chrono::DateTime::from_timestamp_nanos(nanos).format("%Y-%m-%dT%H:%M:%S%.9fZ").to_string()
+    crate::convert::format_date_nanos(nanos)
 }
 
 /// Elastic's JSON response body: `{"columns":[{"name":…,"type":…}],"values":[[…]]}`.
