@@ -906,9 +906,18 @@ impl<'a> Analyzer<'a> {
                 }
                 if name == "kql" || name == "match" {
                     // Full-text functions, with Lucene's semantics: see `crate::kql`.
-                    if args.iter().any(|a| matches!(a.kind, ExprKind::Map(_))) {
+                    let options = args.iter().any(|a| matches!(a.kind, ExprKind::Map(_)));
+                    let field_is_column = args.first().is_some_and(|a| matches!(a.kind, ExprKind::Field(_)));
+                    if options && (name == "kql" || field_is_column) {
                         let call = self.text(span);
                         return Err(self.error(span, format!("options of [{call}] are not supported by Saker")));
+                    }
+                    if options {
+                        let field = args.first().map(|a| self.text(a.span)).unwrap_or_default();
+                        return Err(self.error(
+                            span,
+                            format!("Options are not supported for [MATCH] function call on non-index-mapped field [{field}]"),
+                        ));
                     }
                     let targs = args.iter().map(|a| self.expr(a)).collect::<R<Vec<_>>>()?;
                     let (call, source) = (self.text(span), self.source);

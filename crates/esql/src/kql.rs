@@ -40,7 +40,7 @@ use esql_syntax::ast::BinaryOp;
 /// error for a value the field cannot hold (`failed to create query: For input string: "abc"`).
 pub fn translate(query: &str, scope: &[Column], span: Span) -> Result<TExpr, String> {
     let ast = ::kql::parse(query).map_err(|e| e.render(query))?;
-    Translator { scope, span }.query(&ast, "")
+    Translator { scope, span, field_expr: None }.query(&ast, "")
 }
 
 /// `KQL(query)`: checks the argument as Elastic does, then [`translate`]s it against `scope`.
@@ -84,14 +84,19 @@ const MATCH_QUERY_TYPES: &str = "keyword, boolean, date, date_nanos, double, int
 /// # Errors
 /// Elastic's verification messages.
 pub fn match_function(call: &str, args: &[TExpr], source: &str, span: Span, operator: bool) -> Result<TExpr, String> {
-    let (name, kind) = if operator { (":", "operator") } else { ("MATCH", "function") };
     if !operator && (args.len() < 2 || args.len() > 3) {
         return Err("error building [match]: expects two or three arguments".to_string());
     }
+    let (field, query) = (&args[0], &args[1]);
     if args.len() == 3 {
+        if !matches!(field.kind, TExprKind::Column(_)) {
+            let ftext = field.span.text(source);
+            return Err(format!(
+                "Options are not supported for [MATCH] function call on non-index-mapped field [{ftext}]"
+            ));
+        }
         return Err(format!("options of [{call}] are not supported by Saker"));
     }
-    let (field, query) = (&args[0], &args[1]);
     let (ftext, qtext) = (field.span.text(source), query.span.text(source));
     let field_ok = matches!(
         field.ty,
@@ -149,14 +154,17 @@ pub fn match_function(call: &str, args: &[TExpr], source: &str, span: Span, oper
     let TExprKind::Literal(value) = &query.kind else {
         return Err(format!("Query must be a constant string in [{call}], found [{qtext}]"));
     };
-    let TExprKind::Column(col_name) = &field.kind else {
-        return Err(format!("[{name}] {kind} cannot operate on [{ftext}], which is not a field from an index mapping"));
+    // A computed expression is matched at run time, as Elastic does since its runtime lexical
+    // search (9.x).
+    let (col_name, field_expr) = match &field.kind {
+        TExprKind::Column(c) => (c.clone(), None),
+        _ => (ftext.to_string(), Some(field.clone())),
     };
-    let t = Translator { scope: &[], span };
+    let t = Translator { scope: &[], span, field_expr };
     if field.ty == EsType::Null {
         return Ok(TExpr { kind: TExprKind::Literal(Literal::Null), ty: EsType::Boolean, multi: false, span });
     }
-    let col = Column { name: col_name.clone(), ty: field.ty, multi: field.multi };
+    let col = Column { name: col_name, ty: field.ty, multi: field.multi };
     let values = match value {
         Literal::List(items) => items.iter().map(literal_text).collect::<Vec<_>>(),
         v => vec![literal_text(v)],
@@ -228,6 +236,8 @@ enum Target<'c> {
 struct Translator<'a> {
     scope: &'a [Column],
     span: Span,
+    /// For `MATCH` on a computed expression: the expression tested in place of the column.
+    field_expr: Option<TExpr>,
 }
 
 impl<'a> Translator<'a> {
@@ -252,7 +262,10 @@ impl<'a> Translator<'a> {
     /// `func(column, constants...)`
     fn call(&self, func: &'static crate::functions::ScalarDef, col: &Column, constants: Vec<TExpr>) -> TExpr {
         let mut args = Vec::with_capacity(constants.len() + 1);
-        args.push(TExpr { kind: TExprKind::Column(col.name.clone()), ty: col.ty, multi: col.multi, span: self.span });
+        args.push(match &self.field_expr {
+            Some(e) => e.clone(),
+            None => TExpr { kind: TExprKind::Column(col.name.clone()), ty: col.ty, multi: col.multi, span: self.span },
+        });
         args.extend(constants);
         TExpr { kind: TExprKind::Call { func, args }, ty: EsType::Boolean, multi: false, span: self.span }
     }
