@@ -906,25 +906,38 @@ impl<'a> Analyzer<'a> {
                 }
                 if name == "kql" || name == "match" {
                     // Full-text functions, with Lucene's semantics: see `crate::kql`.
-                    let options = args.iter().any(|a| matches!(a.kind, ExprKind::Map(_)));
+                    let options = args.iter().find_map(|a| match &a.kind {
+                        ExprKind::Map(entries) => Some((entries, a.span)),
+                        _ => None,
+                    });
                     let field_is_column = args.first().is_some_and(|a| matches!(a.kind, ExprKind::Field(_)));
-                    if options && (name == "kql" || field_is_column) {
+                    let mut fuzziness = None;
+                    if let Some((entries, options_span)) = options {
                         let call = self.text(span);
-                        return Err(self.error(span, format!("options of [{call}] are not supported by Saker")));
+                        if name == "kql" {
+                            return Err(self.error(span, format!("options of [{call}] are not supported by Saker")));
+                        }
+                        if !field_is_column {
+                            let field = args.first().map(|a| self.text(a.span)).unwrap_or_default();
+                            return Err(self.error(
+                                span,
+                                format!(
+                                    "Options are not supported for [MATCH] function call on non-index-mapped field [{field}]"
+                                ),
+                            ));
+                        }
+                        fuzziness = self.match_options(entries, options_span, call)?;
                     }
-                    if options {
-                        let field = args.first().map(|a| self.text(a.span)).unwrap_or_default();
-                        return Err(self.error(
-                            span,
-                            format!("Options are not supported for [MATCH] function call on non-index-mapped field [{field}]"),
-                        ));
-                    }
-                    let targs = args.iter().map(|a| self.expr(a)).collect::<R<Vec<_>>>()?;
+                    let targs: Vec<TExpr> = args
+                        .iter()
+                        .filter(|a| !matches!(a.kind, ExprKind::Map(_)))
+                        .map(|a| self.expr(a))
+                        .collect::<R<Vec<_>>>()?;
                     let (call, source) = (self.text(span), self.source);
                     let r = if name == "kql" {
                         crate::kql::kql_function(call, &targs, source, &self.scope, span)
                     } else {
-                        crate::kql::match_function(call, &targs, source, span, false)
+                        crate::kql::match_function_with(call, &targs, source, span, false, fuzziness)
                     };
                     return r.map_err(|m| self.error(span, m));
                 }
@@ -1013,6 +1026,33 @@ impl<'a> Analyzer<'a> {
             }
             ExprKind::Map(_) => Err(self.error(span, "a map literal is only allowed as a function option")),
         }
+    }
+
+    /// The options of `MATCH` Saker applies: `fuzziness` (a number of edits or `AUTO`) and
+    /// `max_expansions` (which only bounds Elasticsearch's term expansion, so has no effect on
+    /// which rows match). Any other option is refused by name.
+    fn match_options(
+        &mut self,
+        entries: &[(String, ast::Expr)],
+        span: Span,
+        call: &str,
+    ) -> R<Option<crate::kql::Fuzziness>> {
+        let mut fuzziness = None;
+        for (key, value) in entries {
+            match (key.as_str(), &value.kind) {
+                ("fuzziness", ExprKind::Literal(ast::Literal::Integer(n))) if (0..=2).contains(n) => {
+                    fuzziness = Some(crate::kql::Fuzziness::Edits(*n as i32));
+                }
+                ("fuzziness", ExprKind::Literal(ast::Literal::String(s))) if s.eq_ignore_ascii_case("auto") => {
+                    fuzziness = Some(crate::kql::Fuzziness::Auto);
+                }
+                ("max_expansions", ExprKind::Literal(ast::Literal::Integer(_))) => {}
+                (other, _) => {
+                    return Err(self.error(span, format!("option [{other}] of [{call}] is not supported by Saker")));
+                }
+            }
+        }
+        Ok(fuzziness)
     }
 
     fn literal(&mut self, l: &ast::Literal, span: Span) -> R<TExpr> {

@@ -84,18 +84,29 @@ const MATCH_QUERY_TYPES: &str = "keyword, boolean, date, date_nanos, double, int
 /// # Errors
 /// Elastic's verification messages.
 pub fn match_function(call: &str, args: &[TExpr], source: &str, span: Span, operator: bool) -> Result<TExpr, String> {
+    match_function_with(call, args, source, span, operator, None)
+}
+
+/// `MATCH` with its `fuzziness` option: the query's terms may be this many edits away
+/// (keyword and text fields; `AUTO` is 0, 1 or 2 by term length, as Elasticsearch picks).
+///
+/// # Errors
+/// Elastic's verification messages.
+pub fn match_function_with(
+    call: &str,
+    args: &[TExpr],
+    source: &str,
+    span: Span,
+    operator: bool,
+    fuzziness: Option<Fuzziness>,
+) -> Result<TExpr, String> {
     if !operator && (args.len() < 2 || args.len() > 3) {
         return Err("error building [match]: expects two or three arguments".to_string());
     }
     let (field, query) = (&args[0], &args[1]);
     if args.len() == 3 {
-        if !matches!(field.kind, TExprKind::Column(_)) {
-            let ftext = field.span.text(source);
-            return Err(format!(
-                "Options are not supported for [MATCH] function call on non-index-mapped field [{ftext}]"
-            ));
-        }
-        return Err(format!("options of [{call}] are not supported by Saker"));
+        let ftext = field.span.text(source);
+        return Err(format!("Options are not supported for [MATCH] function call on non-index-mapped field [{ftext}]"));
     }
     let (ftext, qtext) = (field.span.text(source), query.span.text(source));
     let field_ok = matches!(
@@ -171,9 +182,41 @@ pub fn match_function(call: &str, args: &[TExpr], source: &str, span: Span, oper
     };
     let mut out = Vec::new();
     for v in values.into_iter().flatten() {
-        out.push(t.term(&col, &v, false, true)?);
+        match (fuzziness, col.ty) {
+            (Some(f), EsType::Keyword | EsType::Text) => {
+                let terms = if col.ty == EsType::Text { kql_ops::tokens(&v) } else { vec![v.clone()] };
+                for term in terms {
+                    let edits = f.edits(&term);
+                    let max = t.constant(Literal::Integer(edits), EsType::Integer);
+                    out.push(t.call(&kql_ops::FUZZY, &col, vec![max, t.string(term)]));
+                }
+            }
+            _ => out.push(t.term(&col, &v, false, true)?),
+        }
     }
     Ok(t.or(out))
+}
+
+/// The `fuzziness` option of `MATCH`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Fuzziness {
+    /// A fixed number of edits (0, 1 or 2).
+    Edits(i32),
+    /// `AUTO`: 0 edits for terms of 1–2 characters, 1 for 3–5, 2 beyond.
+    Auto,
+}
+
+impl Fuzziness {
+    fn edits(self, term: &str) -> i32 {
+        match self {
+            Fuzziness::Edits(n) => n,
+            Fuzziness::Auto => match term.chars().count() {
+                0..=2 => 0,
+                3..=5 => 1,
+                _ => 2,
+            },
+        }
+    }
 }
 
 fn field_ok_query(t: EsType) -> bool {

@@ -1104,6 +1104,15 @@ fn match_function_and_operator() {
         ),
         "{err}"
     );
+    // `fuzziness` allows edits on keyword values.
+    let out =
+        run(&kql_logs(), r#"FROM kql-logs | WHERE MATCH(id, "x1", {"fuzziness": 1, "max_expansions": 10}) | KEEP id"#)
+            .unwrap();
+    assert_eq!(rows(&out), [["d1"]]);
+    let out = run(&kql_logs(), r#"FROM kql-logs | WHERE MATCH(id, "x1") | KEEP id"#).unwrap();
+    assert!(rows(&out).is_empty());
+    let err = run(&kql_logs(), r#"FROM kql-logs | WHERE MATCH(id, "x1", {"boost": 2})"#).unwrap_err();
+    assert!(err.to_string().contains("option [boost]"), "{err}");
     // A computed expression is matched at run time (Elastic's runtime lexical search).
     let out = run(&kql_logs(), r#"FROM kql-logs | WHERE MATCH(TO_UPPER(id), "D1") | KEEP id"#).unwrap();
     assert_eq!(rows(&out), [["d1"]]);

@@ -55,6 +55,9 @@ pub static TOKENS: ScalarDef = ScalarDef { name: "kql_tokens", mv_args: true, re
 pub static PHRASE: ScalarDef = ScalarDef { name: "kql_phrase", mv_args: true, resolve, plan: plan_phrase };
 /// `kql_range(field, lower_op, lower, upper_op, upper)`
 pub static RANGE: ScalarDef = ScalarDef { name: "kql_range", mv_args: true, resolve, plan: plan_range };
+/// `kql_fuzzy(field, max_edits, term...)`: a value (keyword) or token (text) within `max_edits`
+/// edits of a term, as a `match` query with `fuzziness` matches.
+pub static FUZZY: ScalarDef = ScalarDef { name: "kql_fuzzy", mv_args: true, resolve, plan: plan_fuzzy };
 /// `kql_exists(field)`
 pub static EXISTS: ScalarDef = ScalarDef { name: "kql_exists", mv_args: true, resolve, plan: plan_exists };
 
@@ -314,6 +317,56 @@ fn plan_token_wildcard(p: PlanArgs) -> Result<Expr> {
 }
 
 // ---- text ----------------------------------------------------------------------------------
+
+/// Levenshtein distance with transpositions counted as one edit (Lucene's default for fuzzy
+/// queries), stopping early beyond `max`.
+fn within_edits(a: &str, b: &str, max: usize) -> bool {
+    let a: Vec<char> = a.chars().collect();
+    let b: Vec<char> = b.chars().collect();
+    if a.len().abs_diff(b.len()) > max {
+        return false;
+    }
+    let mut d = vec![vec![0usize; b.len() + 1]; a.len() + 1];
+    for (i, row) in d.iter_mut().enumerate() {
+        row[0] = i;
+    }
+    for j in 0..=b.len() {
+        d[0][j] = j;
+    }
+    for i in 1..=a.len() {
+        for j in 1..=b.len() {
+            let cost = usize::from(a[i - 1] != b[j - 1]);
+            let mut v = (d[i - 1][j] + 1).min(d[i][j - 1] + 1).min(d[i - 1][j - 1] + cost);
+            if i > 1 && j > 1 && a[i - 1] == b[j - 2] && a[i - 2] == b[j - 1] {
+                v = v.min(d[i - 2][j - 2] + 1);
+            }
+            d[i][j] = v;
+        }
+    }
+    d[a.len()][b.len()] <= max
+}
+
+fn plan_fuzzy(p: PlanArgs) -> Result<Expr> {
+    let consts = constants(&p);
+    let Some(Literal::Integer(max)) = consts.first() else {
+        return Err(internal("kql_fuzzy without its edit distance"));
+    };
+    let max = usize::try_from(*max).unwrap_or(0);
+    let terms: Vec<String> = consts.iter().skip(1).filter_map(|l| as_str(l)).collect();
+    let text = p.types.first() == Some(&EsType::Text);
+    let k = kernel(move |a| {
+        any_value(a, |v| {
+            str_hits(v, |s| {
+                if text {
+                    tokens(s).iter().any(|t| terms.iter().any(|q| within_edits(t, q, max)))
+                } else {
+                    terms.iter().any(|q| within_edits(s, q, max))
+                }
+            })
+        })
+    });
+    field_call(p, "kql_fuzzy", k)
+}
 
 fn plan_tokens(p: PlanArgs) -> Result<Expr> {
     let set: HashSet<String> = constants(&p).iter().filter_map(|l| as_str(l)).collect();
