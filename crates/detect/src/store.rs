@@ -6,6 +6,24 @@
 //! matched `_id`s, which alert ids already exist (alerts are created, never overwritten), and a
 //! place for rule state. Anything that implements [`esql::catalog::Catalog`] and can append
 //! documents with a given `_id` can be a store.
+//!
+//! # Wiring the embedded store (`crates/store`)
+//! An adapter holding an `Arc<store::Store>` implements [`DetectionStore`]:
+//! - `catalog()`: the `Arc<Store>` itself (`Store` implements `Catalog`);
+//! - `source_documents()`: the default (ES|QL by `_id`) works as is; once the store keeps
+//!   `_source`, return it to keep documents' original shape;
+//! - `existing_alerts()`: `FROM .alerts-security.alerts-default METADATA _id | WHERE _id IN (…)`,
+//!   or a store lookup by `_id`;
+//! - `write_alerts()`: `Store::ingest_bulk(Some(ALERTS_INDEX), …)` with one `create` action per
+//!   alert, `_id` = `kibana.alert.uuid`; the store refuses an `_id` that exists, which is
+//!   exactly Kibana's create-and-ignore-conflicts (count only the created items);
+//! - `load_state()`/`save_state()`: a JSON file in the data folder, as [`MemStore`] does, or a
+//!   `.saker-rule-state` index;
+//! - `time_range()` (optional): the segment manifests' min/max `@timestamp`/`event.ingested`.
+//!
+//! The alerts index should exist from the start with the alerts mapping (`kibana.*` and ECS), as
+//! Kibana creates it, so queries over `.alerts-security.*` can name its fields before the first
+//! alert ([`MemStore`] does this with Saker's field table).
 
 use crate::alert::ALERTS_INDEX;
 use crate::state::EngineState;

@@ -414,3 +414,40 @@ fn the_rule_corpus_loads_and_every_kql_query_parses() {
     let eql = other.rules.iter().find(|r| r.rule_type == RuleType::Eql).expect("an eql rule");
     assert_eq!(eql.unsupported_reason().as_deref(), Some("`eql` rules are not yet supported"));
 }
+
+#[tokio::test]
+async fn esql_non_aggregating_rows_are_merged_with_their_documents_and_alert_once() {
+    let mut store = MemStore::new();
+    let docs = (0..3).map(|i| {
+        json!({"@timestamp": format!("2024-05-01T10:00:0{i}Z"), "event": {"kind": "alert", "category": ["network"]},
+            "source": {"ip": format!("81.2.69.{}", 140 + i)}, "rule": {"name": format!("sig {i}")}})
+    });
+    store.add_documents("logs-x-default", docs).expect("documents");
+    let query = "FROM logs-* | WHERE event.kind == \"alert\" | EVAL Esql.note = CONCAT(\"seen \", rule.name) | KEEP source.ip, Esql.note";
+    let obj = json!({"name": "Non-aggregating", "description": "d", "type": "esql", "language": "esql", "query": query,
+        "severity": "low", "risk_score": 21, "rule_id": "nonagg", "max_signals": 2, "from": "now-1h", "interval": "5m"});
+    let r = Rule::from_api(obj.as_object().expect("object"), detect::rule::Origin { path: "t".into(), line: None })
+        .expect("rule");
+    let mut engine = Engine::new(store);
+    let first = engine.execute(&r, at("2024-05-01T10:30:00Z")).await;
+    assert_eq!(first.alerts_created, 2);
+    assert_eq!(first.warnings, [detect::exec::MAX_SIGNALS_WARNING]);
+    // the overlapping next window skips the two documents already alerted and finds the third
+    let second = engine.execute(&r, at("2024-05-01T10:35:00Z")).await;
+    assert_eq!(second.alerts_created, 1, "{second:#?}");
+    let third = engine.execute(&r, at("2024-05-01T10:40:00Z")).await;
+    assert_eq!(third.alerts_created, 0);
+    assert_eq!(third.status, Status::Succeeded);
+    let alerts = engine.store.alerts();
+    assert_eq!(alerts.len(), 3);
+    let a = alerts.iter().find(|a| a["source.ip"] == "81.2.69.140").expect("alert for the first document");
+    assert_eq!(a["Esql.note"], "seen sig 0", "the row's columns are dotted top-level keys");
+    assert_eq!(a["rule"]["name"], "sig 0", "the rest of the source document is kept");
+    assert!(a.get("source").is_none(), "the row's value replaces the document's");
+    assert_eq!(a["kibana.alert.original_time"], "2024-05-01T10:00:00.000Z");
+    assert_eq!(a["kibana.alert.reason"], "network event with source 81.2.69.140 created low alert Non-aggregating.");
+    let ancestors = a["kibana.alert.ancestors"].as_array().expect("ancestors");
+    assert_eq!(ancestors[0]["index"], "logs-x-default");
+    assert_eq!(ancestors[0]["type"], "event");
+    assert_eq!(a["kibana.alert.rule.indices"], json!(["logs-*"]));
+}

@@ -196,8 +196,9 @@ fn lint(paths: &[PathBuf], reporter: Reporter) -> anyhow::Result<ExitCode> {
         }
     }
     println!(
-        "linted {} rules: {total} {} in {rules_with} {}",
+        "linted {} {}: {total} {} in {rules_with} {}",
         report.rules.len(),
+        if report.rules.len() == 1 { "rule" } else { "rules" },
         if total == 1 { "finding" } else { "findings" },
         if rules_with == 1 { "rule" } else { "rules" }
     );
@@ -281,6 +282,14 @@ fn print_summary(summary: &RunSummary, rules: &[Rule], reporter: Reporter) {
         }
         for err in &e.errors {
             reporter.error(&format!("{} at {}: {err}", e.rule_name, e.started_at.to_rfc3339()));
+        }
+    }
+    let mut noted = std::collections::BTreeSet::new();
+    for e in &summary.executions {
+        for w in &e.query_warnings {
+            if noted.insert((e.rule_id.clone(), w.clone())) {
+                reporter.info(&format!("note: {}: the query warned: {w}", e.rule_name));
+            }
         }
     }
     for s in &summary.skipped {

@@ -313,3 +313,64 @@ fn flagship_seed_query_returns_nothing_because_of_its_case_mismatch() {
     assert_eq!(cell("Esql.source_ip_azure_signin_case_count_distinct"), 1);
     assert_eq!(cell("Esql.event_dataset_count_distinct"), 2);
 }
+
+// ---- saker rules ------------------------------------------------------------------------------
+
+fn flagship_rules_dir() -> std::path::PathBuf {
+    Path::new(env!("CARGO_MANIFEST_DIR")).join("../../rules/flagship")
+}
+
+#[test]
+fn rules_lint_names_the_seed_versions_defect() {
+    let dir = flagship_rules_dir();
+    let run = saker(&["rules", "lint", path_str(&dir)]);
+    assert_eq!(run.code, 1, "findings fail the command: {}", run.stderr);
+    assert!(
+        run.stdout
+            .contains("warning[case-variant-literals]: `kibana.alert.rule.name` is compared with \"external alerts\""),
+        "{}",
+        run.stdout
+    );
+    assert!(
+        run.stdout.contains("seed_microsoft_365_or_entra_id_signin_from_suspicious_source.toml:75:70"),
+        "{}",
+        run.stdout
+    );
+    assert!(run.stdout.contains("the rule can never create an alert"), "{}", run.stdout);
+    assert!(run.stdout.ends_with("linted 3 rules: 3 findings in 1 rule\n"), "{}", run.stdout);
+    let run = saker(&["rules", "validate", path_str(&dir)]);
+    assert_eq!(run.code, 0, "{}{}", run.stdout, run.stderr);
+    assert!(run.stdout.contains("total                    3        3"), "{}", run.stdout);
+}
+
+#[test]
+/// One scheduled execution of External Alerts over a Suricata alert, twice: the alert is
+/// written once.
+fn rules_run_at_writes_alerts_once() {
+    let data = tempfile::tempdir().expect("tempdir");
+    std::fs::write(
+        data.path().join("logs-suricata.eve-default.ndjson"),
+        concat!(
+            r#"{"@timestamp":"2024-05-01T10:00:00Z","event":{"kind":"alert","module":"suricata","ingested":"2024-05-01T10:00:30Z"},"message":"ET SCAN","source":{"ip":"81.2.69.143"}}"#,
+            "\n"
+        ),
+    )
+    .expect("fixture");
+    let rule = flagship_rules_dir().join("external_alerts.toml");
+    let args =
+        ["rules", "run", "--data", path_str(data.path()), "--rules", path_str(&rule), "--at", "2024-05-01T10:01:00Z"];
+    let run = saker(&args);
+    assert_eq!(run.code, 0, "{}", run.stderr);
+    assert!(
+        run.stdout.contains("rules run: 1, executions: 1, alerts written: 1, warnings: 0, errors: 0"),
+        "{}",
+        run.stdout
+    );
+    let alerts = std::fs::read_to_string(data.path().join(".alerts-security.alerts-default.ndjson")).expect("alerts");
+    assert_eq!(alerts.lines().count(), 1);
+    assert!(alerts.contains(r#""kibana.alert.rule.name":"ET SCAN""#), "{alerts}");
+    let run = saker(&args);
+    assert!(run.stdout.contains("alerts written: 0"), "{}", run.stdout);
+    let run = saker(&["rules", "run", "--data", path_str(data.path()), "--rules", path_str(&rule)]);
+    assert_eq!(run.code, 2, "--at or --from/--to is required: {}", run.stderr);
+}
