@@ -97,9 +97,21 @@ fn samples_give_the_same_results_as_the_ndjson_folder() {
          | SORT ip"
             .to_string(),
     ];
+    // VALUES lists values in the order rows are read, which Elastic leaves unspecified and which
+    // changes once the buffer is flushed to time-sorted segments: multi-values compare as sets.
+    fn normalized(mut v: Value) -> Value {
+        if let Some(rows) = v.get_mut("values").and_then(|r| r.as_array_mut()) {
+            for cell in rows.iter_mut().filter_map(|r| r.as_array_mut()).flatten() {
+                if let Some(items) = cell.as_array_mut() {
+                    items.sort_by_key(|x| x.to_string());
+                }
+            }
+        }
+        v
+    }
     let check = |store: &Arc<Store>, when: &str| {
         for q in &queries {
-            assert_eq!(query(store.clone(), q), query(reference.clone(), q), "{when}: {q}");
+            assert_eq!(normalized(query(store.clone(), q)), normalized(query(reference.clone(), q)), "{when}: {q}");
         }
     };
     check(&store, "buffered");
