@@ -192,7 +192,11 @@ pub fn generate(config: &GenConfig, dir: &Path) -> io::Result<GenReport> {
         let file = std::fs::File::create(dir.join(format!("{name}.ndjson")))?;
         writers.push(io::BufWriter::with_capacity(1 << 20, file));
     }
-    for (_, index, doc) in &docs {
+    for (t, index, doc) in &mut docs {
+        // Fleet's pipeline stamps when the event was ingested, a second or two after it happened.
+        if let Some(event) = doc.get_mut("event").and_then(Value::as_object_mut) {
+            event.insert("ingested".into(), json!(iso(*t + 500 + t.rem_euclid(1500))));
+        }
         let line = doc.to_string();
         writers[*index].write_all(line.as_bytes())?;
         writers[*index].write_all(b"\n")?;

@@ -77,7 +77,10 @@ impl Catalog for AlertsMapped {
 /// An empty alerts index with the fields of Kibana's alert mapping.
 fn empty_alerts_index() -> Arc<dyn Index> {
     let fields: Vec<FieldInfo> = ecs::fields()
-        .filter(|f| f.name.starts_with("kibana.") || matches!(f.name, "@timestamp" | "event.kind" | "event.dataset"))
+        .filter(|f| {
+            f.name.starts_with("kibana.")
+                || matches!(f.name, "@timestamp" | "event.kind" | "event.dataset" | "event.ingested")
+        })
         .filter_map(|f| Some(FieldInfo { name: f.name.to_string(), es_type: f.es_type()?, multi: f.array }))
         .filter(|f| f.es_type != esql::types::EsType::Unsupported)
         .collect();

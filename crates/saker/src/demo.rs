@@ -113,15 +113,24 @@ pub fn run(args: &DemoArgs, reporter: Reporter) -> anyhow::Result<ExitCode> {
     let summary = runtime.block_on(engine.replay(&rules, start, end));
     reporter.info(&format!(
         "ran {} scheduled executions of {} rules: {} alerts written, {} warnings, {} errors",
+        summary.executions.len(),
         summary.rules_run(),
-        rules.len(),
         summary.alerts_written(),
         summary.warnings(),
         summary.errors()
     ));
-    for execution in summary.executions.iter().filter(|e| !e.errors.is_empty()) {
+    for execution in &summary.executions {
         for error in &execution.errors {
             reporter.error(&format!("{}: {error}", execution.rule_name));
+        }
+    }
+    // Warnings repeat across the executions of a rule: each distinct one once.
+    let mut seen = std::collections::BTreeSet::new();
+    for execution in &summary.executions {
+        for warning in &execution.warnings {
+            if seen.insert((execution.rule_name.clone(), warning.clone())) {
+                reporter.warning(&format!("{}: {warning}", execution.rule_name));
+            }
         }
     }
 
