@@ -39,7 +39,6 @@ use serde_json::{Map, Value};
 use std::collections::{BTreeMap, BTreeSet};
 use std::fmt;
 use std::io::BufRead;
-use std::net::IpAddr;
 use std::path::{Path, PathBuf};
 use std::sync::Arc;
 
@@ -628,10 +627,7 @@ fn round_to_half(d: f64) -> Option<f64> {
 
 /// An IP address as 16 bytes, IPv4 as IPv4-mapped IPv6.
 pub fn parse_ip(text: &str) -> Option<[u8; 16]> {
-    match text.parse::<IpAddr>().ok()? {
-        IpAddr::V4(v4) => Some(v4.to_ipv6_mapped().octets()),
-        IpAddr::V6(v6) => Some(v6.octets()),
-    }
+    esql::convert::parse_ip(text)
 }
 
 fn version_encode(text: &str) -> Option<Vec<u8>> {
