@@ -5,16 +5,18 @@ use crate::output::{self, OutputFormat};
 use anyhow::Context;
 use chrono::{DateTime, Utc};
 use esql::catalog::{Catalog, MemCatalog};
-use esql::{QueryError, QueryOptions, QueryOutput};
+use esql::{QueryError, QueryOptions, QueryOutput, UnmappedFields};
 use std::path::{Path, PathBuf};
 use std::process::ExitCode;
 use std::sync::Arc;
+use std::time::Instant;
 
 pub const EXAMPLES: &str = "\
 Examples:
   saker query --data fixtures/ 'FROM logs-* | KEEP @timestamp, source.ip | LIMIT 5'
   saker query --data fixtures/ --format csv --file query.esql > out.csv
   saker query --now 2024-05-01T00:00:00Z 'ROW t = NOW()'
+  saker query --data store/ --unmapped-fields nullify --repeat 5 --timing --file rule.esql
 
 Each `<index>.ndjson` (or .jsonl, .json) file of --data is one index; fields are typed as ECS
 and the flagship integrations map them, other fields by their JSON values.";
@@ -38,9 +40,33 @@ pub struct QueryArgs {
     #[arg(long, value_name = "FILE", conflicts_with = "query")]
     pub file: Option<PathBuf>,
 
+    /// What a field that no index maps does: `fail` (an error, Elastic's default) or `nullify`
+    /// (a column of nulls, Elastic's `SET unmapped_fields = "nullify"`, as when an integration's
+    /// template maps fields that no document has).
+    #[arg(long, value_enum, default_value_t = Unmapped::Fail)]
+    pub unmapped_fields: Unmapped,
+
+    /// Run the query this many times (the result of the last run is printed); with `--timing`,
+    /// for benchmarks.
+    #[arg(long, value_name = "N", default_value_t = 1, value_parser = clap::value_parser!(u32).range(1..))]
+    pub repeat: u32,
+
+    /// Print on stderr how long opening the data and each run took (`timing: run 1/3 12.345 ms`).
+    #[arg(long)]
+    pub timing: bool,
+
     /// The ES|QL query.
     #[arg(value_name = "ES|QL", required_unless_present = "file")]
     pub query: Option<String>,
+}
+
+/// `--unmapped-fields`: Elastic's `unmapped_fields` setting.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, clap::ValueEnum)]
+pub enum Unmapped {
+    /// An unknown field is an error.
+    Fail,
+    /// An unknown field is a column of nulls.
+    Nullify,
 }
 
 fn parse_now(text: &str) -> Result<DateTime<Utc>, String> {
@@ -63,6 +89,7 @@ pub fn run(args: &QueryArgs, reporter: Reporter) -> anyhow::Result<ExitCode> {
         (None, None) => anyhow::bail!("no query given: pass it as an argument or with --file"),
     };
     // A folder holding a store is read through it; any other folder as NDJSON files.
+    let opened = Instant::now();
     let catalog: Arc<dyn Catalog> = match &args.data {
         Some(dir) if dir.join("store.json").exists() => {
             Arc::new(store::Store::open(dir).with_context(|| format!("cannot open the store in {}", dir.display()))?)
@@ -70,9 +97,22 @@ pub fn run(args: &QueryArgs, reporter: Reporter) -> anyhow::Result<ExitCode> {
         Some(dir) => Arc::new(load_data(dir, reporter)?),
         None => Arc::new(MemCatalog::new()),
     };
-    let options = QueryOptions { now: args.now, ..QueryOptions::default() };
+    if args.timing {
+        eprintln!("timing: open {:.3} ms", opened.elapsed().as_secs_f64() * 1e3);
+    }
+    let options = query_options(args);
     let runtime = tokio::runtime::Builder::new_multi_thread().enable_all().build().context("starting the runtime")?;
-    let result = runtime.block_on(esql::execute(catalog, &query, &options));
+    let mut result = Err(QueryError::Internal("the query did not run".into()));
+    for run in 1..=args.repeat {
+        let began = Instant::now();
+        result = runtime.block_on(esql::execute(Arc::clone(&catalog), &query, &options));
+        if args.timing {
+            eprintln!("timing: run {run}/{} {:.3} ms", args.repeat, began.elapsed().as_secs_f64() * 1e3);
+        }
+        if result.is_err() {
+            break;
+        }
+    }
     match result {
         Ok(output) => {
             print_result(&output, args.format, reporter)?;
@@ -83,6 +123,15 @@ pub fn run(args: &QueryArgs, reporter: Reporter) -> anyhow::Result<ExitCode> {
             Ok(ExitCode::FAILURE)
         }
     }
+}
+
+/// The engine's options for the arguments.
+fn query_options(args: &QueryArgs) -> QueryOptions {
+    let unmapped_fields = match args.unmapped_fields {
+        Unmapped::Fail => UnmappedFields::Fail,
+        Unmapped::Nullify => UnmappedFields::Nullify,
+    };
+    QueryOptions { now: args.now, unmapped_fields, ..QueryOptions::default() }
 }
 
 /// Loads the NDJSON folder; bad lines become warnings.
@@ -147,5 +196,28 @@ mod tests {
             Ok("2024-05-01T00:00:00+00:00".to_string())
         );
         assert!(parse_now("yesterday").unwrap_err().contains("RFC 3339"));
+    }
+
+    #[derive(Debug, clap::Parser)]
+    struct Cli {
+        #[command(flatten)]
+        query: QueryArgs,
+    }
+
+    fn parse(args: &[&str]) -> Result<QueryArgs, clap::Error> {
+        use clap::Parser;
+        Cli::try_parse_from(std::iter::once("saker-query").chain(args.iter().copied())).map(|c| c.query)
+    }
+
+    #[test]
+    fn unmapped_fields_and_repeat_reach_the_engine() {
+        let args = parse(&["--unmapped-fields", "nullify", "--repeat", "3", "--timing", "ROW a = 1"]).unwrap();
+        assert_eq!(query_options(&args).unmapped_fields, UnmappedFields::Nullify);
+        assert_eq!((args.repeat, args.timing), (3, true));
+        let args = parse(&["ROW a = 1"]).unwrap();
+        assert_eq!(query_options(&args).unmapped_fields, UnmappedFields::Fail);
+        assert_eq!((args.repeat, args.timing), (1, false));
+        assert!(parse(&["--repeat", "0", "ROW a = 1"]).is_err());
+        assert!(parse(&["--unmapped-fields", "load", "ROW a = 1"]).is_err());
     }
 }
