@@ -11,6 +11,7 @@ mod ingest;
 mod output;
 mod query;
 mod rules;
+mod security;
 mod serve;
 
 use clap::{Parser, Subcommand};
@@ -64,6 +65,12 @@ enum Command {
     /// Serve the Elasticsearch-compatible HTTP API (`_bulk`, `_query`, …) over a data folder.
     #[command(after_help = serve::EXAMPLES)]
     Serve(serve::ServeArgs),
+    /// Make password hashes and users files for `saker serve --users`.
+    #[command(after_help = security::EXAMPLES)]
+    Users {
+        #[command(subcommand)]
+        command: security::UsersCommand,
+    },
 }
 
 /// Where diagnostics and progress go, honouring `--quiet`.
@@ -105,6 +112,7 @@ fn main() -> ExitCode {
         Command::Ingest(args) => ingest::run_ingest(&args, reporter),
         Command::Indices(args) => ingest::run_indices(&args),
         Command::Serve(args) => serve::run(&args, reporter),
+        Command::Users { command } => security::run(&command, reporter),
     };
     match result {
         Ok(code) => code,

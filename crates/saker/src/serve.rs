@@ -12,6 +12,7 @@ pub const EXAMPLES: &str = "\
 Examples:
   saker serve --data /var/lib/saker
   saker serve --data ./data --listen 127.0.0.1:9201 --log-format json
+  saker serve --data ./data --listen 0.0.0.0:9200 --users users.toml --tls-cert cert.pem --tls-key key.pem
   curl -s localhost:9200/_query -H 'Content-Type: application/json' \\
     -d '{\"query\": \"FROM logs-* | STATS c = COUNT(*) BY event.outcome\"}'
 
@@ -29,9 +30,23 @@ pub struct ServeArgs {
     #[arg(long, short, value_name = "DIR")]
     pub data: PathBuf,
 
-    /// The address to listen on. Only loopback addresses are allowed until authentication exists.
+    /// The address to listen on. A non-loopback address needs `--users`; on loopback without it,
+    /// every local process may call the API.
     #[arg(long, value_name = "ADDR:PORT", default_value = "127.0.0.1:9200")]
     pub listen: SocketAddr,
+
+    /// Require authentication: the users file (TOML `[[user]]` tables; see `saker users`). API
+    /// keys created through `POST /_security/api_key` are kept in the data folder.
+    #[arg(long, value_name = "FILE")]
+    pub users: Option<PathBuf>,
+
+    /// Serve HTTPS with this certificate chain (PEM; needs `--tls-key`).
+    #[arg(long, value_name = "PEM")]
+    pub tls_cert: Option<PathBuf>,
+
+    /// The private key of `--tls-cert` (PEM).
+    #[arg(long, value_name = "PEM")]
+    pub tls_key: Option<PathBuf>,
 
     /// The largest request body accepted, in bytes (after gzip decoding).
     #[arg(long, value_name = "BYTES", default_value_t = 100 << 20)]
@@ -54,15 +69,11 @@ pub enum LogFormat {
 /// Runs `saker serve` until a shutdown signal.
 ///
 /// # Errors
-/// When the address is not loopback, the data folder cannot be opened, or the address cannot be
-/// bound.
+/// When the address is not loopback and no users file is given, the users or TLS files are not
+/// valid, the data folder cannot be opened, or the address cannot be bound.
 pub fn run(args: &ServeArgs, reporter: Reporter) -> anyhow::Result<ExitCode> {
-    if !args.listen.ip().is_loopback() {
-        anyhow::bail!(
-            "refusing to listen on {}: Saker has no authentication yet, so it only listens on loopback addresses",
-            args.listen
-        );
-    }
+    let (users, cert, key) = (args.users.as_deref(), args.tls_cert.as_deref(), args.tls_key.as_deref());
+    crate::security::check_listen(args.listen, users, cert, key)?;
     init_logs(args.log_format, reporter);
     let store = store::Store::open(&args.data).with_context(|| format!("opening {}", args.data.display()))?;
     let recovery = store.recovery();
@@ -72,14 +83,22 @@ pub fn run(args: &ServeArgs, reporter: Reporter) -> anyhow::Result<ExitCode> {
         replayed_documents = recovery.documents,
         "store opened"
     );
-    let config = server::ServerConfig { max_body_bytes: args.max_body_bytes, ..server::ServerConfig::default() };
+    let secure = crate::security::load(args.listen, users, store.dir(), cert, key)?;
+    let config = server::ServerConfig {
+        max_body_bytes: args.max_body_bytes,
+        security: secure.security,
+        tls: secure.tls,
+        ..server::ServerConfig::default()
+    };
     let state = server::AppState::new(Arc::new(store), config);
     let runtime = tokio::runtime::Builder::new_multi_thread().enable_all().build().context("starting the runtime")?;
     runtime.block_on(async {
         let listener =
             tokio::net::TcpListener::bind(args.listen).await.with_context(|| format!("binding {}", args.listen))?;
         let address = listener.local_addr().context("reading the bound address")?;
-        tracing::info!(%address, version = server::response::ES_VERSION, "listening");
+        let scheme = if state.config().tls.is_some() { "https" } else { "http" };
+        let authentication = state.config().security.is_some();
+        tracing::info!(%address, scheme, authentication, version = server::response::ES_VERSION, "listening");
         let (stopping, stopped) = tokio::sync::oneshot::channel::<()>();
         let shutdown = async move {
             shutdown_signal().await;

@@ -15,6 +15,11 @@
 //! | `POST /_query`, `POST /_query/async`, `GET`/`DELETE /_query/async/{id}` | [`query`], [`async_query`] |
 //! | `POST /_bulk`, `POST /{index}/_bulk`, `POST`/`PUT /{index}/_doc[/{id}]`, `PUT`/`POST /{index}/_create/{id}` | [`documents`] |
 //! | `POST /[{index}/]_refresh`, `GET /_cat/indices[/{index}]`, `GET /[{index}/]_mapping`, `GET`/`HEAD`/`DELETE /{index}` | [`indices`] |
+//! | `GET /_security/_authenticate`, `POST`/`PUT`/`GET`/`DELETE /_security/api_key` | [`security`] |
+//!
+//! With [`ServerConfig::security`] set, every request must authenticate (users or API keys) and
+//! its roles must grant the route ([`auth`]); [`ServerConfig::tls`] serves HTTPS; the timeouts of
+//! [`transport`] apply to every connection.
 //!
 //! Any other path gets Elasticsearch's `no handler found` (400), a known path with another method
 //! its `Incorrect HTTP method` (405).
@@ -22,6 +27,7 @@
 
 pub mod admin;
 pub mod async_query;
+pub mod auth;
 pub mod documents;
 pub mod error;
 pub mod indices;
@@ -29,6 +35,9 @@ pub mod node;
 pub mod query;
 pub mod request;
 pub mod response;
+pub mod security;
+pub mod tls;
+pub mod transport;
 
 pub use admin::IndexAdmin;
 pub use error::ApiError;
@@ -37,7 +46,6 @@ use axum::Router;
 use axum::extract::{DefaultBodyLimit, Request};
 use axum::routing::{get, post};
 use std::future::Future;
-use std::net::SocketAddr;
 use std::sync::Arc;
 use store::Store;
 use tokio::net::TcpListener;
@@ -54,6 +62,15 @@ pub struct ServerConfig {
     pub node_name: String,
     /// How many async queries may be kept at once (running or holding results).
     pub max_async_queries: usize,
+    /// Users and API keys; `None` serves every request without authentication.
+    pub security: Option<Arc<auth::Security>>,
+    /// HTTPS with this configuration; `None` serves plain HTTP.
+    pub tls: Option<Arc<rustls::ServerConfig>>,
+    /// The most time a request's head (and a TLS handshake) may take, also the most an idle
+    /// keep-alive connection stays open.
+    pub header_read_timeout: std::time::Duration,
+    /// The most time between two pieces of a request body.
+    pub body_read_timeout: std::time::Duration,
 }
 
 impl Default for ServerConfig {
@@ -63,6 +80,10 @@ impl Default for ServerConfig {
             cluster_name: "saker".to_string(),
             node_name: "saker".to_string(),
             max_async_queries: 1000,
+            security: None,
+            tls: None,
+            header_read_timeout: std::time::Duration::from_secs(30),
+            body_read_timeout: std::time::Duration::from_secs(60),
         }
     }
 }
@@ -129,6 +150,14 @@ pub fn router(state: AppState) -> Router {
         .route("/_cat/indices/{index}", get(indices::cat_indices))
         .route("/_mapping", get(indices::mapping_all))
         .route("/{index}/_mapping", get(indices::mapping))
+        .route("/_security/_authenticate", get(security::authenticate))
+        .route(
+            "/_security/api_key",
+            get(security::get_api_keys)
+                .post(security::create_api_key)
+                .put(security::create_api_key)
+                .delete(security::invalidate_api_keys),
+        )
         .route("/{index}", get(indices::get_index).head(indices::index_exists).delete(indices::delete_index))
         .fallback(node::no_handler)
         .layer(axum::middleware::from_fn(move |mut request: Request, next: axum::middleware::Next| {
@@ -136,6 +165,7 @@ pub fn router(state: AppState) -> Router {
             next.run(request)
         }))
         .layer(DefaultBodyLimit::max(limit))
+        .layer(axum::middleware::from_fn_with_state(state.clone(), auth::layer))
         .with_state(state);
     // Outside the routes, so that it sees the `Allow` header axum adds to a 405.
     Router::new().fallback_service(routes).layer(axum::middleware::from_fn(response::elastic_shape))
@@ -152,8 +182,11 @@ pub async fn serve(
     state: AppState,
     shutdown: impl Future<Output = ()> + Send + 'static,
 ) -> std::io::Result<()> {
-    let app = router(state);
-    axum::serve(listener, app.into_make_service_with_connect_info::<SocketAddr>())
-        .with_graceful_shutdown(shutdown)
-        .await
+    let config = state.config();
+    let transport = transport::Transport {
+        tls: config.tls.clone(),
+        header_read_timeout: config.header_read_timeout,
+        body_read_timeout: config.body_read_timeout,
+    };
+    transport::serve(listener, router(state), transport, shutdown).await
 }

@@ -11,6 +11,8 @@ use tokio::sync::oneshot;
 /// A running server; stops (and waits for it) when `stop` is called.
 struct TestServer {
     address: SocketAddr,
+    /// `http`, or `https` with a client that trusts the server's certificate.
+    scheme: &'static str,
     client: reqwest::Client,
     shutdown: Option<oneshot::Sender<()>>,
     serving: tokio::task::JoinHandle<std::io::Result<()>>,
@@ -23,7 +25,15 @@ impl TestServer {
     }
 
     async fn start_with(config: ServerConfig) -> TestServer {
-        let data = tempfile::tempdir().expect("temp dir");
+        TestServer::start_in(tempfile::tempdir().expect("temp dir"), config, None).await
+    }
+
+    /// A server over the data folder `data`; HTTPS when `trusted` names the certificate to trust.
+    async fn start_in(
+        data: tempfile::TempDir,
+        config: ServerConfig,
+        trusted: Option<rustls::pki_types::CertificateDer<'static>>,
+    ) -> TestServer {
         let store = store::Store::open(data.path()).expect("store");
         let state = AppState::new(Arc::new(store), config);
         let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.expect("bind");
@@ -32,12 +42,17 @@ impl TestServer {
         let serving = tokio::spawn(server::serve(listener, state, async {
             let _ = stop.await;
         }));
-        let client = reqwest::Client::builder().no_proxy().build().expect("client");
-        TestServer { address, client, shutdown: Some(shutdown), serving, _data: data }
+        let builder = client_builder().no_proxy();
+        let (scheme, builder) = match trusted {
+            None => ("http", builder),
+            Some(cert) => ("https", builder.tls_backend_preconfigured(client_tls(cert))),
+        };
+        let client = builder.build().expect("client");
+        TestServer { address, scheme, client, shutdown: Some(shutdown), serving, _data: data }
     }
 
     fn url(&self, path: &str) -> String {
-        format!("http://{}{path}", self.address)
+        format!("{}://{}{path}", self.scheme, self.address)
     }
 
     async fn get(&self, path: &str) -> reqwest::Response {
@@ -73,12 +88,18 @@ impl TestServer {
         response.json().await.expect("bulk json")
     }
 
-    async fn stop(mut self) {
+    async fn stop(self) {
+        self.stop_keeping_data().await;
+    }
+
+    /// Stops the server and hands back its data folder.
+    async fn stop_keeping_data(mut self) -> tempfile::TempDir {
         if let Some(shutdown) = self.shutdown.take() {
             let _ = shutdown.send(());
         }
         let result = tokio::time::timeout(std::time::Duration::from_secs(10), &mut self.serving).await;
         assert!(matches!(result, Ok(Ok(Ok(())))), "the server did not stop cleanly: {result:?}");
+        self._data
     }
 }
 
@@ -436,7 +457,433 @@ async fn shutdown_stops_accepting() {
     let address = server.address;
     server.bulk(EVENTS).await;
     server.stop().await;
-    let refused =
-        reqwest::Client::builder().no_proxy().build().expect("client").get(format!("http://{address}/")).send().await;
+    let refused = client_builder().no_proxy().build().expect("client").get(format!("http://{address}/")).send().await;
     assert!(refused.is_err(), "the server still answers after shutdown");
+}
+
+// --- security: users, API keys, TLS, slow clients ---
+
+/// A client builder; reqwest's TLS (used by the HTTPS test) needs rustls' crypto provider chosen.
+fn client_builder() -> reqwest::ClientBuilder {
+    let _ = rustls::crypto::ring::default_provider().install_default();
+    reqwest::Client::builder()
+}
+
+/// A client TLS configuration trusting only `cert`.
+fn client_tls(cert: rustls::pki_types::CertificateDer<'static>) -> rustls::ClientConfig {
+    let mut roots = rustls::RootCertStore::empty();
+    roots.add(cert).expect("trusted certificate");
+    let provider = Arc::new(rustls::crypto::ring::default_provider());
+    let mut config = rustls::ClientConfig::builder_with_provider(provider)
+        .with_safe_default_protocol_versions()
+        .expect("protocols")
+        .with_root_certificates(roots)
+        .with_no_client_auth();
+    config.alpn_protocols = vec![b"http/1.1".to_vec()];
+    config
+}
+
+/// Users `admin` (superuser), `reader` (viewer) and `shipper` (ingest), password `<name>-pw`.
+fn users() -> server::auth::Users {
+    use server::auth::{Role, user_entry};
+    let mut text = String::new();
+    for (name, role) in [("admin", Role::Superuser), ("reader", Role::Viewer), ("shipper", Role::Ingest)] {
+        // the lowest bcrypt cost keeps the test fast; the server verifies any cost
+        let hash = bcrypt::hash(format!("{name}-pw"), 4).expect("hash");
+        text.push_str(&user_entry(name, &hash, &[role]).expect("entry"));
+    }
+    server::auth::Users::parse(&text).expect("users")
+}
+
+/// A server with authentication on over `data`.
+async fn start_secure(data: tempfile::TempDir) -> TestServer {
+    let security = server::auth::Security::open(users(), data.path()).expect("security");
+    let config = ServerConfig { security: Some(Arc::new(security)), ..ServerConfig::default() };
+    TestServer::start_in(data, config, None).await
+}
+
+fn basic(name: &str) -> String {
+    basic_with(name, &format!("{name}-pw"))
+}
+
+fn basic_with(name: &str, password: &str) -> String {
+    use base64::Engine;
+    format!("Basic {}", base64::engine::general_purpose::STANDARD.encode(format!("{name}:{password}")))
+}
+
+impl TestServer {
+    /// A request with an `Authorization` header, its status, headers and JSON body.
+    async fn call(
+        &self,
+        method: reqwest::Method,
+        path: &str,
+        authorization: &str,
+        body: Option<Value>,
+    ) -> (StatusCode, reqwest::header::HeaderMap, Value) {
+        let mut request = self.client.request(method, self.url(path)).header("authorization", authorization);
+        if let Some(body) = body {
+            request = request.header("content-type", "application/json").body(body.to_string());
+        }
+        let response = request.send().await.expect("request");
+        let status = response.status();
+        let headers = response.headers().clone();
+        let text = response.text().await.expect("body");
+        (status, headers, serde_json::from_str(&text).unwrap_or(Value::String(text)))
+    }
+}
+
+fn challenges() -> Value {
+    json!(["Basic realm=\"security\", charset=\"UTF-8\"", "ApiKey"])
+}
+
+#[tokio::test]
+async fn authentication_answers_like_elasticsearch() {
+    let server = start_secure(tempfile::tempdir().expect("temp dir")).await;
+
+    // no credentials: Elasticsearch's body, the challenges in the body and the headers
+    let response = server.get("/?pretty").await;
+    assert_eq!(response.status(), StatusCode::UNAUTHORIZED);
+    let headers: Vec<&str> =
+        response.headers().get_all("www-authenticate").iter().map(|v| v.to_str().expect("ascii")).collect();
+    assert_eq!(headers, ["Basic realm=\"security\", charset=\"UTF-8\"", "ApiKey"]);
+    let body: Value = response.json().await.expect("json");
+    let reason = "missing authentication credentials for REST request [/?pretty]";
+    let error = json!({"type": "security_exception", "reason": reason, "header": {"WWW-Authenticate": challenges()}});
+    let mut expected = error.clone();
+    expected["root_cause"] = json!([error]);
+    assert_eq!(body, json!({"error": expected, "status": 401}));
+
+    // every route, known or not, wants credentials first
+    for path in ["/_cat/indices", "/_nope/a/b/c", "/_security/_authenticate", "/logs"] {
+        assert_eq!(server.get(path).await.status(), StatusCode::UNAUTHORIZED, "{path}");
+    }
+    assert_eq!(server.post("/_query", r#"{"query":"ROW a = 1"}"#).await.status(), StatusCode::UNAUTHORIZED);
+
+    // a wrong password, an unknown user, a malformed header, an unsupported scheme
+    let (status, headers, body) = server.call(reqwest::Method::GET, "/", &basic_with("admin", "wrong"), None).await;
+    assert_eq!(status, StatusCode::UNAUTHORIZED);
+    assert_eq!(headers.get_all("www-authenticate").iter().count(), 2);
+    assert_eq!(body["error"]["reason"], "unable to authenticate user [admin] for REST request [/]", "{body}");
+    let (status, _, body) = server.call(reqwest::Method::GET, "/_cat/indices", &basic("nobody"), None).await;
+    assert_eq!(status, StatusCode::UNAUTHORIZED);
+    assert_eq!(body["error"]["reason"], "unable to authenticate user [nobody] for REST request [/_cat/indices]");
+    let (status, _, body) = server.call(reqwest::Method::GET, "/", "Basic %%%", None).await;
+    assert_eq!(status, StatusCode::UNAUTHORIZED);
+    assert_eq!(body["error"]["reason"], "invalid basic authentication header encoding");
+    let (status, _, body) = server.call(reqwest::Method::GET, "/", "Bearer abc", None).await;
+    assert_eq!(status, StatusCode::UNAUTHORIZED);
+    assert_eq!(body["error"]["reason"], "missing authentication credentials for REST request [/]");
+
+    // the right password
+    let (status, _, body) = server.call(reqwest::Method::GET, "/", &basic("admin"), None).await;
+    assert_eq!(status, StatusCode::OK);
+    assert_eq!(body["tagline"], "You Know, for Search");
+    let (status, _, body) = server.call(reqwest::Method::GET, "/_security/_authenticate", &basic("reader"), None).await;
+    assert_eq!(status, StatusCode::OK);
+    assert_eq!(
+        body,
+        json!({
+            "username": "reader", "roles": ["viewer"], "full_name": null, "email": null, "metadata": {},
+            "enabled": true,
+            "authentication_realm": {"name": "default_file", "type": "file"},
+            "lookup_realm": {"name": "default_file", "type": "file"},
+            "authentication_type": "realm",
+        })
+    );
+    // an authenticated request to no route is Elasticsearch's 400
+    let (status, _, _) = server.call(reqwest::Method::GET, "/_nope/a/b/c", &basic("reader"), None).await;
+    assert_eq!(status, StatusCode::BAD_REQUEST);
+    server.stop().await;
+}
+
+#[tokio::test]
+async fn roles_limit_what_users_may_do() {
+    let server = start_secure(tempfile::tempdir().expect("temp dir")).await;
+    let bulk = |who: &'static str| {
+        let request = server
+            .client
+            .post(server.url("/_bulk?refresh=true"))
+            .header("authorization", basic(who))
+            .header("content-type", "application/x-ndjson")
+            .body(EVENTS);
+        async move { request.send().await.expect("bulk").status() }
+    };
+    // viewers do not write
+    assert_eq!(bulk("reader").await, StatusCode::FORBIDDEN);
+    let (status, _, body) =
+        server.call(reqwest::Method::PUT, "/logs-test-default/_doc/9", &basic("reader"), Some(json!({"a": 1}))).await;
+    assert_eq!(status, StatusCode::FORBIDDEN);
+    assert_eq!(body["error"]["type"], "security_exception");
+    assert_eq!(
+        body["error"]["reason"],
+        "action [indices:data/write/index] is unauthorized for user [reader] with effective roles [viewer], \
+         this action is granted by the roles [superuser,ingest]"
+    );
+    // shippers write but do not query
+    assert_eq!(bulk("shipper").await, StatusCode::OK);
+    let query = json!({"query": "FROM logs-* | STATS c = COUNT(*)"});
+    let (status, _, body) = server.call(reqwest::Method::POST, "/_query", &basic("shipper"), Some(query.clone())).await;
+    assert_eq!(status, StatusCode::FORBIDDEN, "{body}");
+    // viewers query
+    let (status, _, body) = server.call(reqwest::Method::POST, "/_query", &basic("reader"), Some(query)).await;
+    assert_eq!(status, StatusCode::OK, "{body}");
+    assert_eq!(body["values"], json!([[3]]));
+    // both see index metadata; only a superuser deletes an index
+    for who in ["reader", "shipper"] {
+        let (status, _, _) = server.call(reqwest::Method::GET, "/_cat/indices?format=json", &basic(who), None).await;
+        assert_eq!(status, StatusCode::OK);
+        let (status, _, _) = server.call(reqwest::Method::DELETE, "/logs-test-default", &basic(who), None).await;
+        assert_eq!(status, StatusCode::FORBIDDEN);
+    }
+    let (status, _, body) = server.call(reqwest::Method::DELETE, "/logs-test-default", &basic("admin"), None).await;
+    assert!(status == StatusCode::OK || status == StatusCode::NOT_IMPLEMENTED, "{status} {body}");
+    server.stop().await;
+}
+
+#[tokio::test]
+async fn api_keys_are_created_used_listed_invalidated_and_kept() {
+    use base64::Engine;
+    let server = start_secure(tempfile::tempdir().expect("temp dir")).await;
+    let post = reqwest::Method::POST;
+
+    // create: Elasticsearch's response shape
+    let (status, _, created) =
+        server.call(post.clone(), "/_security/api_key", &basic("admin"), Some(json!({"name": "k1"}))).await;
+    assert_eq!(status, StatusCode::OK, "{created}");
+    let fields: Vec<&str> = created.as_object().expect("object").keys().map(String::as_str).collect();
+    assert_eq!(fields, ["api_key", "encoded", "id", "name"]);
+    let id = created["id"].as_str().expect("id").to_string();
+    let secret = created["api_key"].as_str().expect("api_key");
+    assert_eq!((id.len(), secret.len()), (20, 22));
+    let encoded = created["encoded"].as_str().expect("encoded").to_string();
+    assert_eq!(base64::engine::general_purpose::STANDARD.encode(format!("{id}:{secret}")), encoded);
+    let key = format!("ApiKey {encoded}");
+
+    // use it
+    let (status, _, body) = server.call(reqwest::Method::GET, "/_security/_authenticate", &key, None).await;
+    assert_eq!(status, StatusCode::OK);
+    assert_eq!(body["username"], "admin");
+    assert_eq!(body["authentication_type"], "api_key");
+    assert_eq!(body["authentication_realm"]["name"], "_es_api_key");
+    assert_eq!(body["api_key"], json!({"id": id, "name": "k1"}));
+    let (status, _, _) = server.call(reqwest::Method::GET, "/_cluster/health", &key, None).await;
+    assert_eq!(status, StatusCode::OK);
+
+    // an expiring key, a viewer's own key, and what each may list
+    let (_, _, short) = server
+        .call(post.clone(), "/_security/api_key", &basic("admin"), Some(json!({"name": "short", "expiration": "1ms"})))
+        .await;
+    assert!(short["expiration"].as_i64().is_some(), "{short}");
+    let (status, _, mine) =
+        server.call(post.clone(), "/_security/api_key", &basic("reader"), Some(json!({"name": "reader-key"}))).await;
+    assert_eq!(status, StatusCode::OK);
+    tokio::time::sleep(std::time::Duration::from_millis(20)).await;
+    let short_key = format!("ApiKey {}", short["encoded"].as_str().expect("encoded"));
+    let (status, _, body) = server.call(reqwest::Method::GET, "/", &short_key, None).await;
+    assert_eq!(status, StatusCode::UNAUTHORIZED);
+    assert_eq!(
+        body["error"]["reason"],
+        "unable to authenticate with provided credentials and anonymous access is not allowed for this request"
+    );
+    assert_eq!(body["error"]["additional_unsuccessful_credentials"], "API key: api key is expired");
+
+    let names = |body: &Value| -> Vec<String> {
+        let mut names: Vec<String> = body["api_keys"]
+            .as_array()
+            .expect("api_keys")
+            .iter()
+            .map(|k| k["name"].as_str().expect("name").into())
+            .collect();
+        names.sort();
+        names
+    };
+    let get = reqwest::Method::GET;
+    let (_, _, all) = server.call(get.clone(), "/_security/api_key", &basic("admin"), None).await;
+    assert_eq!(names(&all), ["k1", "reader-key", "short"]);
+    let k1 = all["api_keys"].as_array().expect("keys").iter().find(|k| k["name"] == "k1").expect("k1").clone();
+    assert_eq!(k1["id"], id.as_str());
+    assert_eq!(k1["type"], "rest");
+    assert_eq!(k1["invalidated"], false);
+    assert_eq!(k1["username"], "admin");
+    assert_eq!(k1["realm"], "default_file");
+    assert!(k1["creation"].as_i64().is_some() && k1.get("expiration").is_none(), "{k1}");
+    let (_, _, owned) = server.call(get.clone(), "/_security/api_key?owner=true", &basic("admin"), None).await;
+    assert_eq!(names(&owned), ["k1", "short"]);
+    let (_, _, by_name) = server.call(get.clone(), "/_security/api_key?name=k*", &basic("admin"), None).await;
+    assert_eq!(names(&by_name), ["k1"]);
+    let (_, _, active) = server.call(get.clone(), "/_security/api_key?active_only=true", &basic("admin"), None).await;
+    assert_eq!(names(&active), ["k1", "reader-key"]);
+    let (_, _, readers) = server.call(get.clone(), "/_security/api_key", &basic("reader"), None).await;
+    assert_eq!(names(&readers), ["reader-key"]);
+    let (_, _, itself) = server.call(get.clone(), "/_security/api_key", &key, None).await;
+    assert_eq!(names(&itself), ["k1"]);
+
+    // refused: keys creating keys, role descriptors, no name
+    let (status, _, body) = server.call(post.clone(), "/_security/api_key", &key, Some(json!({"name": "x"}))).await;
+    assert_eq!(status, StatusCode::BAD_REQUEST, "{body}");
+    let descriptors = json!({"name": "x", "role_descriptors": {"r": {"cluster": ["all"]}}});
+    let (status, _, body) = server.call(post.clone(), "/_security/api_key", &basic("admin"), Some(descriptors)).await;
+    assert_eq!(status, StatusCode::BAD_REQUEST);
+    assert!(body["error"]["reason"].as_str().expect("reason").contains("role_descriptors"), "{body}");
+    let (status, _, body) = server.call(post.clone(), "/_security/api_key", &basic("admin"), Some(json!({}))).await;
+    assert_eq!(status, StatusCode::BAD_REQUEST);
+    assert_eq!(body["error"]["reason"], "Validation Failed: 1: api key name is required;");
+
+    // invalidate
+    let delete = reqwest::Method::DELETE;
+    let (status, _, body) =
+        server.call(delete.clone(), "/_security/api_key", &basic("admin"), Some(json!({"ids": [id]}))).await;
+    assert_eq!(status, StatusCode::OK);
+    assert_eq!(body, json!({"invalidated_api_keys": [id], "previously_invalidated_api_keys": [], "error_count": 0}));
+    let (_, _, body) =
+        server.call(delete.clone(), "/_security/api_key", &basic("admin"), Some(json!({"name": "k1"}))).await;
+    assert_eq!(body, json!({"invalidated_api_keys": [], "previously_invalidated_api_keys": [id], "error_count": 0}));
+    let (status, _, body) = server.call(reqwest::Method::GET, "/", &key, None).await;
+    assert_eq!(status, StatusCode::UNAUTHORIZED);
+    assert_eq!(
+        body["error"]["additional_unsuccessful_credentials"],
+        format!("API key: api key [{id}] has been invalidated")
+    );
+    let (status, _, body) = server.call(delete.clone(), "/_security/api_key", &basic("admin"), Some(json!({}))).await;
+    assert_eq!(status, StatusCode::BAD_REQUEST);
+    assert_eq!(body["error"]["type"], "action_request_validation_exception");
+    // a viewer cannot invalidate another user's key
+    let (_, _, body) =
+        server.call(delete.clone(), "/_security/api_key", &basic("reader"), Some(json!({"name": "short"}))).await;
+    assert_eq!(body["invalidated_api_keys"], json!([]));
+    let (status, _, body) = server.call(reqwest::Method::GET, "/", "ApiKey !!!", None).await;
+    assert_eq!(status, StatusCode::UNAUTHORIZED);
+    assert_eq!(body["error"]["additional_unsuccessful_credentials"], "API key: invalid ApiKey value");
+
+    // a restart keeps the keys: the reader's still works, k1 stays invalidated
+    let data = server.stop_keeping_data().await;
+    let server = start_secure(data).await;
+    let reader_key = format!("ApiKey {}", mine["encoded"].as_str().expect("encoded"));
+    let (status, _, body) = server.call(reqwest::Method::GET, "/_security/_authenticate", &reader_key, None).await;
+    assert_eq!(status, StatusCode::OK);
+    assert_eq!(body["username"], "reader");
+    let (status, _, _) = server.call(reqwest::Method::GET, "/", &key, None).await;
+    assert_eq!(status, StatusCode::UNAUTHORIZED);
+    // the key keeps its owner's roles: a viewer's key does not write
+    let (status, _, _) =
+        server.call(reqwest::Method::PUT, "/logs-test-default/_doc/1", &reader_key, Some(json!({"a": 1}))).await;
+    assert_eq!(status, StatusCode::FORBIDDEN);
+    server.stop().await;
+}
+
+#[tokio::test]
+async fn security_apis_need_security_on() {
+    let server = TestServer::start().await;
+    let response = server.get("/_security/_authenticate").await;
+    assert_eq!(response.status(), StatusCode::INTERNAL_SERVER_ERROR);
+    let body: Value = response.json().await.expect("json");
+    assert!(body["error"]["reason"].as_str().expect("reason").contains("--users"), "{body}");
+    server.stop().await;
+}
+
+#[tokio::test]
+async fn tls_serves_https_with_the_given_certificate() {
+    let certified = rcgen::generate_simple_self_signed(vec!["localhost".to_string()]).expect("certificate");
+    let files = tempfile::tempdir().expect("temp dir");
+    let (cert, key) = (files.path().join("cert.pem"), files.path().join("key.pem"));
+    std::fs::write(&cert, certified.cert.pem()).expect("cert");
+    std::fs::write(&key, certified.signing_key.serialize_pem()).expect("key");
+
+    // files that are wrong say so
+    let error = server::tls::server_config(&cert, &cert).expect_err("a certificate is no key");
+    assert!(error.contains("no PEM private key"), "{error}");
+    let error = server::tls::server_config(&key, &key).expect_err("a key is no certificate");
+    assert!(error.contains("no PEM certificate"), "{error}");
+    let other = rcgen::generate_simple_self_signed(vec!["localhost".to_string()]).expect("certificate");
+    let other_key = files.path().join("other.pem");
+    std::fs::write(&other_key, other.signing_key.serialize_pem()).expect("key");
+    let error = server::tls::server_config(&cert, &other_key).expect_err("mismatch");
+    assert!(error.contains("does not fit"), "{error}");
+
+    let tls = server::tls::server_config(&cert, &key).expect("tls");
+    let config = ServerConfig { tls: Some(tls), ..ServerConfig::default() };
+    let mut server =
+        TestServer::start_in(tempfile::tempdir().expect("temp dir"), config, Some(certified.cert.der().clone())).await;
+    // the certificate names localhost: call it by that name
+    server.address = SocketAddr::from(([127, 0, 0, 1], server.address.port()));
+    let url = format!("https://localhost:{}/", server.address.port());
+    let client = client_builder()
+        .no_proxy()
+        .resolve("localhost", server.address)
+        .tls_backend_preconfigured(client_tls(certified.cert.der().clone()))
+        .build()
+        .expect("client");
+    let response = client.get(&url).send().await.expect("https request");
+    assert_eq!(response.status(), StatusCode::OK);
+    let body: Value = response.json().await.expect("json");
+    assert_eq!(body["tagline"], "You Know, for Search");
+    let bulk = client
+        .post(format!("{url}_bulk"))
+        .header("content-type", "application/x-ndjson")
+        .body(EVENTS)
+        .send()
+        .await
+        .expect("bulk");
+    assert_eq!(bulk.status(), StatusCode::OK);
+    // plain HTTP to the HTTPS port gets no HTTP answer
+    let plain = client_builder().no_proxy().build().expect("client");
+    assert!(plain.get(format!("http://{}/", server.address)).send().await.is_err());
+    // a client that does not trust the certificate is refused
+    let untrusting = client_builder()
+        .no_proxy()
+        .resolve("localhost", server.address)
+        .tls_backend_preconfigured(client_tls(other.cert.der().clone()))
+        .build()
+        .expect("client");
+    assert!(untrusting.get(&url).send().await.is_err());
+    server.stop().await;
+}
+
+#[tokio::test]
+async fn slow_clients_are_cut_off() {
+    use std::time::{Duration, Instant};
+    use tokio::io::{AsyncReadExt, AsyncWriteExt};
+    let config = ServerConfig {
+        header_read_timeout: Duration::from_millis(500),
+        body_read_timeout: Duration::from_millis(500),
+        ..ServerConfig::default()
+    };
+    let server = TestServer::start_with(config).await;
+
+    // half a request head: the connection is closed after the header read timeout
+    let started = Instant::now();
+    let mut slow = tokio::net::TcpStream::connect(server.address).await.expect("connect");
+    slow.write_all(b"GET / HTTP/1.1\r\nHost: localhost\r\nX-Slow: ").await.expect("write");
+    // meanwhile the server answers others
+    assert_eq!(server.get("/").await.status(), StatusCode::OK);
+    let mut buffer = Vec::new();
+    let read = tokio::time::timeout(Duration::from_secs(10), slow.read_to_end(&mut buffer)).await;
+    let elapsed = started.elapsed();
+    assert!(read.is_ok(), "the connection is still open after 10 s");
+    assert!(elapsed >= Duration::from_millis(450), "closed too early: {elapsed:?}");
+    assert!(elapsed < Duration::from_secs(5), "closed too late: {elapsed:?}");
+
+    // half a body: 408, and the connection closes
+    let started = Instant::now();
+    let mut slow = tokio::net::TcpStream::connect(server.address).await.expect("connect");
+    let head =
+        "POST /_bulk HTTP/1.1\r\nHost: localhost\r\nContent-Type: application/x-ndjson\r\nContent-Length: 1000\r\n\r\n";
+    slow.write_all(format!("{head}{{\"create\":").as_bytes()).await.expect("write");
+    let mut buffer = Vec::new();
+    let read = tokio::time::timeout(Duration::from_secs(10), slow.read_to_end(&mut buffer)).await;
+    let elapsed = started.elapsed();
+    assert!(read.is_ok(), "the connection is still open after 10 s");
+    let response = String::from_utf8_lossy(&buffer);
+    assert!(response.starts_with("HTTP/1.1 408"), "{response}");
+    assert!(response.contains("timeout_exception"), "{response}");
+    assert!(elapsed >= Duration::from_millis(450) && elapsed < Duration::from_secs(5), "{elapsed:?}");
+
+    // an idle keep-alive connection is closed too
+    let mut idle = tokio::net::TcpStream::connect(server.address).await.expect("connect");
+    idle.write_all(b"GET / HTTP/1.1\r\nHost: localhost\r\n\r\n").await.expect("write");
+    let mut buffer = Vec::new();
+    let read = tokio::time::timeout(Duration::from_secs(10), idle.read_to_end(&mut buffer)).await;
+    assert!(read.is_ok(), "the idle connection is still open after 10 s");
+    assert!(String::from_utf8_lossy(&buffer).starts_with("HTTP/1.1 200"));
+    server.stop().await;
 }

@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # Acceptance test of the HTTP API with Elastic's official Python client (pinned in
 # requirements.txt): builds saker, installs the client in a virtual environment under target/,
-# starts `saker serve` on a free loopback port over a temporary data folder, and runs pytest.
+# starts `saker serve` on a free loopback port over a temporary data folder with authentication on
+# (a users file made with `saker users add`), and runs pytest.
 #
 # Needs python3 with venv and PyPI; nothing else from the network. Exit status is pytest's.
 set -euo pipefail
@@ -30,13 +31,16 @@ saker="$target/debug/saker"
 
 data="$(mktemp -d)"
 log="$data.log"
+users="$data.users.toml"
+export SAKER_USER=admin SAKER_PASSWORD="$("$venv/bin/python" -c 'import secrets; print(secrets.token_urlsafe(16))')"
+printf '%s\n' "$SAKER_PASSWORD" | "$saker" --quiet users add --file "$users" --name "$SAKER_USER" --role superuser
 port="$("$venv/bin/python" -c 'import socket; s = socket.socket(); s.bind(("127.0.0.1", 0)); print(s.getsockname()[1]); s.close()')"
-SAKER_LOG=info "$saker" serve --data "$data" --listen "127.0.0.1:$port" 2>"$log" &
+SAKER_LOG=info "$saker" serve --data "$data" --listen "127.0.0.1:$port" --users "$users" 2>"$log" &
 server=$!
 stop() {
   kill -TERM "$server" 2>/dev/null || true
   wait "$server" 2>/dev/null || true
-  rm -rf "$data" "$log"
+  rm -rf "$data" "$log" "$users"
 }
 trap stop EXIT
 
@@ -46,7 +50,13 @@ for _ in $(seq 1 100); do
   if ! kill -0 "$server" 2>/dev/null; then
     break
   fi
-  if "$venv/bin/python" -c "import urllib.request, sys; urllib.request.urlopen(sys.argv[1], timeout=1)" "$SAKER_URL/" 2>/dev/null; then
+  # any HTTP answer (401 without credentials) means the server is up
+  if "$venv/bin/python" -c "
+import sys, urllib.error, urllib.request
+try:
+    urllib.request.urlopen(sys.argv[1], timeout=1)
+except urllib.error.HTTPError:
+    pass" "$SAKER_URL/" 2>/dev/null; then
     ready=1
     break
   fi

@@ -1,7 +1,8 @@
 """Elastic's official Python client against a real `saker serve` (started by run.sh).
 
-SAKER_URL names the server; SAKER_SHARED_DATA the shared/data folder whose integration samples
-are bulk-indexed, each into the data stream its `data_stream.*` fields name.
+SAKER_URL names the server, SAKER_USER and SAKER_PASSWORD a superuser of its users file;
+SAKER_SHARED_DATA the shared/data folder whose integration samples are bulk-indexed, each into the
+data stream its `data_stream.*` fields name.
 """
 
 import csv
@@ -13,6 +14,7 @@ from pathlib import Path
 
 import pytest
 from elasticsearch import (
+    AuthenticationException,
     BadRequestError,
     ConflictError,
     Elasticsearch,
@@ -60,7 +62,11 @@ def sample_actions():
 
 @pytest.fixture(scope="module")
 def client():
-    es = Elasticsearch(os.environ["SAKER_URL"], request_timeout=60)
+    es = Elasticsearch(
+        os.environ["SAKER_URL"],
+        basic_auth=(os.environ["SAKER_USER"], os.environ["SAKER_PASSWORD"]),
+        request_timeout=60,
+    )
     yield es
     es.close()
 
@@ -172,3 +178,55 @@ def test_index_and_mapping_apis(client):
     with pytest.raises(NotFoundError) as raised:
         client.indices.get_mapping(index="no-such-index")
     assert raised.value.error == "index_not_found_exception"
+
+
+def test_credentials_are_required():
+    anonymous = Elasticsearch(os.environ["SAKER_URL"])
+    with pytest.raises(AuthenticationException) as raised:
+        anonymous.info()
+    assert raised.value.error == "security_exception"
+    assert raised.value.body["error"]["reason"] == "missing authentication credentials for REST request [/]"
+    wrong = Elasticsearch(os.environ["SAKER_URL"], basic_auth=(os.environ["SAKER_USER"], "wrong"))
+    with pytest.raises(AuthenticationException) as raised:
+        wrong.info()
+    assert raised.value.body["error"]["reason"] == (
+        f"unable to authenticate user [{os.environ['SAKER_USER']}] for REST request [/]"
+    )
+    anonymous.close()
+    wrong.close()
+
+
+def test_api_key(client, samples):
+    assert client.security.authenticate()["authentication_type"] == "realm"
+    created = client.security.create_api_key(name="python-client", expiration="1d")
+    assert set(created.body) == {"id", "name", "api_key", "encoded", "expiration"}
+    assert created["name"] == "python-client"
+
+    keyed = Elasticsearch(os.environ["SAKER_URL"], api_key=created["encoded"], request_timeout=60)
+    who = keyed.security.authenticate()
+    assert who["authentication_type"] == "api_key"
+    assert who["api_key"] == {"id": created["id"], "name": "python-client"}
+    assert who["username"] == os.environ["SAKER_USER"]
+    response = keyed.esql.query(query="FROM logs-* | STATS c = COUNT(*)")
+    assert response["values"] == [[samples]]
+    # the (id, key) form of the client's api_key works too
+    pair = Elasticsearch(os.environ["SAKER_URL"], api_key=(created["id"], created["api_key"]))
+    assert pair.info()["tagline"] == "You Know, for Search"
+
+    listed = client.security.get_api_key(name="python-client")["api_keys"]
+    assert [k["id"] for k in listed] == [created["id"]]
+    assert listed[0]["invalidated"] is False and listed[0]["expiration"] == created["expiration"]
+
+    invalidated = client.security.invalidate_api_key(ids=[created["id"]])
+    assert invalidated.body == {
+        "invalidated_api_keys": [created["id"]],
+        "previously_invalidated_api_keys": [],
+        "error_count": 0,
+    }
+    with pytest.raises(AuthenticationException) as raised:
+        keyed.info()
+    assert raised.value.body["error"]["additional_unsuccessful_credentials"] == (
+        f"API key: api key [{created['id']}] has been invalidated"
+    )
+    keyed.close()
+    pair.close()
