@@ -3,7 +3,8 @@
 
 use crate::mapping::{FieldMapping, ID_FIELD, IGNORED_FIELD, Mapping};
 use crate::names::IndexKind;
-use crate::segment::{Manifest, SegmentMeta};
+use crate::segment::{Manifest, SegmentLease, SegmentMeta};
+use crate::settings::IndexSettings;
 use ecs::ndjson::{Cell, FlatDoc, coerce_value, column};
 use esql::datafusion::arrow::array::{Array, ArrayRef, ListArray, StringArray};
 use esql::datafusion::arrow::buffer::OffsetBuffer;
@@ -12,7 +13,7 @@ use esql::datafusion::arrow::datatypes::{DataType, Field, SchemaRef};
 use esql::datafusion::arrow::error::ArrowError;
 use esql::datafusion::arrow::record_batch::{RecordBatch, RecordBatchOptions};
 use esql::types::EsType;
-use std::collections::{BTreeMap, HashSet};
+use std::collections::{BTreeMap, HashMap, HashSet};
 use std::path::PathBuf;
 use std::sync::Arc;
 
@@ -34,7 +35,6 @@ pub(crate) struct NewDoc {
 #[derive(Debug)]
 pub(crate) struct IndexState {
     pub name: String,
-    pub kind: IndexKind,
     pub dir: PathBuf,
     pub mapping: Mapping,
     /// Object paths of the mapping (see [`Mapping::object_paths`]).
@@ -43,17 +43,35 @@ pub(crate) struct IndexState {
     pub buffer: Vec<BufferedBatch>,
     /// Batches being written to segments by a flush; still searchable until the segments are.
     pub flushing: Vec<BufferedBatch>,
+    /// The segments; change it with [`IndexState::set_manifest`].
     pub manifest: Manifest,
     /// Every `_id` of the index, loaded when the first document with an explicit id arrives.
     pub ids: Option<HashSet<String>>,
+    /// What the index is and how long it keeps documents.
+    pub settings: IndexSettings,
+    /// The settings changed since the last flush: the next flush writes them, documents or not.
+    pub dirty: bool,
+    /// One lease per listed segment (by path relative to the index folder), shared with the
+    /// queries reading it: a segment no longer listed is removed once no query reads it.
+    pub leases: HashMap<String, Arc<SegmentLease>>,
 }
 
 impl IndexState {
-    /// A new, empty index. A data stream's `data_stream.*` constants come from its name.
+    /// A new, empty index with the built-in settings for its name (see
+    /// [`IndexSettings::builtin`]).
+    #[cfg(test)]
     pub fn new(name: &str, dir: PathBuf) -> IndexState {
+        IndexState::with_settings(name, dir, IndexSettings::builtin(name))
+    }
+
+    /// A new, empty index. A data stream named `<type>-<dataset>-<namespace>` has its
+    /// `data_stream.*` constants from its name.
+    pub fn with_settings(name: &str, dir: PathBuf, settings: IndexSettings) -> IndexState {
         let kind = IndexKind::of(name);
         let mut mapping = Mapping::default();
-        if let IndexKind::DataStream { kind, dataset, namespace } = &kind {
+        if let IndexKind::DataStream { kind, dataset, namespace } = &kind
+            && settings.data_stream
+        {
             mapping.add("data_stream.type", &FieldMapping::constant(kind));
             mapping.add("data_stream.dataset", &FieldMapping::constant(dataset));
             mapping.add("data_stream.namespace", &FieldMapping::constant(namespace));
@@ -61,7 +79,6 @@ impl IndexState {
         let objects = mapping.object_paths();
         IndexState {
             name: name.to_string(),
-            kind,
             dir,
             mapping,
             objects,
@@ -69,7 +86,38 @@ impl IndexState {
             flushing: Vec::new(),
             manifest: Manifest { format: 1, ..Manifest::default() },
             ids: None,
+            settings,
+            dirty: false,
+            leases: HashMap::new(),
         }
+    }
+
+    /// Replaces the list of segments. Segments no longer listed are retired: their files are
+    /// removed once the last query reading them is done.
+    pub fn set_manifest(&mut self, manifest: Manifest) {
+        let listed: HashSet<&str> = manifest.segments.iter().map(|s| s.path.as_str()).collect();
+        self.leases.retain(|path, lease| {
+            let keep = listed.contains(path.as_str());
+            if !keep {
+                lease.retire();
+            }
+            keep
+        });
+        for segment in &manifest.segments {
+            if !self.leases.contains_key(&segment.path) {
+                let lease = Arc::new(SegmentLease::new(self.dir.join(&segment.path)));
+                self.leases.insert(segment.path.clone(), lease);
+            }
+        }
+        self.manifest = manifest;
+    }
+
+    /// Retires every segment (the index is deleted).
+    pub fn retire_all(&mut self) {
+        for lease in self.leases.values() {
+            lease.retire();
+        }
+        self.leases.clear();
     }
 
     /// Applies an accepted batch: its mapping changes, then its documents, as one buffer batch.

@@ -8,6 +8,7 @@ use crate::input::{Op, RawItem};
 use crate::mapping::{FieldMapping, prefixes};
 use crate::names::{data_stream_name, validate_index_name};
 use crate::segment::TIME_FIELD;
+use crate::settings::IndexSettings;
 use ecs::ndjson::{FlatDoc, coerce_value, flatten, mapping_of};
 use serde_json::{Value, json};
 use std::collections::{BTreeMap, BTreeSet, HashSet};
@@ -195,7 +196,7 @@ pub(crate) struct Pending {
 /// rules, `_id` conflicts, `constant_keyword` values, and fields that would be both a value and
 /// an object.
 pub(crate) fn check(index: &IndexState, doc: &Prepared, pending: &mut Pending) -> Result<(), DocumentError> {
-    if index.kind.is_data_stream() {
+    if index.settings.data_stream {
         if doc.op == Op::Index && doc.id.is_some() {
             return Err(DocumentError::illegal("only write ops with an op_type of create are allowed in data streams"));
         }
@@ -385,7 +386,14 @@ pub(crate) struct RecordEntry {
     pub changes: Vec<(String, FieldMapping)>,
     /// Each document's explicit `_id` (generated ones are derived again) and source.
     pub docs: Vec<(Option<String>, Vec<u8>)>,
+    /// The index's settings from this record on: given when the record creates the index (from
+    /// its template) and when they change.
+    pub settings: Option<IndexSettings>,
 }
+
+/// The first eight bytes of a record payload in the second format (entries carry settings). A
+/// first-format payload starts with its entry count, which is never this.
+const FORMAT_2: u64 = u64::MAX;
 
 /// Encodes a log record's payload.
 pub(crate) fn encode_record<'a>(entries: impl ExactSizeIterator<Item = &'a RecordEntry>) -> Vec<u8> {
@@ -394,6 +402,7 @@ pub(crate) fn encode_record<'a>(entries: impl ExactSizeIterator<Item = &'a Recor
         out.extend_from_slice(b);
     }
     let mut out = Vec::new();
+    out.extend_from_slice(&FORMAT_2.to_le_bytes());
     out.extend_from_slice(&(entries.len() as u64).to_le_bytes());
     for entry in entries {
         put_bytes(&mut out, entry.index.as_bytes());
@@ -419,6 +428,14 @@ pub(crate) fn encode_record<'a>(entries: impl ExactSizeIterator<Item = &'a Recor
                 None => out.push(0),
             }
             put_bytes(&mut out, source);
+        }
+        match &entry.settings {
+            Some(settings) => {
+                out.push(1);
+                // serialising a plain struct of strings, numbers and booleans cannot fail
+                put_bytes(&mut out, &serde_json::to_vec(settings).unwrap_or_default());
+            }
+            None => out.push(0),
         }
     }
     out
@@ -469,6 +486,10 @@ pub(crate) fn decode_record(payload: &[u8]) -> Result<Vec<RecordEntry>, String> 
         }
     }
     let mut r = Reader(payload);
+    let format_2 = payload.get(..8).is_some_and(|head| head == FORMAT_2.to_le_bytes());
+    if format_2 {
+        r.take(8)?;
+    }
     let n = r.count()?;
     let mut entries = Vec::with_capacity(n);
     for _ in 0..n {
@@ -487,7 +508,12 @@ pub(crate) fn decode_record(payload: &[u8]) -> Result<Vec<RecordEntry>, String> 
             let id = if r.flag()? { Some(r.string()?) } else { None };
             docs.push((id, r.bytes()?.to_vec()));
         }
-        entries.push(RecordEntry { index, changes, docs });
+        let settings = if format_2 && r.flag()? {
+            Some(serde_json::from_slice(r.bytes()?).map_err(|e| format!("bad index settings: {e}"))?)
+        } else {
+            None
+        };
+        entries.push(RecordEntry { index, changes, docs, settings });
     }
     if !r.0.is_empty() {
         return Err(format!("{} bytes after the last entry", r.0.len()));
@@ -506,14 +532,40 @@ mod tests {
                 index: "logs-a-default".into(),
                 changes: vec![("x".into(), FieldMapping::new("long")), ("c".into(), FieldMapping::constant("v"))],
                 docs: vec![(None, b"{\"x\":1}".to_vec()), (Some("id1".into()), b"{}".to_vec())],
+                settings: None,
             },
-            RecordEntry { index: "b".into(), changes: vec![], docs: vec![(None, b"{\"y\":2}".to_vec())] },
+            RecordEntry {
+                index: "b".into(),
+                changes: vec![],
+                docs: vec![(None, b"{\"y\":2}".to_vec())],
+                settings: Some(IndexSettings { data_stream: true, ..IndexSettings::default() }),
+            },
         ];
         let bytes = encode_record(entries.iter());
         assert_eq!(decode_record(&bytes).expect("decode"), entries);
         for cut in 0..bytes.len() {
             assert!(decode_record(&bytes[..cut]).is_err(), "cut at {cut}");
         }
+        // a record of the first format (no settings): count, then entries
+        let mut v1 = Vec::new();
+        v1.extend_from_slice(&1u64.to_le_bytes());
+        v1.extend_from_slice(&1u64.to_le_bytes());
+        v1.push(b'a');
+        v1.extend_from_slice(&0u64.to_le_bytes());
+        v1.extend_from_slice(&1u64.to_le_bytes());
+        v1.push(0);
+        v1.extend_from_slice(&2u64.to_le_bytes());
+        v1.extend_from_slice(b"{}");
+        let decoded = decode_record(&v1).expect("first format");
+        assert_eq!(
+            decoded,
+            vec![RecordEntry {
+                index: "a".into(),
+                changes: vec![],
+                docs: vec![(None, b"{}".to_vec())],
+                settings: None
+            }]
+        );
     }
 
     #[test]

@@ -10,16 +10,34 @@
 //!   they are searchable from then on.
 //! - [`Store::flush`] (also run in the background) moves buffered documents to Parquet segments.
 //! - [`Store`] is a [`Catalog`]: `esql::execute(Arc::new(store), "FROM logs-* | …")`.
+//! - [`Store::delete_index`] deletes an index or data stream; [`Store::put_index_template`] and
+//!   its siblings manage index templates ([`templates`]); [`Store::set_lifecycle`] sets how long
+//!   an index keeps its documents.
+//! - In the background (or when called: [`Store::compact`], [`Store::apply_retention`]), small
+//!   segments of a day are merged into one, and whole days older than an index's retention are
+//!   deleted.
 //!
 //! # The data folder
 //! ```text
 //! <data>/store.json                     format version and the nonce of generated ids
 //! <data>/lock                           held while a process has the store open
+//! <data>/templates.json                 the index templates (see [`templates`])
 //! <data>/wal/<first seq>.wal            the write-ahead log (see `wal`)
 //! <data>/indices/<index>/mapping.json   the mapping (see [`mapping::Mapping`])
+//! <data>/indices/<index>/settings.json  data stream or not, lifecycle (see [`settings::IndexSettings`])
 //! <data>/indices/<index>/manifest.json  the segments (see [`segment::Manifest`])
 //! <data>/indices/<index>/segments/<YYYY-MM-DD>/<id>.parquet
 //! ```
+//!
+//! # Crash safety
+//! The manifest is the one list of an index's segments; it is replaced atomically, after the
+//! files it lists are durable and before the files it no longer lists are removed. So a flush, a
+//! merge of segments or the deletion of old days either happened or did not, whenever the
+//! process stops; files a crash leaves unlisted are removed when the store is next opened. A
+//! deleted index keeps a tombstone manifest (no segments, the last log sequence number it owned)
+//! until the log no longer holds its records, so that replaying the log cannot bring it back.
+//! Index creation (with the settings its template gave) and settings changes are log records
+//! too, replayed like documents.
 //!
 //! # Mappings
 //! Fields the ECS table knows ([`ecs::field_type`]) get its type; others are typed dynamically by
@@ -42,23 +60,31 @@ pub mod error;
 mod index;
 mod ingest;
 pub mod input;
+mod maintenance;
 pub mod mapping;
 pub mod names;
 pub mod segment;
+pub mod settings;
 mod table;
+pub mod templates;
 mod wal;
 
 pub use error::{DocumentError, StoreError};
 pub use ingest::{IngestReport, ItemResult};
 pub use input::{Format, Op};
+pub use maintenance::{CompactionReport, RetentionReport};
+pub use settings::{IndexSettings, Lifecycle, TimeValue};
 pub use table::{IndexSnapshot, IndexTable};
+pub use templates::{IndexTemplate, TemplateError};
 
 use crate::index::{IndexState, NewDoc};
 use crate::ingest::{Pending, Prepared, RecordEntry};
 use crate::input::{Items, RawItem};
-use crate::mapping::Mapping;
+use crate::mapping::{FieldMapping, Mapping};
 use crate::segment::{MANIFEST, MAPPING, Manifest};
+use crate::settings::SETTINGS;
 use crate::table::SegmentFile;
+use crate::templates::{TEMPLATES, Templates};
 use crate::wal::Wal;
 use esql::catalog::{Catalog, Index};
 use esql::datafusion::arrow::array::{Array, StringArray};
@@ -94,6 +120,20 @@ pub struct StoreOptions {
     /// Input is committed in batches of about this many bytes of documents (8 MiB): one log
     /// record and one buffer batch each.
     pub batch_bytes: usize,
+    /// Merge small segments and apply retention from a background thread (true). Without it,
+    /// [`Store::compact`] and [`Store::apply_retention`] do it when called.
+    pub background_maintenance: bool,
+    /// How often the background thread merges segments and applies retention (60 s).
+    pub maintenance_interval: Duration,
+    /// Segments smaller than this are merged with the other small ones of their day (32 MiB).
+    pub compaction_small_bytes: u64,
+    /// A day's small segments are merged once there are at least this many (8).
+    pub compaction_min_segments: usize,
+    /// One merge reads at most this many bytes of segments (256 MiB).
+    pub compaction_max_bytes: u64,
+    /// The retention of data streams whose lifecycle is enabled without a `data_retention` of
+    /// their own, as Elasticsearch's `data_streams.lifecycle.retention.default` (none).
+    pub default_retention: Option<Duration>,
 }
 
 impl Default for StoreOptions {
@@ -106,6 +146,12 @@ impl Default for StoreOptions {
             max_document_bytes: 32 << 20,
             max_fields: 10_000,
             batch_bytes: 8 << 20,
+            background_maintenance: true,
+            maintenance_interval: Duration::from_secs(60),
+            compaction_small_bytes: 32 << 20,
+            compaction_min_segments: 8,
+            compaction_max_bytes: 256 << 20,
+            default_retention: None,
         }
     }
 }
@@ -225,6 +271,11 @@ struct State {
     next_seq: u64,
     /// Approximate bytes buffered since the last flush.
     buffered_bytes: usize,
+    /// The index templates.
+    templates: Templates,
+    /// Deleted indices whose tombstone folder is still on disk, with the last sequence number
+    /// they owned: removed by the first flush whose log rotation drops those records.
+    tombstones: BTreeMap<String, u64>,
 }
 
 struct Inner {
@@ -233,10 +284,18 @@ struct Inner {
     nonce: [u8; 3],
     state: Mutex<State>,
     wal: Wal,
+    /// Held by whatever rewrites manifests: a flush, a deletion, the swap of a merge or of a
+    /// retention pass.
     flush_lock: Mutex<()>,
+    /// How many threads wait for `flush_lock` to swap a manifest: back-to-back flushes let them
+    /// go first (a swap is short), so that a busy flusher cannot starve them.
+    swaps_waiting: AtomicU64,
+    /// One merge or retention pass at a time.
+    maintenance_lock: Mutex<()>,
     signal: Mutex<FlushSignal>,
     signal_cond: Condvar,
     last_flush_error: Mutex<Option<String>>,
+    last_maintenance_error: Mutex<Option<String>>,
     recovery: Recovery,
     _lock: File,
 }
@@ -245,6 +304,7 @@ struct Inner {
 pub struct Store {
     inner: Arc<Inner>,
     flusher: Option<JoinHandle<()>>,
+    maintainer: Option<JoinHandle<()>>,
 }
 
 impl std::fmt::Debug for Store {
@@ -280,21 +340,26 @@ impl Store {
             return Err(StoreError::Locked { path: dir });
         }
         let nonce = store_nonce(&dir)?;
-        let mut indices = load_indices(&dir)?;
-        let (next_seq, recovery) = replay(&dir, &mut indices, nonce)?;
+        let templates = Templates::load(&dir.join(TEMPLATES))?;
+        let (mut indices, tombstones) = load_indices(&dir)?;
+        let (next_seq, recovery) = replay(&dir, &mut indices, &tombstones, nonce)?;
         let wal = Wal::create(&dir.join("wal"), next_seq, options.fsync)?;
         let buffered_bytes = indices.values().map(IndexState::buffer_bytes).sum();
         let background = options.background_flush;
+        let maintain = options.background_maintenance;
         let inner = Arc::new(Inner {
             dir,
             options,
             nonce,
-            state: Mutex::new(State { indices, next_seq, buffered_bytes }),
+            state: Mutex::new(State { indices, next_seq, buffered_bytes, templates, tombstones }),
             wal,
             flush_lock: Mutex::new(()),
+            swaps_waiting: AtomicU64::new(0),
+            maintenance_lock: Mutex::new(()),
             signal: Mutex::new(FlushSignal::default()),
             signal_cond: Condvar::new(),
             last_flush_error: Mutex::new(None),
+            last_maintenance_error: Mutex::new(None),
             recovery,
             _lock: lock,
         });
@@ -308,7 +373,17 @@ impl Store {
         } else {
             None
         };
-        Ok(Store { inner, flusher })
+        let maintainer = if maintain {
+            let inner = inner.clone();
+            let handle = std::thread::Builder::new()
+                .name("saker-maintenance".to_string())
+                .spawn(move || maintenance::maintenance_loop(&inner))
+                .map_err(StoreError::io("starting the maintenance thread"))?;
+            Some(handle)
+        } else {
+            None
+        };
+        Ok(Store { inner, flusher, maintainer })
     }
 
     /// The data folder.
@@ -324,6 +399,11 @@ impl Store {
     /// The last error of a background flush, if the last one failed.
     pub fn last_flush_error(&self) -> Option<String> {
         lock(&self.inner.last_flush_error).clone()
+    }
+
+    /// The last error of a background merge or retention pass, if the last one failed.
+    pub fn last_maintenance_error(&self) -> Option<String> {
+        lock(&self.inner.last_maintenance_error).clone()
     }
 
     /// Adds NDJSON documents (one JSON object a line; gzip-compressed or not). A document goes
@@ -480,10 +560,16 @@ impl Store {
         let synced = inner.wal.synced_seq();
         let mut entries: Vec<(RecordEntry, Vec<Prepared>)> = Vec::new();
         let mut created: Vec<String> = Vec::new();
+        let mut creations: HashMap<String, Vec<(String, FieldMapping)>> = HashMap::new();
         for (name, docs) in groups {
             if !state.indices.contains_key(&name) {
                 let dir = inner.dir.join("indices").join(&name);
-                state.indices.insert(name.clone(), IndexState::new(&name, dir));
+                let (settings, fields) = state.templates.resolve(&name);
+                let mut index = IndexState::with_settings(&name, dir, settings);
+                // the template's fields are mapped before the first document is checked
+                index.apply(0, &fields, Vec::new()).map_err(|e| StoreError::Internal(e.to_string()))?;
+                state.indices.insert(name.clone(), index);
+                creations.insert(name.clone(), fields);
                 created.push(name.clone());
             }
             let index = state.indices.get_mut(&name).ok_or_else(|| StoreError::Internal("index vanished".into()))?;
@@ -509,9 +595,15 @@ impl Store {
             if accepted.is_empty() {
                 continue;
             }
-            let changes = ingest::mapping_changes(index, &accepted, &pending, inner.options.max_fields);
+            let max_fields = index.settings.total_fields_limit.unwrap_or(inner.options.max_fields);
+            let mut changes = ingest::mapping_changes(index, &accepted, &pending, max_fields);
             let docs = accepted.iter_mut().map(|d| (d.id.clone(), std::mem::take(&mut d.source))).collect();
-            entries.push((RecordEntry { index: name, changes, docs }, accepted));
+            // a record that creates the index carries its settings and its template's fields
+            let settings = creations.remove(&name).map(|fields| {
+                changes.splice(0..0, fields);
+                index.settings.clone()
+            });
+            entries.push((RecordEntry { index: name, changes, docs, settings }, accepted));
         }
         let remove_unused = |state: &mut State, entries: &[(RecordEntry, Vec<Prepared>)]| {
             for name in &created {
@@ -617,7 +709,7 @@ impl Store {
                     + batches.iter().map(|b| b.get_array_memory_size() as u64).sum::<u64>();
                 IndexStats {
                     name: index.name.clone(),
-                    data_stream: index.kind.is_data_stream(),
+                    data_stream: index.settings.data_stream,
                     hidden: index.name.starts_with('.'),
                     docs: segment_docs + buffered_docs,
                     buffered_docs,
@@ -643,7 +735,15 @@ impl Store {
             segments: index
                 .segments()
                 .iter()
-                .map(|meta| SegmentFile { path: index.dir.join(&meta.path), meta: meta.clone() })
+                .map(|meta| SegmentFile {
+                    path: index.dir.join(&meta.path),
+                    meta: meta.clone(),
+                    _lease: index
+                        .leases
+                        .get(&meta.path)
+                        .cloned()
+                        .unwrap_or_else(|| Arc::new(segment::SegmentLease::new(index.dir.join(&meta.path)))),
+                })
                 .collect(),
             batches: index.visible_batches(synced),
         })
@@ -653,16 +753,174 @@ impl Store {
     pub fn mapping(&self, name: &str) -> Option<Mapping> {
         lock(&self.inner.state).indices.get(name).map(|i| i.mapping.clone())
     }
+
+    /// The settings of the index `name`.
+    pub fn index_settings(&self, name: &str) -> Option<IndexSettings> {
+        lock(&self.inner.state).indices.get(name).map(|i| i.settings.clone())
+    }
+
+    /// The retention an index applies now: its lifecycle's, or the store's default for a data
+    /// stream (see [`IndexSettings::effective_retention`]).
+    pub fn effective_retention(&self, name: &str) -> Option<Duration> {
+        let state = lock(&self.inner.state);
+        state.indices.get(name)?.settings.effective_retention(self.inner.options.default_retention)
+    }
+
+    /// The store's options.
+    pub fn options(&self) -> &StoreOptions {
+        &self.inner.options
+    }
+
+    /// Deletes the index or data stream `name`: its documents (buffered and in segments), its
+    /// mapping and settings. Returns `false` when there is no such index.
+    ///
+    /// The deletion is durable when this returns: a tombstone manifest is written first (it owns
+    /// every log record of the index so far, so that replaying the log cannot bring them back),
+    /// then the files are removed; segment files still read by running queries go when those
+    /// queries end. Documents written to `name` afterwards create a new index.
+    ///
+    /// # Errors
+    /// When the tombstone cannot be written; the index is then left as it was.
+    pub fn delete_index(&self, name: &str) -> Result<bool, StoreError> {
+        let inner = &*self.inner;
+        let _no_flush = inner.lock_for_swap();
+        let mut state = lock(&inner.state);
+        let Some(index) = state.indices.get(name) else { return Ok(false) };
+        let dir = index.dir.clone();
+        // every record of the index has a sequence number up to this one
+        let seq = state.next_seq.saturating_sub(1);
+        std::fs::create_dir_all(&dir).map_err(StoreError::io(format!("creating {}", dir.display())))?;
+        if let Some(parent) = dir.parent() {
+            wal::sync_dir(parent)?;
+        }
+        let tombstone = Manifest { format: 1, flushed_seq: seq, segments: Vec::new(), deleted: true };
+        segment::write_json(&dir.join(MANIFEST), &tombstone)?;
+        let Some(mut index) = state.indices.remove(name) else { return Ok(false) };
+        state.buffered_bytes = state.buffered_bytes.saturating_sub(index.buffer_bytes());
+        state.tombstones.insert(name.to_string(), seq);
+        drop(state);
+        index.retire_all();
+        drop(index);
+        for file in [MAPPING, SETTINGS] {
+            match std::fs::remove_file(dir.join(file)) {
+                Ok(()) => {}
+                Err(e) if e.kind() == std::io::ErrorKind::NotFound => {}
+                Err(e) => {
+                    return Err(StoreError::Io {
+                        context: format!("removing {}", dir.join(file).display()),
+                        source: e,
+                    });
+                }
+            }
+        }
+        Ok(true)
+    }
+
+    /// Every index template, by name.
+    pub fn index_templates(&self) -> Vec<IndexTemplate> {
+        lock(&self.inner.state).templates.all().cloned().collect()
+    }
+
+    /// Adds or replaces the index template `name` from an Elasticsearch `_index_template` body;
+    /// with `create`, refuses to replace one. It applies to indices created from now on.
+    ///
+    /// # Errors
+    /// What Elasticsearch refuses, with its error type, and what Saker does not support, named.
+    pub fn put_index_template(&self, name: &str, body: &serde_json::Value, create: bool) -> Result<(), TemplateError> {
+        let template = IndexTemplate::parse(name, body)?;
+        let mut state = lock(&self.inner.state);
+        let data_streams: Vec<String> =
+            state.indices.values().filter(|i| i.settings.data_stream).map(|i| i.name.clone()).collect();
+        let mut templates = state.templates.clone();
+        templates.put(template, create, &data_streams)?;
+        templates.save(&self.inner.dir.join(TEMPLATES)).map_err(|e| TemplateError::store(&e))?;
+        state.templates = templates;
+        Ok(())
+    }
+
+    /// Removes index templates: `names` is a comma-separated list of names, or one name or
+    /// `*`-pattern, as `DELETE _index_template/<names>`. Returns the names removed.
+    ///
+    /// # Errors
+    /// `index_template_missing_exception` (404) for a name that matches nothing; a template that
+    /// is the only one a data stream matches stays.
+    pub fn delete_index_templates(&self, names: &str) -> Result<Vec<String>, TemplateError> {
+        let mut state = lock(&self.inner.state);
+        let data_streams: Vec<String> =
+            state.indices.values().filter(|i| i.settings.data_stream).map(|i| i.name.clone()).collect();
+        let mut templates = state.templates.clone();
+        let removed = templates.remove(names, &data_streams)?;
+        if !removed.is_empty() {
+            templates.save(&self.inner.dir.join(TEMPLATES)).map_err(|e| TemplateError::store(&e))?;
+            state.templates = templates;
+        }
+        Ok(removed)
+    }
+
+    /// The settings and template fields an index named `name` would be created with now
+    /// (`settings.template` names the template that decides them; `None`: the built-in ones).
+    pub fn simulate_index(&self, name: &str) -> (IndexSettings, Vec<(String, mapping::FieldMapping)>) {
+        lock(&self.inner.state).templates.resolve(name)
+    }
+
+    /// Sets (or, with `None`, removes) the lifecycle of the index `name`: how long it keeps its
+    /// documents. Durable when this returns. Returns `false` when there is no such index.
+    ///
+    /// # Errors
+    /// When the log cannot be written.
+    pub fn set_lifecycle(&self, name: &str, lifecycle: Option<Lifecycle>) -> Result<bool, StoreError> {
+        let inner = &*self.inner;
+        let seq = {
+            let mut state = lock(&inner.state);
+            let seq = state.next_seq;
+            let Some(index) = state.indices.get_mut(name) else { return Ok(false) };
+            let mut settings = index.settings.clone();
+            settings.lifecycle = lifecycle;
+            let entry = RecordEntry {
+                index: name.to_string(),
+                changes: Vec::new(),
+                docs: Vec::new(),
+                settings: Some(settings.clone()),
+            };
+            inner.wal.append(seq, &ingest::encode_record(std::iter::once(&entry)))?;
+            index.settings = settings;
+            index.dirty = true;
+            state.next_seq += 1;
+            seq
+        };
+        inner.wal.wait_durable(seq)?;
+        Ok(true)
+    }
+
+    /// Merges small segments now (see [`StoreOptions::compaction_small_bytes`]); the background
+    /// thread does the same every [`StoreOptions::maintenance_interval`].
+    ///
+    /// # Errors
+    /// When a segment cannot be read or written, or a manifest replaced; nothing is lost, the
+    /// segments stay as they were.
+    pub fn compact(&self) -> Result<CompactionReport, StoreError> {
+        self.inner.compact()
+    }
+
+    /// Deletes, in every index with a retention, the days that ended more than the retention
+    /// before `now_ms` (ms since the epoch); the background thread does the same with the
+    /// current time. Buffered documents are not touched until they are flushed.
+    ///
+    /// # Errors
+    /// When a manifest cannot be replaced; the segments then stay.
+    pub fn apply_retention(&self, now_ms: i64) -> Result<RetentionReport, StoreError> {
+        self.inner.apply_retention(now_ms)
+    }
 }
 
 impl Drop for Store {
     fn drop(&mut self) {
-        if let Some(handle) = self.flusher.take() {
-            {
-                let mut signal = lock(&self.inner.signal);
-                signal.stop = true;
-                self.inner.signal_cond.notify_all();
-            }
+        {
+            let mut signal = lock(&self.inner.signal);
+            signal.stop = true;
+            self.inner.signal_cond.notify_all();
+        }
+        for handle in [self.flusher.take(), self.maintainer.take()].into_iter().flatten() {
             let _ = handle.join();
         }
     }
@@ -699,7 +957,20 @@ fn lock<T>(mutex: &Mutex<T>) -> MutexGuard<'_, T> {
 }
 
 impl Inner {
+    /// Takes the flush lock to replace manifests, ahead of the flushes waiting for it.
+    fn lock_for_swap(&self) -> MutexGuard<'_, ()> {
+        self.swaps_waiting.fetch_add(1, Ordering::AcqRel);
+        let guard = lock(&self.flush_lock);
+        self.swaps_waiting.fetch_sub(1, Ordering::AcqRel);
+        guard
+    }
+
     fn flush(&self) -> Result<(), StoreError> {
+        // let a waiting swap go first, for a while
+        let yield_until = std::time::Instant::now() + Duration::from_millis(200);
+        while self.swaps_waiting.load(Ordering::Acquire) > 0 && std::time::Instant::now() < yield_until {
+            std::thread::sleep(Duration::from_millis(1));
+        }
         let _one_at_a_time = lock(&self.flush_lock);
         // 1. Start a new log file and take every buffer: all their records are in older files.
         let (first_new, last, work) = {
@@ -708,23 +979,29 @@ impl Inner {
             let last = self.wal.rotate(first_new)?;
             let mut work = Vec::new();
             for index in state.indices.values_mut() {
-                if index.buffer.is_empty() {
+                if index.buffer.is_empty() && !index.dirty {
                     continue;
                 }
                 index.flushing = std::mem::take(&mut index.buffer);
+                index.dirty = false;
                 let schema = index.mapping.stored_schema();
                 let batches: Vec<_> = index.flushing.iter().map(|b| b.batch.clone()).collect();
-                work.push((index.name.clone(), index.dir.clone(), index.mapping.clone(), schema, batches));
+                let files = IndexFiles {
+                    dir: index.dir.clone(),
+                    mapping: index.mapping.clone(),
+                    settings: index.settings.clone(),
+                };
+                work.push((index.name.clone(), files, schema, batches));
             }
             state.buffered_bytes = 0;
             (first_new, last, work)
         };
-        // 2. Write segments, mapping and manifest of each index, outside the lock.
+        // 2. Write segments, settings, mapping and manifest of each index, outside the lock.
         let mut failure = None;
         let mut done: Vec<(String, Manifest)> = Vec::new();
-        for (name, dir, mapping, schema, batches) in work {
+        for (name, files, schema, batches) in work {
             let manifest = lock(&self.state).indices.get(&name).map(|i| i.manifest.clone()).unwrap_or_default();
-            match write_index(&dir, &mapping, &schema, &batches, manifest, last) {
+            match write_index(&files, &schema, &batches, manifest, last) {
                 Ok(manifest) => done.push((name, manifest)),
                 Err(e) => {
                     failure.get_or_insert(e);
@@ -734,6 +1011,7 @@ impl Inner {
                         let mut flushing = std::mem::take(&mut index.flushing);
                         flushing.append(&mut index.buffer);
                         index.buffer = flushing;
+                        index.dirty = true;
                     }
                 }
             }
@@ -743,7 +1021,7 @@ impl Inner {
             let mut state = lock(&self.state);
             for (name, manifest) in done {
                 if let Some(index) = state.indices.get_mut(&name) {
-                    index.manifest = manifest;
+                    index.set_manifest(manifest);
                     index.flushing.clear();
                 }
             }
@@ -752,36 +1030,98 @@ impl Inner {
             *lock(&self.last_flush_error) = Some(e.to_string());
             return Err(e);
         }
-        // 4. The older log files are no longer needed.
+        // 4. The older log files are no longer needed, nor the tombstones of indices deleted
+        //    before the rotation.
         self.wal.remove_before(first_new)?;
+        self.remove_tombstones(first_new)?;
         *lock(&self.last_flush_error) = None;
+        Ok(())
+    }
+
+    /// Removes the folders of deleted indices whose records are all before `first_kept` (no
+    /// longer in the log). A deleted index created again keeps its folder: its own flush has
+    /// replaced the tombstone manifest, or will.
+    fn remove_tombstones(&self, first_kept: u64) -> Result<(), StoreError> {
+        let mut state = lock(&self.state);
+        let names: Vec<(String, u64)> = state.tombstones.iter().map(|(n, s)| (n.clone(), *s)).collect();
+        for (name, seq) in names {
+            if seq >= first_kept {
+                continue;
+            }
+            if let Some(index) = state.indices.get(&name) {
+                // created again: the tombstone is gone once the new index's manifest is written
+                if index.manifest.flushed_seq > seq {
+                    state.tombstones.remove(&name);
+                }
+                continue;
+            }
+            let dir = self.dir.join("indices").join(&name);
+            remove_index_folder(&dir)?;
+            state.tombstones.remove(&name);
+        }
         Ok(())
     }
 }
 
-/// Writes one index's flushed batches as segments, then its mapping, then its manifest.
+/// Removes a deleted index's folder: the manifest first (a folder without one is removed when
+/// the store is opened), then the rest.
+fn remove_index_folder(dir: &Path) -> Result<(), StoreError> {
+    match std::fs::remove_file(dir.join(MANIFEST)) {
+        Ok(()) => {}
+        Err(e) if e.kind() == std::io::ErrorKind::NotFound => {}
+        Err(e) => {
+            return Err(StoreError::Io { context: format!("removing the manifest of {}", dir.display()), source: e });
+        }
+    }
+    if let Some(parent) = dir.parent() {
+        wal::sync_dir(dir)?;
+        match std::fs::remove_dir_all(dir) {
+            Ok(()) => {}
+            Err(e) if e.kind() == std::io::ErrorKind::NotFound => {}
+            Err(e) => return Err(StoreError::Io { context: format!("removing {}", dir.display()), source: e }),
+        }
+        wal::sync_dir(parent)?;
+    }
+    Ok(())
+}
+
+/// What a flush writes of an index besides its segments.
+struct IndexFiles {
+    dir: PathBuf,
+    mapping: Mapping,
+    settings: IndexSettings,
+}
+
+/// Writes one index's flushed batches as segments, then its settings and mapping, then its
+/// manifest.
 fn write_index(
-    dir: &Path,
-    mapping: &Mapping,
+    files: &IndexFiles,
     schema: &esql::datafusion::arrow::datatypes::SchemaRef,
     batches: &[esql::datafusion::arrow::record_batch::RecordBatch],
     mut manifest: Manifest,
     last: u64,
 ) -> Result<Manifest, StoreError> {
+    let dir = &files.dir;
     std::fs::create_dir_all(dir).map_err(StoreError::io(format!("creating {}", dir.display())))?;
     if let Some(parent) = dir.parent() {
         wal::sync_dir(parent)?;
     }
     let internal =
         |e: &dyn std::fmt::Display| StoreError::Internal(format!("preparing a flush of {}: {e}", dir.display()));
-    let conformed =
-        batches.iter().map(|b| index::conform(b, schema)).collect::<Result<Vec<_>, _>>().map_err(|e| internal(&e))?;
-    let batch = concat_batches(schema, &conformed).map_err(|e| internal(&e))?;
-    let segments = segment::write_segments(dir, &batch, last)?;
-    segment::write_json(&dir.join(MAPPING), mapping)?;
+    if !batches.is_empty() {
+        let conformed = batches
+            .iter()
+            .map(|b| index::conform(b, schema))
+            .collect::<Result<Vec<_>, _>>()
+            .map_err(|e| internal(&e))?;
+        let batch = concat_batches(schema, &conformed).map_err(|e| internal(&e))?;
+        manifest.segments.extend(segment::write_segments(dir, &batch, last)?);
+    }
+    segment::write_json(&dir.join(SETTINGS), &files.settings)?;
+    segment::write_json(&dir.join(MAPPING), &files.mapping)?;
     manifest.format = 1;
     manifest.flushed_seq = last;
-    manifest.segments.extend(segments);
+    manifest.deleted = false;
     segment::write_json(&dir.join(MANIFEST), &manifest)?;
     Ok(manifest)
 }
@@ -803,7 +1143,10 @@ fn flusher_loop(inner: &Inner) {
             }
             signal.wanted = false;
         }
-        let has_data = lock(&inner.state).indices.values().any(|i| !i.buffer.is_empty());
+        let has_data = {
+            let state = lock(&inner.state);
+            state.indices.values().any(|i| !i.buffer.is_empty() || i.dirty) || !state.tombstones.is_empty()
+        };
         if has_data {
             // the error is kept for `last_flush_error`; the data stays in the log and the buffer
             let _ = inner.flush();
@@ -839,9 +1182,17 @@ fn store_nonce(dir: &Path) -> Result<[u8; 3], StoreError> {
     Ok(nonce)
 }
 
-fn load_indices(dir: &Path) -> Result<BTreeMap<String, IndexState>, StoreError> {
+/// Deleted indices by name, with the last log sequence number each owned.
+type Tombstones = BTreeMap<String, u64>;
+
+/// The indices of the data folder, and the tombstones of deleted ones (name → the last log
+/// sequence number the deleted index owned). Removes what a crash left behind: unlisted segment
+/// files, and index folders without a manifest (a first flush that never completed; the log
+/// still has its documents).
+fn load_indices(dir: &Path) -> Result<(BTreeMap<String, IndexState>, Tombstones), StoreError> {
     let root = dir.join("indices");
     let mut indices = BTreeMap::new();
+    let mut tombstones = BTreeMap::new();
     let entries = std::fs::read_dir(&root).map_err(StoreError::io(format!("listing {}", root.display())))?;
     for entry in entries {
         let entry = entry.map_err(StoreError::io(format!("listing {}", root.display())))?;
@@ -850,24 +1201,34 @@ fn load_indices(dir: &Path) -> Result<BTreeMap<String, IndexState>, StoreError> 
         if !path.is_dir() || names::validate_index_name(&name).is_err() {
             continue;
         }
-        let mut index = IndexState::new(&name, path.clone());
+        let Some(manifest) = segment::read_json::<Manifest>(&path.join(MANIFEST))? else {
+            std::fs::remove_dir_all(&path).map_err(StoreError::io(format!("removing {}", path.display())))?;
+            continue;
+        };
+        if manifest.deleted {
+            segment::remove_orphans(&path, &manifest)?;
+            tombstones.insert(name, manifest.flushed_seq);
+            continue;
+        }
+        let settings =
+            segment::read_json::<IndexSettings>(&path.join(SETTINGS))?.unwrap_or_else(|| IndexSettings::builtin(&name));
+        let mut index = IndexState::with_settings(&name, path.clone(), settings);
         if let Some(mapping) = segment::read_json::<Mapping>(&path.join(MAPPING))? {
             index.mapping = mapping;
             index.objects = index.mapping.object_paths();
         }
-        if let Some(manifest) = segment::read_json::<Manifest>(&path.join(MANIFEST))? {
-            index.manifest = manifest;
-        }
-        segment::remove_orphans(&path, &index.manifest)?;
+        segment::remove_orphans(&path, &manifest)?;
+        index.set_manifest(manifest);
         indices.insert(name, index);
     }
-    Ok(indices)
+    Ok((indices, tombstones))
 }
 
 /// Replays the log into the indices' buffers; returns the next sequence number.
 fn replay(
     dir: &Path,
     indices: &mut BTreeMap<String, IndexState>,
+    tombstones: &BTreeMap<String, u64>,
     nonce: [u8; 3],
 ) -> Result<(u64, Recovery), StoreError> {
     let wal_dir = dir.join("wal");
@@ -877,7 +1238,8 @@ fn replay(
         torn_bytes: contents.torn.iter().map(|(_, n)| n).sum(),
         ..Recovery::default()
     };
-    let mut last = indices.values().map(|i| i.manifest.flushed_seq).max().unwrap_or(0);
+    let mut last =
+        indices.values().map(|i| i.manifest.flushed_seq).chain(tombstones.values().copied()).max().unwrap_or(0);
     let corrupt = |message: String| StoreError::Corrupt { path: wal_dir.clone(), message };
     let mut seen = HashSet::new();
     for record in contents.records {
@@ -892,10 +1254,22 @@ fn replay(
             if names::validate_index_name(&entry.index).is_err() {
                 return Err(corrupt(format!("record {}: bad index name `{}`", record.seq, entry.index)));
             }
-            let index = indices
-                .entry(entry.index.clone())
-                .or_insert_with(|| IndexState::new(&entry.index, dir.join("indices").join(&entry.index)));
+            // a record of an index deleted since: the tombstone owns it
+            let deleted = !indices.contains_key(&entry.index)
+                && tombstones.get(&entry.index).is_some_and(|&seq| record.seq <= seq);
+            if deleted {
+                ordinal += entry.docs.len() as u32;
+                continue;
+            }
+            let index = indices.entry(entry.index.clone()).or_insert_with(|| {
+                let settings = entry.settings.clone().unwrap_or_else(|| IndexSettings::builtin(&entry.index));
+                IndexState::with_settings(&entry.index, dir.join("indices").join(&entry.index), settings)
+            });
             let flushed = record.seq <= index.manifest.flushed_seq;
+            if !flushed && let Some(settings) = &entry.settings {
+                index.settings = settings.clone();
+                index.dirty = true;
+            }
             let mut docs = Vec::new();
             for (id, source) in entry.docs {
                 let id = id.unwrap_or_else(|| ingest::generated_id(record.seq, ordinal, nonce));
@@ -908,6 +1282,9 @@ fn replay(
                 docs.push(NewDoc { id, flat });
             }
             recovery.documents += docs.len();
+            if flushed {
+                continue;
+            }
             index
                 .apply(record.seq, &entry.changes, docs)
                 .map_err(|e| StoreError::Internal(format!("replaying record {}: {e}", record.seq)))?;

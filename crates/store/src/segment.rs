@@ -21,6 +21,7 @@ use serde::{Deserialize, Serialize};
 use std::fs::File;
 use std::io::Write;
 use std::path::{Path, PathBuf};
+use std::sync::atomic::{AtomicBool, Ordering};
 
 /// The time field segments are sorted and partitioned by.
 pub const TIME_FIELD: &str = "@timestamp";
@@ -59,6 +60,39 @@ pub struct Manifest {
     pub flushed_seq: u64,
     /// The segments, oldest first.
     pub segments: Vec<SegmentMeta>,
+    /// The index was deleted: every log record up to `flushed_seq` belongs to the deleted index,
+    /// and the folder is removed once the log no longer holds them.
+    #[serde(default, skip_serializing_if = "std::ops::Not::not")]
+    pub deleted: bool,
+}
+
+/// A segment file shared by the index that lists it and the queries that read it. Once
+/// [retired](SegmentLease::retire) (no longer listed), the file is removed when the last holder
+/// lets go; a crash before that leaves an unlisted file, removed when the store is next opened.
+#[derive(Debug)]
+pub(crate) struct SegmentLease {
+    path: PathBuf,
+    retired: AtomicBool,
+}
+
+impl SegmentLease {
+    pub fn new(path: PathBuf) -> SegmentLease {
+        SegmentLease { path, retired: AtomicBool::new(false) }
+    }
+
+    /// The segment is no longer listed: remove its file once unused.
+    pub fn retire(&self) {
+        self.retired.store(true, Ordering::Release);
+    }
+}
+
+impl Drop for SegmentLease {
+    fn drop(&mut self) {
+        if self.retired.load(Ordering::Acquire) {
+            // a failure leaves an orphan, removed when the store is next opened
+            let _ = std::fs::remove_file(&self.path);
+        }
+    }
 }
 
 /// Writes `bytes` to `path` atomically: a temporary file, fsync, rename over `path`, fsync of
@@ -114,7 +148,8 @@ pub(crate) fn time_range(batch: &RecordBatch) -> (Option<i64>, Option<i64>) {
     range
 }
 
-fn day_name(ms: Option<i64>) -> String {
+/// The partition (`YYYY-MM-DD`, or `undated`) of rows with this `@timestamp`.
+pub(crate) fn day_name(ms: Option<i64>) -> String {
     ms.and_then(chrono::DateTime::from_timestamp_millis)
         .map(|t| t.format("%Y-%m-%d").to_string())
         .unwrap_or_else(|| "undated".to_string())
@@ -154,7 +189,8 @@ pub(crate) fn write_segments(index_dir: &Path, batch: &RecordBatch, seq: u64) ->
     Ok(out)
 }
 
-fn write_segment(index_dir: &Path, rel: &str, batch: &RecordBatch) -> Result<SegmentMeta, StoreError> {
+/// Writes `batch` as the segment `rel` (relative to `index_dir`), durable when this returns.
+pub(crate) fn write_segment(index_dir: &Path, rel: &str, batch: &RecordBatch) -> Result<SegmentMeta, StoreError> {
     let path = index_dir.join(rel);
     let dir = path.parent().ok_or_else(|| StoreError::Internal(format!("{} has no folder", path.display())))?;
     std::fs::create_dir_all(dir).map_err(StoreError::io(format!("creating {}", dir.display())))?;
@@ -220,6 +256,28 @@ pub(crate) fn remove_orphans(index_dir: &Path, manifest: &Manifest) -> Result<()
 pub(crate) fn null_column(array_type: &DataType, rows: usize) -> ArrayRef {
     esql::datafusion::arrow::array::new_null_array(array_type, rows)
 }
+
+/// Every row of a segment, in its own schema.
+pub(crate) fn read_segment(path: &Path) -> Result<Vec<RecordBatch>, StoreError> {
+    use esql::datafusion::parquet::arrow::arrow_reader::ParquetRecordBatchReaderBuilder;
+    let error = |message: String| StoreError::Segment { path: path.to_path_buf(), message };
+    let file = File::open(path).map_err(StoreError::io(format!("opening {}", path.display())))?;
+    let reader = ParquetRecordBatchReaderBuilder::try_new(file)
+        .and_then(|b| b.with_batch_size(64 * 1024).build())
+        .map_err(|e| error(e.to_string()))?;
+    reader.map(|batch| batch.map_err(|e| error(e.to_string()))).collect()
+}
+
+/// The start (ms since the epoch) of the day partition a segment path names
+/// (`segments/2024-05-01/…`); `None` for undated segments.
+pub(crate) fn partition_start(path: &str) -> Option<i64> {
+    let day = path.strip_prefix("segments/")?.split('/').next()?;
+    let date = chrono::NaiveDate::parse_from_str(day, "%Y-%m-%d").ok()?;
+    Some(date.and_hms_opt(0, 0, 0)?.and_utc().timestamp_millis())
+}
+
+/// The length of a day partition in ms.
+pub(crate) const DAY_MS: i64 = MS_PER_DAY;
 
 /// The `_id`s of a segment.
 pub(crate) fn read_ids(path: &Path) -> Result<Vec<String>, StoreError> {

@@ -9,7 +9,7 @@
 //! and `constant_keyword` fields (never stored) are the index's constant.
 
 use crate::index::{conform_column, wrap_list};
-use crate::segment::{SegmentMeta, TIME_FIELD};
+use crate::segment::{SegmentLease, SegmentMeta, TIME_FIELD};
 use async_trait::async_trait;
 use esql::catalog::{FieldInfo, Index};
 use esql::datafusion::arrow::array::{ArrayRef, NullArray, StringArray};
@@ -40,11 +40,13 @@ use std::fmt;
 use std::path::PathBuf;
 use std::sync::Arc;
 
-/// A segment as a query sees it.
+/// A segment as a query sees it. The lease keeps the file while the query may read it, even
+/// when a compaction, retention or deletion has since retired it.
 #[derive(Debug, Clone)]
 pub(crate) struct SegmentFile {
     pub path: PathBuf,
     pub meta: SegmentMeta,
+    pub _lease: Arc<SegmentLease>,
 }
 
 /// An index as of one moment: its fields, constants, segments and searchable buffered batches.

@@ -1,5 +1,6 @@
 //! The store end to end: ingest, ES|QL over buffer and segments, restart recovery, bad input,
-//! and the kill -9 test of issue 6. One test binary (each links DataFusion).
+//! deletion, index templates, compaction and retention, and the kill -9 test. One test binary
+//! (each links DataFusion).
 
 use esql::QueryOptions;
 use esql::catalog::Catalog;
@@ -443,7 +444,318 @@ fn files_with_progress_and_concurrent_writers() {
     assert_eq!(values(&store, q), vec![json!([800, 800])]);
 }
 
-// ---- the crash test of issue 6 ----------------------------------------------------------------
+/// A catalog of snapshots taken now: queries over it see the indices as they were, whatever
+/// happens to the store meanwhile.
+fn frozen(store: &Store, names: &[&str]) -> Arc<dyn Catalog> {
+    let mut catalog = esql::catalog::MemCatalog::new();
+    for name in names {
+        catalog.add(Arc::new(store.snapshot(name).expect("snapshot")));
+    }
+    Arc::new(catalog)
+}
+
+fn segment_files(dir: &Path) -> Vec<PathBuf> {
+    let mut out = Vec::new();
+    let Ok(days) = std::fs::read_dir(dir.join("segments")) else { return out };
+    for day in days.flatten() {
+        for file in std::fs::read_dir(day.path()).into_iter().flatten().flatten() {
+            out.push(file.path());
+        }
+    }
+    out.sort();
+    out
+}
+
+#[test]
+fn deleted_indices_stay_deleted_across_flushes_restarts_and_replays() {
+    let data = tempfile::tempdir().expect("tempdir");
+    let store = open(data.path());
+    let events: Vec<Value> = (0..30).map(|n| event(n, json!({}))).collect();
+    store.ingest_ndjson(None, ndjson(&events).as_bytes()).expect("ingest");
+    store.ingest_bulk(Some("notes"), b"{\"index\":{\"_id\":\"a\"}}\n{\"title\":\"one\"}\n").expect("ingest");
+    store.ingest_ndjson(Some(".hidden-x"), b"{\"k\":1}\n").expect("ingest");
+    store.flush().expect("flush");
+    // more after the flush: in the log and the buffer only
+    store.ingest_ndjson(None, ndjson(&[event(100, json!({}))]).as_bytes()).expect("ingest");
+    store.ingest_bulk(Some("notes"), b"{\"index\":{\"_id\":\"b\"}}\n{\"title\":\"two\"}\n").expect("ingest");
+    let before = frozen(&store, &["notes"]);
+
+    assert!(store.delete_index("logs-test-default").expect("delete data stream"));
+    assert!(store.delete_index("notes").expect("delete index"));
+    assert!(store.delete_index(".hidden-x").expect("delete hidden"));
+    assert!(!store.delete_index("notes").expect("delete again"), "already gone");
+    assert!(!store.delete_index("never-was").expect("delete missing"));
+    assert!(store.indices().is_empty());
+    assert!(runtime().block_on(esql::execute(store.clone(), "FROM notes", &QueryOptions::default())).is_err());
+    // a query that started before the deletion still reads what it saw
+    assert_eq!(query(before.clone(), "FROM notes | STATS c = COUNT(*)")["values"], json!([[2]]));
+    drop(before);
+
+    // the log still holds the deleted documents: replaying it must not bring them back
+    drop(store);
+    let store = open(data.path());
+    assert!(store.indices().is_empty(), "{:?}", store.indices());
+    // the same name again is a new, empty index; its old `_id`s are free
+    let report =
+        store.ingest_bulk(Some("notes"), b"{\"create\":{\"_id\":\"a\"}}\n{\"title\":\"three\"}\n").expect("ingest");
+    assert_eq!(report.accepted(), 1, "{report:?}");
+    assert_eq!(values(&store, "FROM notes METADATA _id | KEEP _id, title"), vec![json!(["a", "three"])]);
+    drop(store);
+    let store = open(data.path());
+    assert_eq!(values(&store, "FROM notes | KEEP title"), vec![json!(["three"])]);
+    // a flush drops the log and the tombstones; only the new index's folder is left
+    store.flush().expect("flush");
+    let mut folders: Vec<String> = std::fs::read_dir(data.path().join("indices"))
+        .expect("indices")
+        .map(|e| e.expect("entry").file_name().to_string_lossy().to_string())
+        .collect();
+    folders.sort();
+    assert_eq!(folders, vec!["notes".to_string()]);
+    assert_eq!(segment_files(&data.path().join("indices/notes")).len(), 1);
+    drop(store);
+    let store = open(data.path());
+    assert_eq!(store.recovery().documents, 0);
+    assert_eq!(values(&store, "FROM notes | KEEP title"), vec![json!(["three"])]);
+    assert_eq!(store.indices().len(), 1);
+}
+
+#[test]
+fn small_flushes_are_merged_with_identical_results() {
+    let data = tempfile::tempdir().expect("tempdir");
+    let options = StoreOptions { compaction_min_segments: 4, ..options() };
+    let store = Arc::new(Store::open_with(data.path(), options.clone()).expect("open"));
+    for round in 0..24i64 {
+        // the mapping grows on the way: a new field, and a field that becomes multi-valued
+        let docs: Vec<Value> = (0..10)
+            .map(|k| {
+                let n = round * 10 + k;
+                let extra = match round {
+                    r if r >= 16 => json!({"tags": ["a", format!("t{}", n % 3)], "late": n}),
+                    r if r >= 8 => json!({"tags": "a"}),
+                    _ => json!({}),
+                };
+                event(n, extra)
+            })
+            .collect();
+        store.ingest_ndjson(None, ndjson(&docs).as_bytes()).expect("ingest");
+        store.flush().expect("flush");
+    }
+    let queries = [
+        "FROM logs-test-default METADATA _id | SORT event.sequence | KEEP _id, @timestamp, event.sequence, event.outcome, source.ip, tags, late",
+        "FROM logs-test-default | STATS c = COUNT(*), l = COUNT(late), s = SUM(event.sequence) BY event.outcome | SORT event.outcome",
+        "FROM logs-test-default | WHERE @timestamp >= \"2024-05-02T00:00:00Z\" AND @timestamp < \"2024-05-03T00:00:00Z\" | STATS c = COUNT(*)",
+        "FROM logs-test-default | MV_EXPAND tags | STATS c = COUNT(*) BY tags | SORT tags",
+    ];
+    let results: Vec<Value> = queries.iter().map(|q| query(store.clone(), q)).collect();
+    let stats = store.indices()[0].clone();
+    assert_eq!((stats.docs, stats.segments), (240, 72), "24 flushes of 3 days");
+    let dir = data.path().join("indices/logs-test-default");
+    let files_before = segment_files(&dir);
+    let during = frozen(&store, &["logs-test-default"]);
+
+    let report = store.compact().expect("compact");
+    assert_eq!((report.merges, report.segments_merged), (3, 72), "{report:?}");
+    assert_eq!(store.indices()[0].segments, 3);
+    assert_eq!(store.indices()[0].docs, 240);
+    for (q, expected) in queries.iter().zip(&results) {
+        assert_eq!(&query(store.clone(), q), expected, "after merging: {q}");
+        // a query holding the old segments still reads them
+        assert_eq!(&query(during.clone(), q), expected, "old snapshot: {q}");
+    }
+    assert!(files_before.iter().all(|f| f.exists()), "retired files stay while a query may read them");
+    drop(during);
+    assert!(files_before.iter().all(|f| !f.exists()), "and go when it ends");
+    assert_eq!(segment_files(&dir).len(), 3);
+    // nothing more to merge
+    assert_eq!(store.compact().expect("compact").merges, 0);
+    drop(store);
+    let store = open(data.path());
+    for (q, expected) in queries.iter().zip(&results) {
+        assert_eq!(&query(store.clone(), q), expected, "reopened: {q}");
+    }
+    // explicit ids are still known after the merge
+    let conflict = store
+        .ingest_bulk(
+            None,
+            format!(
+                "{{\"create\":{{\"_index\":\"logs-test-default\",\"_id\":\"{}\"}}}}\n{}\n",
+                results[0]["values"][0][0].as_str().expect("id"),
+                event(1, json!({}))
+            )
+            .as_bytes(),
+        )
+        .expect("ingest");
+    assert_eq!(conflict.failed(), 1);
+    drop(store);
+
+    // the background thread merges too
+    let options = StoreOptions {
+        background_maintenance: true,
+        maintenance_interval: Duration::from_millis(20),
+        compaction_min_segments: 2,
+        ..options
+    };
+    let data = tempfile::tempdir().expect("tempdir");
+    let store = Arc::new(Store::open_with(data.path(), options).expect("open"));
+    for n in 0..6 {
+        // one day: one partition, six segments
+        store.ingest_ndjson(None, ndjson(&[event(n * 3, json!({}))]).as_bytes()).expect("ingest");
+        store.flush().expect("flush");
+    }
+    let deadline = Instant::now() + Duration::from_secs(20);
+    while store.indices()[0].segments > 1 && Instant::now() < deadline {
+        std::thread::sleep(Duration::from_millis(20));
+    }
+    assert_eq!(store.indices()[0].segments, 1, "{:?}", store.last_maintenance_error());
+    assert_eq!(values(&store, "FROM logs-test-default | STATS c = COUNT(*)"), vec![json!([6])]);
+}
+
+#[test]
+fn retention_deletes_whole_days_past_it_and_nothing_newer() {
+    let data = tempfile::tempdir().expect("tempdir");
+    let options = StoreOptions { default_retention: Some(Duration::from_secs(86_400)), ..options() };
+    let store = Arc::new(Store::open_with(data.path(), options.clone()).expect("open"));
+    let template = json!({
+        "index_patterns": ["logs-ret*"],
+        "priority": 200,
+        "data_stream": {},
+        "template": {"lifecycle": {"data_retention": "2d"}}
+    });
+    store.put_index_template("ret", &template, false).expect("template");
+    // six days, four documents a day, in three data streams / indices
+    let day = |d: i64, h: i64| format!("2024-05-{:02}T{:02}:00:00Z", d, h);
+    let mut docs = String::new();
+    for d in 1..=6 {
+        for h in [0, 6, 12, 23] {
+            docs.push_str(&format!("{}\n", json!({"@timestamp": day(d, h), "d": d})));
+        }
+    }
+    for index in ["logs-ret-default", "plain", "logs-other-default"] {
+        store.ingest_ndjson(Some(index), docs.as_bytes()).expect("ingest");
+    }
+    store.flush().expect("flush");
+    // a lifecycle set afterwards, on a plain index
+    assert!(
+        store
+            .set_lifecycle(
+                "plain",
+                Some(store::Lifecycle::from_json("x", &json!({"data_retention": "72h"})).expect("lifecycle"))
+            )
+            .expect("set")
+    );
+    assert!(!store.set_lifecycle("nope", None).expect("set"));
+    // documents still in the buffer are not touched
+    store
+        .ingest_ndjson(Some("logs-ret-default"), format!("{}\n", json!({"@timestamp": day(1, 1), "d": 1})).as_bytes())
+        .expect("ingest");
+
+    let now = chrono::DateTime::parse_from_rfc3339("2024-05-07T12:00:00Z").expect("time").timestamp_millis();
+    let report = store.apply_retention(now).expect("retention");
+    // logs-ret-default: 2d before now is 05-05T12:00; days ending by then go (1st to 4th), the 5th stays
+    // plain: 72h → 05-04T12:00, days 1 to 3 go
+    // logs-other-default: the built-in template gives no lifecycle, the default does not apply
+    assert_eq!(report.indices, vec!["logs-ret-default".to_string(), "plain".to_string()]);
+    assert_eq!(report.documents_deleted, 16 + 12);
+    let days =
+        |store: &Arc<Store>, index: &str| values(store, &format!("FROM {index} | STATS c = COUNT(*) BY d | SORT d"));
+    assert_eq!(days(&store, "logs-ret-default"), vec![json!([1, 1]), json!([4, 5]), json!([4, 6])]);
+    assert_eq!(days(&store, "plain"), vec![json!([4, 4]), json!([4, 5]), json!([4, 6])]);
+    assert_eq!(days(&store, "logs-other-default").len(), 6);
+    // again: nothing more to delete; the buffered document goes once flushed
+    assert_eq!(store.apply_retention(now).expect("retention").segments_deleted, 0);
+    store.flush().expect("flush");
+    assert_eq!(store.apply_retention(now).expect("retention").documents_deleted, 1);
+    drop(store);
+    let store = Arc::new(Store::open_with(data.path(), options).expect("open"));
+    assert_eq!(days(&store, "logs-ret-default"), vec![json!([4, 5]), json!([4, 6])]);
+    assert_eq!(days(&store, "plain"), vec![json!([4, 4]), json!([4, 5]), json!([4, 6])]);
+    assert_eq!(store.effective_retention("plain"), Some(Duration::from_secs(72 * 3600)));
+    // a data stream with a lifecycle but no retention of its own gets the store's default
+    assert!(
+        store
+            .set_lifecycle("logs-other-default", Some(store::Lifecycle { enabled: true, data_retention: None }))
+            .expect("set")
+    );
+    assert_eq!(store.effective_retention("logs-other-default"), Some(Duration::from_secs(86_400)));
+    let report = store.apply_retention(now).expect("retention");
+    assert_eq!(report.documents_deleted, 20, "days 1 to 5 of logs-other-default");
+    assert_eq!(days(&store, "logs-other-default"), vec![json!([4, 6])]);
+}
+
+#[test]
+fn index_templates_decide_what_new_indices_are() {
+    let data = tempfile::tempdir().expect("tempdir");
+    let store = open(data.path());
+    let template = json!({
+        "index_patterns": ["app-*"],
+        "priority": 10,
+        "data_stream": {},
+        "template": {
+            "settings": {"index.mapping.total_fields.limit": 6},
+            "mappings": {"properties": {"code": {"type": "keyword"}, "http": {"properties": {"status": {"type": "integer"}}}}}
+        }
+    });
+    store.put_index_template("app", &template, false).expect("put");
+    let plain = json!({"index_patterns": ["logs-plain-*"], "priority": 200});
+    store.put_index_template("plain-logs", &plain, false).expect("put");
+    let err = store.put_index_template("app", &template, true).expect_err("create refuses to replace");
+    assert_eq!(err.reason, "index template [app] already exists");
+
+    // app-web: a data stream (create only, @timestamp required), `code` a keyword though numeric
+    let report = store
+        .ingest_ndjson(
+            Some("app-web"),
+            b"{\"@timestamp\":\"2024-05-01T00:00:00Z\",\"code\":200,\"http\":{\"status\":\"404\"},\"a\":1,\"b\":1,\"c\":1,\"d\":1}\n{\"code\":1}\n",
+        )
+        .expect("ingest");
+    let errors: Vec<&str> = report.items.iter().filter_map(|i| i.result.as_ref().err().map(|e| e.kind)).collect();
+    assert_eq!(errors, vec!["illegal_argument_exception"], "{report:?}");
+    let settings = store.index_settings("app-web").expect("settings");
+    assert!(settings.data_stream);
+    assert_eq!(settings.template.as_deref(), Some("app"));
+    let mapping = store.mapping("app-web").expect("mapping");
+    assert_eq!(mapping.fields["code"].mapping, "keyword");
+    assert_eq!(mapping.fields["http.status"].mapping, "integer");
+    assert_eq!(mapping.fields["@timestamp"].mapping, "date");
+    // the template's total fields limit of 6: @timestamp, code, http.status, then a, b and c; d is ignored
+    let mapped: Vec<&str> = mapping.fields.keys().filter(|k| !k.starts_with('_')).map(String::as_str).collect();
+    assert_eq!(mapped, vec!["@timestamp", "a", "b", "c", "code", "http.status"]);
+    assert_eq!(values(&store, "FROM app-web | KEEP code, http.status"), vec![json!(["200", 404])]);
+    // a plain index where the built-in template would make a data stream
+    store.ingest_ndjson(Some("logs-plain-x"), b"{\"no\":\"timestamp\"}\n").expect("ingest");
+    assert!(!store.index_settings("logs-plain-x").expect("settings").data_stream);
+    assert!(store.index_settings("logs-other-x").is_none());
+
+    // a changed template applies to new indices only; the log replays what the index was given
+    let changed = json!({"index_patterns": ["app-*"], "priority": 10, "data_stream": {}, "template": {"mappings": {"properties": {"code": {"type": "long"}}}}});
+    store.put_index_template("app", &changed, false).expect("put");
+    drop(store);
+    let store = open(data.path());
+    assert_eq!(store.mapping("app-web").expect("mapping").fields["code"].mapping, "keyword");
+    assert!(store.index_settings("app-web").expect("settings").data_stream);
+    store.ingest_ndjson(Some("app-db"), b"{\"@timestamp\":\"2024-05-01T00:00:00Z\",\"code\":7}\n").expect("ingest");
+    assert_eq!(store.mapping("app-db").expect("mapping").fields["code"].mapping, "long");
+    // templates survive restarts; the one a data stream needs cannot be removed
+    let names: Vec<String> = store.index_templates().into_iter().map(|t| t.name).collect();
+    assert_eq!(names, vec!["app".to_string(), "plain-logs".to_string()]);
+    let err = store.delete_index_templates("app").expect_err("in use");
+    assert!(err.reason.contains("in use by a data streams [app-db, app-web]"), "{}", err.reason);
+    store.flush().expect("flush");
+    drop(store);
+    let store = open(data.path());
+    assert_eq!(store.mapping("app-web").expect("mapping").fields["code"].mapping, "keyword");
+    assert!(store.delete_index("app-web").expect("delete"));
+    assert!(store.delete_index("app-db").expect("delete"));
+    assert_eq!(
+        store.delete_index_templates("*").expect("delete all"),
+        vec!["app".to_string(), "plain-logs".to_string()]
+    );
+    assert!(store.index_templates().is_empty());
+    drop(store);
+    assert!(open(data.path()).index_templates().is_empty());
+}
+
+// ---- the crash test ------------------------------------------------------------------------------
 
 const CHILD_ENV: &str = "SAKER_STORE_CRASH_CHILD";
 const THREADS: i64 = 3;
@@ -454,8 +766,14 @@ const BATCH: i64 = 20;
 #[test]
 fn crash_child() {
     let Some(dir) = std::env::var_os(CHILD_ENV) else { return };
-    let options =
-        StoreOptions { flush_bytes: 256 << 10, flush_interval: Duration::from_millis(30), ..StoreOptions::default() };
+    // small flushes, and merges of them as soon as there are two: kills land in merges too
+    let options = StoreOptions {
+        flush_bytes: 256 << 10,
+        flush_interval: Duration::from_millis(30),
+        maintenance_interval: Duration::from_millis(20),
+        compaction_min_segments: 2,
+        ..StoreOptions::default()
+    };
     let store = Arc::new(Store::open_with(PathBuf::from(dir), options).expect("open"));
     let next: Vec<i64> = (0..THREADS)
         .map(|t| {
@@ -559,5 +877,13 @@ fn kill_9_loses_nothing_acknowledged_and_doubles_nothing() {
     }
     let total: i64 = acked.iter().map(|a| a + 1).sum();
     assert!(total > 0);
-    eprintln!("{kills} kills, {total} documents, {:?}", started.elapsed());
+    // the children merged segments while they were killed
+    let manifest: Value = serde_json::from_slice(
+        &std::fs::read(data.path().join("indices/logs-crash-default/manifest.json")).expect("manifest"),
+    )
+    .expect("manifest json");
+    let paths: Vec<&str> =
+        manifest["segments"].as_array().expect("segments").iter().filter_map(|s| s["path"].as_str()).collect();
+    assert!(paths.iter().any(|p| p.contains("/merged-")), "no merged segment: {paths:?}");
+    eprintln!("{kills} kills, {total} documents, {} segments, {:?}", paths.len(), started.elapsed());
 }
