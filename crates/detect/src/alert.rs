@@ -312,6 +312,8 @@ static ECS_OBJECTS: LazyLock<HashSet<String>> = LazyLock::new(|| {
             set.insert(f.name[..i].to_string());
         }
     }
+    // A multi-field (`user.name.text`) does not make its parent an object.
+    set.retain(|prefix| ecs::field_type(prefix).is_none_or(|t| matches!(t, "object" | "nested" | "flattened")));
     set
 });
 

@@ -1,17 +1,14 @@
 //! The embedded store as the detection engine's [`DetectionStore`]: events are read from it and
 //! alerts are written through its ingest path, durable and idempotent by `kibana.alert.uuid`.
 
-use detect::DetectionStore;
-use detect::state::EngineState;
-use detect::store::{STATE_FILE, StoreError, documents_via_esql};
+use crate::alert::ALERTS_INDEX;
+use crate::state::EngineState;
+use crate::store::{DetectionStore, STATE_FILE, StoreError, documents_via_esql};
 use esql::catalog::{Catalog, FieldInfo, Index, MemIndex};
 use serde_json::{Map, Value};
 use std::collections::HashSet;
 use std::path::{Path, PathBuf};
 use std::sync::Arc;
-
-/// The alerts index Kibana's security rules write to.
-pub const ALERTS_INDEX: &str = ".alerts-security.alerts-default";
 
 /// A [`store::Store`] serving the detection engine.
 pub struct StoreBackend {
@@ -27,20 +24,37 @@ impl StoreBackend {
     ///
     /// # Errors
     /// When the store cannot be opened or the state file is unreadable.
-    pub fn open(dir: &Path) -> anyhow::Result<StoreBackend> {
-        let store = Arc::new(store::Store::open(dir)?);
-        let state_path = dir.join(STATE_FILE);
-        let state = match std::fs::read_to_string(&state_path) {
-            Ok(text) => serde_json::from_str(&text)?,
-            Err(e) if e.kind() == std::io::ErrorKind::NotFound => EngineState::default(),
-            Err(e) => return Err(e.into()),
-        };
+    pub fn open(dir: &Path) -> Result<StoreBackend, StoreError> {
+        let store = store::Store::open(dir).map_err(|e| StoreError::Data(format!("opening {}: {e}", dir.display())))?;
+        StoreBackend::new(Arc::new(store))
+    }
+
+    /// The detection engine over an open store; the rule state is read from the store's folder.
+    ///
+    /// # Errors
+    /// When the state file is unreadable.
+    pub fn new(store: Arc<store::Store>) -> Result<StoreBackend, StoreError> {
+        let state_path = store.dir().join(STATE_FILE);
+        let state = read_state(&state_path)?;
         Ok(StoreBackend { store, state, state_path, written: HashSet::new() })
     }
 
     /// The store.
     pub fn store(&self) -> &Arc<store::Store> {
         &self.store
+    }
+}
+
+/// The rule state in `path` (empty when the file does not exist).
+///
+/// # Errors
+/// When the file cannot be read or parsed.
+pub fn read_state(path: &Path) -> Result<EngineState, StoreError> {
+    match std::fs::read_to_string(path) {
+        Ok(text) => serde_json::from_str(&text)
+            .map_err(|e| StoreError::Data(format!("{}: the rule state is not valid: {e}", path.display()))),
+        Err(e) if e.kind() == std::io::ErrorKind::NotFound => Ok(EngineState::default()),
+        Err(e) => Err(StoreError::Io { path: path.to_path_buf(), source: e }),
     }
 }
 
@@ -139,6 +153,16 @@ impl DetectionStore for StoreBackend {
         }
         self.written.extend(ids);
         Ok(created)
+    }
+
+    fn update_alerts(&mut self, updates: Vec<(String, Map<String, Value>)>) -> Result<usize, StoreError> {
+        if updates.is_empty() {
+            return Ok(0);
+        }
+        // Needs replacing documents by `_id` in the store.
+        Err(StoreError::Data(
+            "updating alerts (alert suppression with a duration) is not supported by the embedded store yet".into(),
+        ))
     }
 
     fn load_state(&self) -> Result<EngineState, StoreError> {

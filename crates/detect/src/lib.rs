@@ -9,18 +9,23 @@
 //! - [`alert`] builds Kibana's alert documents for `.alerts-security.alerts-default`.
 //! - [`schedule`] holds the [`Engine`]: scheduled executions with Kibana's look-back, catch-up
 //!   and gaps, rule state ([`state`]), one-time runs and replays (backtests).
+//! - [`live`] runs rules continuously on their schedules (`saker serve --rules`), resuming an
+//!   execution a crash cut short.
 //! - [`store`] is where events come from and alerts go ([`DetectionStore`]), with an in-memory
-//!   implementation over NDJSON folders ([`MemStore`]).
+//!   implementation over NDJSON folders ([`MemStore`]); [`backend`] serves it from the embedded
+//!   store ([`StoreBackend`]).
 //! - [`lint`] finds rule defects that make conditions impossible, such as comparing one field
 //!   with literals that differ only in case.
 //! - [`datemath`] is Kibana's date math for `from`/`to`.
 #![warn(missing_docs)]
 
 pub mod alert;
+pub mod backend;
 pub mod datemath;
 pub mod doc;
 pub mod exec;
 pub mod lint;
+pub mod live;
 pub mod load;
 pub mod objhash;
 pub mod rule;
@@ -29,6 +34,7 @@ pub mod state;
 pub mod store;
 pub mod validate;
 
+pub use backend::StoreBackend;
 pub use load::{LoadError, LoadReport, load_paths};
 pub use rule::{Rule, RuleType, Severity};
 pub use schedule::{Engine, ExecutionReport, RunSummary};

@@ -256,6 +256,15 @@ impl<S: DetectionStore> Engine<S> {
         };
         let previous = state.rules.get(&rule.id).and_then(|s| s.last_started_at);
         let mut report = self.report(rule, started_at);
+        // Marked before any alert is written, so that an execution cut short by a crash is run
+        // again at the same time ([`RuleState::running`]).
+        state.rules.entry(rule.id.clone()).or_default().running = Some(started_at);
+        if let Err(e) = self.store.save_state(&state) {
+            report.errors.push(format!("cannot save the rule state: {e}"));
+            report.status = Status::Failed;
+            report.message = report.errors.join(", ");
+            return report;
+        }
         match windows(rule, started_at, previous, &self.options) {
             Err(e) => report.errors.push(e),
             Ok(w) => {
@@ -313,6 +322,7 @@ impl<S: DetectionStore> Engine<S> {
         if let Some(gap) = &report.gap {
             entry.gaps.push(gap.clone());
         }
+        entry.running = None;
         entry.executions += 1;
         entry.alerts_created += report.alerts_created as u64;
         if let Err(e) = self.store.save_state(&state) {

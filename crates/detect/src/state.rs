@@ -62,6 +62,10 @@ pub struct RuleState {
     pub executions: u64,
     /// How many alerts it created in all.
     pub alerts_created: u64,
+    /// The scheduled start of an execution that began and has not finished: after a crash, the
+    /// scheduler runs that execution again, with the same windows and so the same alert ids.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub running: Option<DateTime<Utc>>,
 }
 
 /// The state of every rule, by rule object id (`kibana.alert.rule.uuid`).

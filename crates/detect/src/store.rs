@@ -128,6 +128,15 @@ pub trait DetectionStore {
     /// When they cannot be written; nothing is then reported as created.
     fn write_alerts(&mut self, alerts: Vec<Map<String, Value>>) -> Result<usize, StoreError>;
 
+    /// Updates existing alerts: each `(id, fields)` sets those fields (dotted names) on the alert
+    /// with that `_id`, as Elasticsearch's partial `update` does, leaving its other fields as they
+    /// are. Returns how many alerts were updated (missing ids are skipped). Durable and visible
+    /// to [`DetectionStore::catalog`] once this returns.
+    ///
+    /// # Errors
+    /// When they cannot be written.
+    fn update_alerts(&mut self, updates: Vec<(String, Map<String, Value>)>) -> Result<usize, StoreError>;
+
     /// The persisted rule state ([`EngineState::default`] when there is none).
     ///
     /// # Errors
@@ -570,6 +579,46 @@ impl DetectionStore for MemStore {
         }
         self.rebuild(ALERTS_INDEX);
         Ok(n)
+    }
+
+    fn update_alerts(&mut self, updates: Vec<(String, Map<String, Value>)>) -> Result<usize, StoreError> {
+        let Some(alerts) = self.indices.get_mut(ALERTS_INDEX) else {
+            return Ok(0);
+        };
+        let mut updated = 0;
+        for (id, fields) in updates {
+            let Some(&at) = alerts.by_id.get(&id) else { continue };
+            let doc = &mut alerts.docs[at].1;
+            for (name, value) in fields {
+                crate::doc::remove(doc, &name);
+                doc.insert(name, value);
+            }
+            updated += 1;
+        }
+        if updated == 0 {
+            return Ok(0);
+        }
+        if let Some(dir) = &self.dir {
+            // The whole file again, replaced atomically.
+            let path = dir.join(format!("{ALERTS_INDEX}.ndjson"));
+            let mut text = String::new();
+            for (id, doc) in &alerts.docs {
+                let mut doc = doc.clone();
+                if doc.get("kibana.alert.uuid").and_then(Value::as_str) != Some(id.as_str()) {
+                    doc.insert("_id".into(), Value::String(id.clone()));
+                }
+                text.push_str(&Value::Object(doc).to_string());
+                text.push('\n');
+            }
+            let tmp = path.with_extension("ndjson.tmp");
+            let io = |path: &Path, source| StoreError::Io { path: path.to_path_buf(), source };
+            let mut file = std::fs::File::create(&tmp).map_err(|e| io(&tmp, e))?;
+            file.write_all(text.as_bytes()).map_err(|e| io(&tmp, e))?;
+            file.sync_all().map_err(|e| io(&tmp, e))?;
+            std::fs::rename(&tmp, &path).map_err(|e| io(&path, e))?;
+        }
+        self.rebuild(ALERTS_INDEX);
+        Ok(updated)
     }
 
     fn load_state(&self) -> Result<EngineState, StoreError> {

@@ -451,3 +451,55 @@ async fn esql_non_aggregating_rows_are_merged_with_their_documents_and_alert_onc
     assert_eq!(ancestors[0]["type"], "event");
     assert_eq!(a["kibana.alert.rule.indices"], json!(["logs-*"]));
 }
+
+#[tokio::test]
+async fn suppression_groups_alerts_by_terms_and_absorbs_later_events_within_the_duration() {
+    let mut store = MemStore::new();
+    let docs = [("10:00:01", "a"), ("10:00:02", "b"), ("10:00:03", "a"), ("10:00:04", "a")]
+        .map(|(t, user)| json!({"@timestamp": format!("2024-05-01T{t}Z"), "event": {"kind": "alert"}, "user": {"name": user}}));
+    store.add_documents("logs-x-default", docs.to_vec()).expect("documents");
+    store
+        .add_documents("logs-x-default", [json!({"@timestamp": "2024-05-01T10:00:05Z", "event": {"kind": "alert"}})])
+        .expect("documents");
+    let obj = json!({"name": "n", "description": "d", "type": "query", "severity": "low", "risk_score": 1,
+        "rule_id": "suppressed", "query": "event.kind:alert", "index": ["logs-*"], "from": "now-1h", "interval": "5m",
+        "alert_suppression": {"group_by": ["user.name"], "duration": {"value": 1, "unit": "h"}, "missing_fields_strategy": "doNotSuppress"}});
+    let r = Rule::from_api(obj.as_object().expect("object"), detect::rule::Origin { path: "t".into(), line: None })
+        .expect("rule");
+    let mut engine = Engine::new(store);
+    let first = engine.execute(&r, at("2024-05-01T10:05:00Z")).await;
+    assert!(first.errors.is_empty(), "{:?}", first.errors);
+    // one alert for user a (3 events), one for b, one for the event without user.name
+    assert_eq!(first.alerts_created, 3);
+    let alerts = engine.store.alerts();
+    let of = |user: &str| alerts.iter().find(|a| detect::doc::first(a, "user.name") == Some(&json!(user))).cloned();
+    let a = of("a").unwrap_or_else(|| panic!("alert for a: {alerts:#?}"));
+    assert_eq!(a["kibana.alert.suppression.docs_count"], json!(2));
+    assert_eq!(a["kibana.alert.suppression.start"], json!("2024-05-01T10:00:01.000Z"));
+    assert_eq!(a["kibana.alert.suppression.end"], json!("2024-05-01T10:00:04.000Z"));
+    assert_eq!(a["kibana.alert.suppression.terms"], json!([{"field": "user.name", "value": ["a"]}]));
+    let b = of("b").expect("alert for b");
+    assert_eq!(b["kibana.alert.suppression.docs_count"], json!(0));
+    assert_ne!(a["kibana.alert.instance.id"], b["kibana.alert.instance.id"]);
+    let without: Vec<_> = alerts.iter().filter(|x| x.get("kibana.alert.suppression.terms").is_none()).collect();
+    assert_eq!(without.len(), 1, "doNotSuppress: the event without user.name is an ordinary alert");
+
+    // Later events of user a, within the hour: absorbed by the open alert, no new one. Events
+    // already counted (the overlapping look-back) are not counted again.
+    engine
+        .store
+        .add_documents(
+            "logs-x-default",
+            [json!({"@timestamp": "2024-05-01T10:06:00Z", "event": {"kind": "alert"}, "user": {"name": "a"}})],
+        )
+        .expect("documents");
+    let second = engine.execute(&r, at("2024-05-01T10:10:00Z")).await;
+    assert!(second.errors.is_empty(), "{:?}", second.errors);
+    assert_eq!(second.alerts_created, 0);
+    let alerts = engine.store.alerts();
+    let a = alerts.iter().find(|x| x["kibana.alert.uuid"] == a["kibana.alert.uuid"]).expect("still there");
+    assert_eq!(a["kibana.alert.suppression.docs_count"], json!(3));
+    assert_eq!(a["kibana.alert.suppression.end"], json!("2024-05-01T10:06:00.000Z"));
+    assert_eq!(a["kibana.alert.last_detected"], json!("2024-05-01T10:10:00.000Z"));
+    assert_eq!(alerts.len(), 3);
+}

@@ -5,10 +5,11 @@
 //! reason and investigation guide, and checked against the generator's ground truth.
 
 use crate::Reporter;
-use crate::backend::{ALERTS_INDEX, StoreBackend};
 use anyhow::{Context, bail};
 use bench::generator::{GenConfig, generate};
 use chrono::{DateTime, Duration, DurationRound, Utc};
+use detect::StoreBackend;
+use detect::alert::ALERTS_INDEX;
 use detect::{Engine, Rule};
 use esql::QueryOptions;
 use esql::render::{Cell, rows};

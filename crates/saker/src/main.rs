@@ -3,7 +3,6 @@
 //!
 //! Results go to stdout; progress, warnings and errors go to stderr (`--quiet` keeps only errors).
 
-mod backend;
 mod check;
 mod demo;
 mod generate;
@@ -11,6 +10,7 @@ mod ingest;
 mod output;
 mod query;
 mod rules;
+mod scheduler;
 mod security;
 mod serve;
 

@@ -18,6 +18,7 @@ Examples:
   saker rules lint rules/flagship/
   saker rules run --data data/ --rules rules/flagship/ --at 2024-05-01T11:00:00Z
   saker rules run --data data/ --rules rules/ --from 2024-05-01T00:00:00Z --to 2024-05-02T00:00:00Z
+  saker rules status --data data/
 
 Rules are elastic/detection-rules TOML files, Kibana rule exports (.ndjson) or rule objects
 (.json); folders are searched recursively. A broken file is reported and the others go on.";
@@ -40,6 +41,21 @@ pub enum RulesCommand {
     /// <DIR>/.alerts-security.alerts-default.ndjson.
     #[command(after_help = EXAMPLES)]
     Run(RunArgs),
+    /// Show each rule's execution state in a data folder: last run, status, alerts and the gaps
+    /// no execution searched.
+    #[command(after_help = EXAMPLES)]
+    Status(StatusArgs),
+}
+
+/// Arguments of `saker rules status`.
+#[derive(Debug, clap::Args)]
+pub struct StatusArgs {
+    /// The data folder rules ran over (`saker rules run --data`, `saker serve --data`).
+    #[arg(long, short, value_name = "DIR")]
+    pub data: PathBuf,
+    /// Print the state as JSON.
+    #[arg(long)]
+    pub json: bool,
 }
 
 /// Rule files or folders.
@@ -91,6 +107,7 @@ pub fn run(command: &RulesCommand, reporter: Reporter) -> anyhow::Result<ExitCod
         RulesCommand::List(args) => list(args, reporter),
         RulesCommand::Lint(args) => lint(&args.paths, reporter),
         RulesCommand::Run(args) => run_rules(args, reporter),
+        RulesCommand::Status(args) => status(args),
     }
 }
 
@@ -322,4 +339,34 @@ fn print_summary(summary: &RunSummary, rules: &[Rule], reporter: Reporter) {
 
 fn truncate(s: &str, n: usize) -> String {
     if s.chars().count() <= n { s.to_string() } else { format!("{}…", s.chars().take(n - 1).collect::<String>()) }
+}
+
+fn status(args: &StatusArgs) -> anyhow::Result<ExitCode> {
+    let path = args.data.join(detect::store::STATE_FILE);
+    let state = detect::backend::read_state(&path)?;
+    if args.json {
+        println!("{}", serde_json::to_string_pretty(&state)?);
+        return Ok(ExitCode::SUCCESS);
+    }
+    println!(
+        "{:<50} {:<24} {:<15} {:>10} {:>7} {:>5} {:>9}",
+        "rule", "last run", "status", "executions", "alerts", "gaps", "gap time"
+    );
+    for rule in state.rules.values() {
+        let gap: chrono::Duration = rule.gaps.iter().map(|g| g.lte - g.gte).sum();
+        println!(
+            "{:<50} {:<24} {:<15} {:>10} {:>7} {:>5} {:>9}",
+            truncate(&rule.name, 50),
+            rule.last_started_at.map(detect::datemath::iso).unwrap_or_else(|| "never".into()),
+            rule.last_status.map(|s| s.to_string()).unwrap_or_default(),
+            rule.executions,
+            rule.alerts_created,
+            rule.gaps.len(),
+            if gap.is_zero() { "-".to_string() } else { detect::datemath::humanize(gap) }
+        );
+        if rule.last_status == Some(detect::state::Status::Failed) {
+            println!("    {}", rule.last_message);
+        }
+    }
+    Ok(ExitCode::SUCCESS)
 }

@@ -13,6 +13,7 @@ Examples:
   saker serve --data /var/lib/saker
   saker serve --data ./data --listen 127.0.0.1:9201 --log-format json
   saker serve --data ./data --listen 0.0.0.0:9200 --users users.toml --tls-cert cert.pem --tls-key key.pem
+  saker serve --data ./data --rules rules/flagship
   curl -s localhost:9200/_query -H 'Content-Type: application/json' \\
     -d '{\"query\": \"FROM logs-* | STATS c = COUNT(*) BY event.outcome\"}'
 
@@ -52,6 +53,10 @@ pub struct ServeArgs {
     #[arg(long, value_name = "BYTES", default_value_t = 100 << 20)]
     pub max_body_bytes: usize,
 
+    /// Detection rules to run on their schedules (TOML, NDJSON or JSON files, or folders of them).
+    #[arg(long, value_name = "PATH", num_args = 1..)]
+    pub rules: Vec<PathBuf>,
+
     /// How logs are written on stderr.
     #[arg(long, value_enum, default_value_t = LogFormat::Text)]
     pub log_format: LogFormat,
@@ -84,13 +89,16 @@ pub fn run(args: &ServeArgs, reporter: Reporter) -> anyhow::Result<ExitCode> {
         "store opened"
     );
     let secure = crate::security::load(args.listen, users, store.dir(), cert, key)?;
+    let store = Arc::new(store);
+    let scheduler =
+        if args.rules.is_empty() { None } else { Some(crate::scheduler::start(store.clone(), &args.rules)?) };
     let config = server::ServerConfig {
         max_body_bytes: args.max_body_bytes,
         security: secure.security,
         tls: secure.tls,
         ..server::ServerConfig::default()
     };
-    let state = server::AppState::new(Arc::new(store), config);
+    let state = server::AppState::new(store, config);
     let runtime = tokio::runtime::Builder::new_multi_thread().enable_all().build().context("starting the runtime")?;
     runtime.block_on(async {
         let listener =
@@ -121,6 +129,9 @@ pub fn run(args: &ServeArgs, reporter: Reporter) -> anyhow::Result<ExitCode> {
     // the store (dropped with the runtime's tasks) stops its flush thread; what was acknowledged
     // is in its log
     drop(runtime);
+    if let Some(scheduler) = scheduler {
+        scheduler.stop();
+    }
     tracing::info!("stopped");
     Ok(ExitCode::SUCCESS)
 }

@@ -374,3 +374,192 @@ fn rules_run_at_writes_alerts_once() {
     let run = saker(&["rules", "run", "--data", path_str(data.path()), "--rules", path_str(&rule)]);
     assert_eq!(run.code, 2, "--at or --from/--to is required: {}", run.stderr);
 }
+
+/// A minimal HTTP/1.1 exchange with `saker serve` (one request a connection): status and body.
+fn http(port: u16, method: &str, path: &str, body: &str) -> (u16, String) {
+    use std::io::{Read, Write};
+    let mut stream = std::net::TcpStream::connect(("127.0.0.1", port)).expect("connect");
+    let request = format!(
+        "{method} {path} HTTP/1.1\r\nHost: 127.0.0.1\r\nContent-Type: application/json\r\nContent-Length: {}\r\nConnection: close\r\n\r\n{body}",
+        body.len()
+    );
+    stream.write_all(request.as_bytes()).expect("send");
+    let mut response = String::new();
+    stream.read_to_string(&mut response).expect("receive");
+    let status = response.split(' ').nth(1).and_then(|s| s.parse().ok()).expect("status line");
+    let body = response.split_once("\r\n\r\n").map(|(_, b)| b.to_string()).unwrap_or_default();
+    (status, body)
+}
+
+fn free_port() -> u16 {
+    std::net::TcpListener::bind("127.0.0.1:0").expect("bind").local_addr().expect("address").port()
+}
+
+/// `saker serve --rules` over `data`, logging JSON lines into `log`, once it answers.
+fn start_serve(data: &Path, rules: &Path, log: &Path) -> (std::process::Child, u16) {
+    let port = free_port();
+    let child = Command::new(env!("CARGO_BIN_EXE_saker"))
+        .args(["serve", "--data", path_str(data), "--rules", path_str(rules), "--log-format", "json"])
+        .args(["--listen", &format!("127.0.0.1:{port}")])
+        .stderr(std::fs::File::create(log).expect("log file"))
+        .spawn()
+        .expect("saker serve starts");
+    for _ in 0..600 {
+        if std::net::TcpStream::connect(("127.0.0.1", port)).is_ok() {
+            return (child, port);
+        }
+        std::thread::sleep(std::time::Duration::from_millis(50));
+    }
+    panic!("saker serve did not answer: {}", std::fs::read_to_string(log).unwrap_or_default());
+}
+
+fn bulk_probes(port: u16, seqs: std::ops::Range<u32>) {
+    let mut body = String::new();
+    for seq in seqs {
+        let now = chrono_like_now();
+        body.push_str(r#"{"create":{"_index":"logs-probe-default"}}"#);
+        body.push('\n');
+        body.push_str(&format!(
+            r#"{{"@timestamp":"{now}","event":{{"kind":"event","action":"probe"}},"host":{{"name":"h{}"}},"labels":{{"seq":"s{seq}"}}}}"#,
+            seq % 3
+        ));
+        body.push('\n');
+    }
+    let (status, response) = http(port, "POST", "/_bulk", &body);
+    assert_eq!(status, 200, "{response}");
+    assert!(response.contains(r#""errors":false"#), "{response}");
+}
+
+/// The current time as Elasticsearch writes dates.
+fn chrono_like_now() -> String {
+    chrono::Utc::now().to_rfc3339_opts(chrono::SecondsFormat::Millis, true)
+}
+
+/// An RFC 3339 time as ms since the epoch.
+fn parse_ms(text: &str) -> i64 {
+    chrono::DateTime::parse_from_rfc3339(text).unwrap_or_else(|e| panic!("{text}: {e}")).timestamp_millis()
+}
+
+fn show_ms(ms: i64) -> String {
+    chrono::DateTime::from_timestamp_millis(ms).map(|t| t.to_rfc3339()).unwrap_or_default()
+}
+
+/// Needs the engine and the store. `saker serve --rules` runs rules every second while it is
+/// killed (SIGKILL) at arbitrary moments and restarted, then kept down longer than the rules'
+/// look-back: every probe document has exactly one alert from the KQL rule, the ES|QL rule never
+/// wrote one group twice in one execution, and for the short look-back rule the windows searched
+/// plus the gaps recorded cover the whole time without a hole.
+#[test]
+fn serve_runs_rules_through_kills_without_duplicates_or_unrecorded_gaps() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    let data = dir.path().join("data");
+    let rules = dir.path().join("rules.ndjson");
+    let common = r#""severity":"low","risk_score":21,"description":"probe","interval":"1s""#;
+    std::fs::write(
+        &rules,
+        [
+            format!(
+                r#"{{"rule_id":"probe-kql","name":"Probe KQL","type":"query","language":"kuery","query":"event.action:probe","index":["logs-probe-*"],"from":"now-120s",{common}}}"#
+            ),
+            format!(
+                r#"{{"rule_id":"probe-esql","name":"Probe ES|QL","type":"esql","language":"esql","query":"FROM logs-probe-* | WHERE event.action == \"probe\" | STATS c = COUNT(*) BY host.name","from":"now-120s",{common}}}"#
+            ),
+            format!(
+                r#"{{"rule_id":"probe-short","name":"Probe short look-back","type":"query","language":"kuery","query":"event.action:probe","index":["logs-probe-*"],"from":"now-2s",{common}}}"#
+            ),
+        ]
+        .join("\n"),
+    )
+    .expect("rules");
+    let mut logs = Vec::new();
+    let mut seq = 0;
+    // Killed at moments spread over the executions: before, during and after writes.
+    for (round, pause_ms) in [350u64, 1300, 800, 2100, 600].into_iter().enumerate() {
+        let log = dir.path().join(format!("serve-{round}.log"));
+        let (mut server, port) = start_serve(&data, &rules, &log);
+        bulk_probes(port, seq..seq + 7);
+        seq += 7;
+        std::thread::sleep(std::time::Duration::from_millis(pause_ms));
+        server.kill().expect("SIGKILL");
+        server.wait().expect("reaped");
+        logs.push(log);
+    }
+    // Down for longer than the short rule's look-back and its four catch-up intervals.
+    std::thread::sleep(std::time::Duration::from_secs(9));
+    let log = dir.path().join("serve-last.log");
+    let (mut server, port) = start_serve(&data, &rules, &log);
+    bulk_probes(port, seq..seq + 5);
+    seq += 5;
+    std::thread::sleep(std::time::Duration::from_secs(4));
+    let status = Command::new("kill").args(["-TERM", &server.id().to_string()]).status().expect("kill -TERM");
+    assert!(status.success());
+    assert!(server.wait().expect("reaped").success(), "{}", std::fs::read_to_string(&log).unwrap_or_default());
+    logs.push(log);
+    let all_logs: String = logs.iter().map(|l| std::fs::read_to_string(l).expect("log")).collect();
+
+    // One alert per probe document from the KQL rule with the long look-back.
+    let data_arg = path_str(&data);
+    let run = saker(&[
+        "query",
+        "--data",
+        data_arg,
+        "--format",
+        "csv",
+        r#"FROM .alerts-security.alerts-default | WHERE kibana.alert.rule.rule_id == "probe-kql" | STATS n = COUNT(*), docs = COUNT_DISTINCT(labels.seq)"#,
+    ]);
+    assert_eq!(run.code, 0, "{}", run.stderr);
+    assert_eq!(run.stdout.trim().replace("\r\n", "\n"), format!("n,docs\n{seq},{seq}"), "{all_logs}");
+
+    // The aggregating rule: at most one alert per group and execution.
+    let run = saker(&[
+        "query",
+        "--data",
+        data_arg,
+        "--format",
+        "csv",
+        r#"FROM .alerts-security.alerts-default | WHERE kibana.alert.rule.rule_id == "probe-esql"
+           | STATS n = COUNT(*) BY kibana.alert.rule.execution.uuid, host.name | WHERE n > 1 | STATS groups = COUNT(*)"#,
+    ]);
+    assert_eq!(run.code, 0, "{}", run.stderr);
+    assert_eq!(run.stdout.trim().replace("\r\n", "\n"), "groups\n0");
+
+    // The short look-back rule: windows searched (from the logs) and gaps recorded (the rule
+    // state) leave no hole.
+    let mut spans: Vec<(i64, i64)> = Vec::new();
+    for line in all_logs.lines() {
+        let Ok(entry) = serde_json::from_str::<serde_json::Value>(line) else { continue };
+        let fields = &entry["fields"];
+        if fields["rule"] != "Probe short look-back" {
+            continue;
+        }
+        if let Some(windows) = fields["windows"].as_str() {
+            for w in windows.split(',').filter(|w| !w.is_empty()) {
+                let (from, to) = w.split_once("..").expect("from..to");
+                spans.push((parse_ms(from), parse_ms(to)));
+            }
+        }
+    }
+    let run = saker(&["rules", "status", "--data", data_arg, "--json"]);
+    assert_eq!(run.code, 0, "{}", run.stderr);
+    let state: serde_json::Value = serde_json::from_str(&run.stdout).expect("state JSON");
+    let short = state["rules"]
+        .as_object()
+        .expect("rules")
+        .values()
+        .find(|r| r["rule_id"] == "probe-short")
+        .expect("the short rule ran");
+    assert!(short["running"].is_null(), "no execution left cut short: {short}");
+    let gaps = short["gaps"].as_array().expect("gaps");
+    assert!(!gaps.is_empty(), "the downtime is a recorded gap: {short}");
+    let gap_ms = |g: &serde_json::Value| {
+        let to_ms = |v: &serde_json::Value| parse_ms(v.as_str().expect("time"));
+        (to_ms(&g["gte"]), to_ms(&g["lte"]))
+    };
+    spans.extend(gaps.iter().map(gap_ms));
+    spans.sort();
+    let mut covered = spans[0];
+    for &(from, to) in &spans[1..] {
+        assert!(from <= covered.1 + 1, "nothing searched or recorded from {} to {}", show_ms(covered.1), show_ms(from));
+        covered.1 = covered.1.max(to);
+    }
+}

@@ -210,7 +210,7 @@ pub async fn execute<S: DetectionStore>(store: &mut S, ctx: &ExecutionContext<'_
             with_ids.push((id, hit));
         }
         let budget = max_signals.saturating_sub(out.created);
-        let (created, truncated) = match write_alerts(store, ctx, with_ids, budget) {
+        let (created, truncated) = match write_alerts(store, ctx, tuple, with_ids, budget).await {
             Ok(r) => r,
             Err(e) => {
                 out.errors.push(e);

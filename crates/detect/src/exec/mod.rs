@@ -8,6 +8,7 @@
 pub mod esql;
 pub mod filters;
 pub mod query;
+pub mod suppression;
 
 use crate::alert::{ExecutionContext, Hit, build_alert};
 use crate::datemath::iso;
@@ -200,12 +201,16 @@ pub fn row_documents(output: &::esql::QueryOutput) -> Vec<Map<String, Value>> {
 ///
 /// # Errors
 /// The store's error, as a message.
-pub fn write_alerts<S: DetectionStore>(
+pub async fn write_alerts<S: DetectionStore>(
     store: &mut S,
     ctx: &ExecutionContext<'_>,
+    tuple: &Tuple,
     hits: Vec<(String, Hit)>,
     budget: usize,
 ) -> Result<(usize, bool), String> {
+    if let Some(s) = ctx.rule.alert_suppression.as_ref().filter(|s| !s.group_by.is_empty()) {
+        return suppression::write(store, ctx, tuple, hits, budget, s).await;
+    }
     let mut seen = HashSet::new();
     let unique: Vec<(String, Hit)> = hits.into_iter().filter(|(id, _)| seen.insert(id.clone())).collect();
     let ids: Vec<String> = unique.iter().map(|(id, _)| id.clone()).collect();

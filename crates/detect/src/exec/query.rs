@@ -170,7 +170,7 @@ pub async fn execute<S: DetectionStore>(store: &mut S, ctx: &ExecutionContext<'_
             hits.push((alert_id(index, id, version, &rule.id), hit));
         }
         let budget = (tuple.max_signals as usize).saturating_sub(out.created);
-        match write_alerts(store, ctx, hits, budget) {
+        match write_alerts(store, ctx, tuple, hits, budget).await {
             Ok((created, truncated)) => {
                 out.created += created;
                 if truncated {

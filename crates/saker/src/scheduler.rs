@@ -1,0 +1,87 @@
+//! The detection rules of `saker serve --rules`: loaded at start, run on their schedules in a
+//! thread of their own beside the HTTP API, over the same store, until shutdown.
+
+use anyhow::Context;
+use detect::schedule::Engine;
+use detect::{ExecutionReport, StoreBackend};
+use std::path::PathBuf;
+use std::sync::Arc;
+use std::thread::JoinHandle;
+use tokio::sync::watch;
+
+/// The running scheduler.
+pub struct Scheduler {
+    stop: watch::Sender<bool>,
+    thread: JoinHandle<()>,
+}
+
+/// Loads the rules in `paths` (a broken file is logged and skipped, as `saker rules validate`
+/// reports it) and starts running them over `store`.
+///
+/// # Errors
+/// When the rule state in the store's folder cannot be read, or the thread cannot start.
+pub fn start(store: Arc<store::Store>, paths: &[PathBuf]) -> anyhow::Result<Scheduler> {
+    let report = detect::load_paths(paths);
+    for e in &report.errors {
+        tracing::error!(error = %e, "rule not loaded");
+    }
+    let (_, skipped) = Engine::<StoreBackend>::runnable(&report.rules);
+    for s in &skipped {
+        tracing::warn!(rule = %s.rule_name, rule_type = %s.rule_type, reason = %s.reason, "rule not run");
+    }
+    tracing::info!(loaded = report.rules.len(), runnable = report.rules.len() - skipped.len(), "rules loaded");
+    let backend = StoreBackend::new(store).context("reading the rule state")?;
+    let rules = Arc::new(report.rules);
+    let (stop, stopped) = watch::channel(false);
+    let thread = std::thread::Builder::new()
+        .name("saker-rules".into())
+        .spawn(move || {
+            // The engine blocks on store reads in places, which needs a multi-threaded runtime.
+            let runtime = match tokio::runtime::Builder::new_multi_thread().worker_threads(1).enable_all().build() {
+                Ok(r) => r,
+                Err(e) => {
+                    tracing::error!(error = %e, "the rule scheduler cannot start");
+                    return;
+                }
+            };
+            let mut engine = Engine::new(backend);
+            runtime.block_on(detect::live::run(&mut engine, || rules.clone(), stopped, log_execution));
+        })
+        .context("starting the rule scheduler")?;
+    Ok(Scheduler { stop, thread })
+}
+
+impl Scheduler {
+    /// Asks the scheduler to stop after the execution in progress, and waits for it.
+    pub fn stop(self) {
+        let _ = self.stop.send(true);
+        if self.thread.join().is_err() {
+            tracing::error!("the rule scheduler panicked");
+        }
+    }
+}
+
+fn log_execution(report: &ExecutionReport) {
+    let windows: Vec<String> = report
+        .windows
+        .iter()
+        .map(|(from, to)| format!("{}..{}", detect::datemath::iso(*from), detect::datemath::iso(*to)))
+        .collect();
+    let started_at = detect::datemath::iso(report.started_at);
+    if report.errors.is_empty() {
+        tracing::info!(
+            rule = %report.rule_name, rule_id = %report.rule_id, %started_at, windows = %windows.join(","),
+            alerts = report.alerts_created, status = %report.status, warnings = report.warnings.len(),
+            "rule executed"
+        );
+    } else {
+        tracing::warn!(
+            rule = %report.rule_name, rule_id = %report.rule_id, %started_at, windows = %windows.join(","),
+            alerts = report.alerts_created, status = %report.status, message = %report.message,
+            "rule executed with errors"
+        );
+    }
+    for w in &report.warnings {
+        tracing::warn!(rule = %report.rule_name, warning = %w, "rule warning");
+    }
+}
