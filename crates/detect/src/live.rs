@@ -53,12 +53,12 @@ fn millis(t: DateTime<Utc>) -> DateTime<Utc> {
 
 /// Runs the rules `rules()` returns (read again before each round, so they may change) on their
 /// schedules until `stop` turns true; an execution in progress finishes first. `on_execution`
-/// sees every execution's report (logs, metrics).
+/// sees every execution's report and how long it took (logs, metrics).
 pub async fn run<S, R, F>(engine: &mut Engine<S>, mut rules: R, mut stop: watch::Receiver<bool>, mut on_execution: F)
 where
     S: DetectionStore,
     R: FnMut() -> Arc<Vec<Rule>>,
-    F: FnMut(&ExecutionReport),
+    F: FnMut(&ExecutionReport, std::time::Duration),
 {
     loop {
         if *stop.borrow() {
@@ -95,8 +95,9 @@ where
             if *stop.borrow() {
                 return;
             }
+            let started = std::time::Instant::now();
             let report = engine.execute(runnable[i], at).await;
-            on_execution(&report);
+            on_execution(&report, started.elapsed());
         }
     }
 }

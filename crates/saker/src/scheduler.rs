@@ -20,7 +20,11 @@ pub struct Scheduler {
 ///
 /// # Errors
 /// When the rule state in the store's folder cannot be read, or the thread cannot start.
-pub fn start(store: Arc<store::Store>, paths: &[PathBuf]) -> anyhow::Result<Scheduler> {
+pub fn start(
+    store: Arc<store::Store>,
+    paths: &[PathBuf],
+    metrics: Arc<server::metrics::Metrics>,
+) -> anyhow::Result<Scheduler> {
     let report = detect::load_paths(paths);
     for e in &report.errors {
         tracing::error!(error = %e, "rule not loaded");
@@ -45,7 +49,18 @@ pub fn start(store: Arc<store::Store>, paths: &[PathBuf]) -> anyhow::Result<Sche
                 }
             };
             let mut engine = Engine::new(backend);
-            runtime.block_on(detect::live::run(&mut engine, || rules.clone(), stopped, log_execution));
+            let record = |report: &ExecutionReport, took: std::time::Duration| {
+                log_execution(report);
+                metrics.record_rule_execution(
+                    &report.rule_id,
+                    &report.status.to_string(),
+                    took,
+                    report.alerts_created as u64,
+                    report.errors.len() as u64,
+                    report.gap.is_some(),
+                );
+            };
+            runtime.block_on(detect::live::run(&mut engine, || rules.clone(), stopped, record));
         })
         .context("starting the rule scheduler")?;
     Ok(Scheduler { stop, thread })

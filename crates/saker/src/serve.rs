@@ -90,15 +90,18 @@ pub fn run(args: &ServeArgs, reporter: Reporter) -> anyhow::Result<ExitCode> {
     );
     let secure = crate::security::load(args.listen, users, store.dir(), cert, key)?;
     let store = Arc::new(store);
-    let scheduler =
-        if args.rules.is_empty() { None } else { Some(crate::scheduler::start(store.clone(), &args.rules)?) };
     let config = server::ServerConfig {
         max_body_bytes: args.max_body_bytes,
         security: secure.security,
         tls: secure.tls,
         ..server::ServerConfig::default()
     };
-    let state = server::AppState::new(store, config);
+    let state = server::AppState::new(store.clone(), config);
+    let scheduler = if args.rules.is_empty() {
+        None
+    } else {
+        Some(crate::scheduler::start(store, &args.rules, state.metrics().clone())?)
+    };
     let runtime = tokio::runtime::Builder::new_multi_thread().enable_all().build().context("starting the runtime")?;
     runtime.block_on(async {
         let listener =

@@ -491,6 +491,12 @@ fn serve_runs_rules_through_kills_without_duplicates_or_unrecorded_gaps() {
     bulk_probes(port, seq..seq + 5);
     seq += 5;
     std::thread::sleep(std::time::Duration::from_secs(4));
+    // Prometheus metrics of this process: its ingest and its rule executions.
+    let (code, metrics) = http(port, "GET", "/_saker/metrics", "");
+    assert_eq!(code, 200, "{metrics}");
+    assert!(metrics.contains("saker_ingest_documents_total{result=\"accepted\"} 5\n"), "{metrics}");
+    assert!(metrics.contains("saker_rule_executions_total{rule_id=\"probe-kql\",status=\"succeeded\"}"), "{metrics}");
+    assert!(metrics.contains("saker_rule_gaps_total{rule_id=\"probe-short\"} 1\n"), "{metrics}");
     let status = Command::new("kill").args(["-TERM", &server.id().to_string()]).status().expect("kill -TERM");
     assert!(status.success());
     assert!(server.wait().expect("reaped").success(), "{}", std::fs::read_to_string(&log).unwrap_or_default());

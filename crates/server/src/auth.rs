@@ -127,6 +127,7 @@ pub fn requirement(method: &Method, path: Option<&str>) -> (Privilege, &'static 
     match path {
         "/" => (Monitor, "cluster:monitor/main"),
         "/_cluster/health" | "/_cluster/health/{index}" => (Monitor, "cluster:monitor/health"),
+        "/_saker/metrics" => (Monitor, "cluster:monitor/saker/metrics"),
         "/_security/_authenticate" => (Authenticated, "cluster:admin/xpack/security/user/authenticate"),
         "/_security/api_key" => match *method {
             Method::GET => (OwnApiKeys, "cluster:admin/xpack/security/api_key/get"),

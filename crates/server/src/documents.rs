@@ -47,6 +47,7 @@ async fn ingest(state: &AppState, index: Option<String>, body: Vec<u8>) -> Resul
     let report = tokio::task::spawn_blocking(move || store.ingest_bulk(index.as_deref(), &body))
         .await
         .map_err(ApiError::internal)??;
+    state.metrics().record_ingest(report.accepted() as u64, report.failed() as u64, report.bytes);
     Ok(report)
 }
 

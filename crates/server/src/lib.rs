@@ -31,6 +31,7 @@ pub mod auth;
 pub mod documents;
 pub mod error;
 pub mod indices;
+pub mod metrics;
 pub mod node;
 pub mod query;
 pub mod request;
@@ -98,13 +99,20 @@ struct Shared {
     store: Arc<Store>,
     config: ServerConfig,
     queries: async_query::AsyncQueries,
+    metrics: Arc<metrics::Metrics>,
 }
 
 impl AppState {
     /// The state of a server over `store`.
     pub fn new(store: Arc<Store>, config: ServerConfig) -> AppState {
         let queries = async_query::AsyncQueries::new(config.max_async_queries);
-        AppState { inner: Arc::new(Shared { store, config, queries }) }
+        let metrics = Arc::new(metrics::Metrics::new());
+        AppState { inner: Arc::new(Shared { store, config, queries, metrics }) }
+    }
+
+    /// The metrics `GET /_saker/metrics` serves (the rule scheduler records into them too).
+    pub fn metrics(&self) -> &Arc<metrics::Metrics> {
+        &self.inner.metrics
     }
 
     /// The store.
@@ -150,6 +158,7 @@ pub fn router(state: AppState) -> Router {
         .route("/_cat/indices/{index}", get(indices::cat_indices))
         .route("/_mapping", get(indices::mapping_all))
         .route("/{index}/_mapping", get(indices::mapping))
+        .route("/_saker/metrics", get(metrics::metrics))
         .route("/_security/_authenticate", get(security::authenticate))
         .route(
             "/_security/api_key",
@@ -166,6 +175,7 @@ pub fn router(state: AppState) -> Router {
         }))
         .layer(DefaultBodyLimit::max(limit))
         .layer(axum::middleware::from_fn_with_state(state.clone(), auth::layer))
+        .layer(axum::middleware::from_fn_with_state(state.clone(), metrics::count_requests))
         .with_state(state);
     // Outside the routes, so that it sees the `Allow` header axum adds to a 405.
     Router::new().fallback_service(routes).layer(axum::middleware::from_fn(response::elastic_shape))

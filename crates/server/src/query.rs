@@ -30,7 +30,9 @@ pub async fn query(
     let request = EsqlRequest::from_body(body.json_object()?, false)?;
     format.check(&request)?;
     let started = Instant::now();
-    let output = esql::execute(state.catalog(), &request.query, &request.options()).await?;
+    let result = esql::execute(state.catalog(), &request.query, &request.options()).await;
+    state.metrics().record_query(result.is_ok());
+    let output = result?;
     let took = started.elapsed();
     Ok(format.render(&output, request.columnar, took, Map::new(), params.pretty()))
 }
