@@ -1,27 +1,24 @@
-//! [`IndexAdmin`]: what the HTTP API needs from the store beyond ingest and reads, and that the
-//! store does not offer yet.
-//!
-//! Wiring: once `store::Store` has `delete_index(&self, name) -> Result<bool, StoreError>`, the
-//! implementation below becomes a call to it; nothing else in this crate changes.
+//! [`IndexAdmin`]: index management the HTTP API needs from the store, behind a trait so that
+//! handlers can be tested against another implementation.
 
 use store::{Store, StoreError};
 
 /// Index management the API serves.
 pub trait IndexAdmin: Send + Sync {
-    /// Deletes the index or data stream `name` with its documents, mapping and segments.
-    /// Returns `Ok(false)` when there is no such index.
+    /// Deletes the index or data stream `name` with its documents, mapping, settings and
+    /// segments. Returns `Ok(false)` when there is no such index.
     ///
     /// # Errors
-    /// [`AdminError::Unsupported`] while the store cannot delete; [`AdminError::Store`] when
-    /// removing the files fails.
+    /// [`AdminError::Store`] when the deletion cannot be made durable; the index is then left as
+    /// it was.
     fn delete_index(&self, name: &str) -> Result<bool, AdminError>;
 }
 
 /// Why an admin operation failed.
 #[derive(Debug, thiserror::Error)]
 pub enum AdminError {
-    /// The store does not implement the operation yet.
-    #[error("{0} is not supported yet")]
+    /// An operation the implementation does not offer (the store offers every one).
+    #[error("{0} is not supported")]
     Unsupported(&'static str),
     /// The store failed.
     #[error(transparent)]
@@ -29,8 +26,7 @@ pub enum AdminError {
 }
 
 impl IndexAdmin for Store {
-    fn delete_index(&self, _name: &str) -> Result<bool, AdminError> {
-        // TODO(server): call `Store::delete_index` when the store has it (#4).
-        Err(AdminError::Unsupported("deleting an index"))
+    fn delete_index(&self, name: &str) -> Result<bool, AdminError> {
+        Ok(Store::delete_index(self, name)?)
     }
 }

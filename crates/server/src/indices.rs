@@ -23,7 +23,8 @@ pub enum Hidden {
 }
 
 impl Hidden {
-    fn from_params(params: &Params) -> Hidden {
+    /// `expand_wildcards` of the request: `all` or `hidden` include hidden indices.
+    pub fn from_params(params: &Params) -> Hidden {
         match params.get("expand_wildcards") {
             Some(value) if value.split(',').any(|v| matches!(v.trim(), "all" | "hidden")) => Hidden::Include,
             _ => Hidden::Exclude,
@@ -398,8 +399,14 @@ pub async fn index_exists(State(state): State<AppState>, Path(expression): Path<
     }
 }
 
-/// `DELETE /{index}`: deletes the named indices or data streams. Wildcards and `_all` are refused,
-/// as Elasticsearch does by default (`action.destructive_requires_name: true`).
+/// `DELETE /{index}`: deletes the named indices or data streams, with their documents, mappings
+/// and settings. Wildcards and `_all` are refused, as Elasticsearch does by default
+/// (`action.destructive_requires_name: true`); a missing index is `index_not_found_exception`
+/// unless `ignore_unavailable=true`.
+///
+/// Deviation: a data stream is deleted here too (Elasticsearch deletes data streams only with
+/// `DELETE /_data_stream/{name}`, and their backing indices here), as Saker lists a data stream
+/// under its own name.
 pub async fn delete_index(
     State(state): State<AppState>,
     Path(expression): Path<String>,
@@ -410,16 +417,30 @@ pub async fn delete_index(
             "Wildcard expressions or all indices are not allowed; expression [{expression}]"
         )));
     }
-    let found = resolve(&state, &expression, Hidden::Include)?;
-    for index in found {
-        let store = state.store().clone();
-        let name = index.name.clone();
-        let deleted =
-            tokio::task::spawn_blocking(move || store.delete_index(&name)).await.map_err(ApiError::internal)??;
-        if !deleted {
-            return Err(ApiError::index_not_found(&index.name));
+    let ignore_unavailable = params.flag("ignore_unavailable")?;
+    let all = state.store().indices();
+    let mut names: Vec<String> = Vec::new();
+    for part in expression.split(',').map(str::trim).filter(|p| !p.is_empty()) {
+        match all.iter().find(|index| index.name == part) {
+            Some(index) => {
+                if !names.contains(&index.name) {
+                    names.push(index.name.clone());
+                }
+            }
+            None if ignore_unavailable => {}
+            None => return Err(ApiError::index_not_found(part)),
         }
     }
+    let store = state.store().clone();
+    tokio::task::spawn_blocking(move || -> Result<(), ApiError> {
+        for name in names {
+            // gone meanwhile (a concurrent delete): deleted all the same
+            IndexAdmin::delete_index(&*store, &name)?;
+        }
+        Ok(())
+    })
+    .await
+    .map_err(ApiError::internal)??;
     Ok(json_response(StatusCode::OK, &json!({"acknowledged": true}), params.pretty()))
 }
 

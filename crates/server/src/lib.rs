@@ -16,6 +16,8 @@
 //! | `POST /_bulk`, `POST /{index}/_bulk`, `POST`/`PUT /{index}/_doc[/{id}]`, `PUT`/`POST /{index}/_create/{id}` | [`documents`] |
 //! | `POST /[{index}/]_refresh`, `GET /_cat/indices[/{index}]`, `GET /[{index}/]_mapping`, `GET`/`HEAD`/`DELETE /{index}` | [`indices`] |
 //! | `GET /_security/_authenticate`, `POST`/`PUT`/`GET`/`DELETE /_security/api_key` | [`security`] |
+//! | `PUT`/`GET`/`HEAD`/`DELETE /_index_template[/{name}]`, `DELETE /_data_stream/{name}`, `GET`/`PUT`/`DELETE /_data_stream/{name}/_lifecycle` | [`templates`] |
+//! | `GET`/`POST /[{index}/]_field_caps` | [`field_caps`] |
 //!
 //! With [`ServerConfig::security`] set, every request must authenticate (users or API keys) and
 //! its roles must grant the route ([`auth`]); [`ServerConfig::tls`] serves HTTPS; the timeouts of
@@ -30,6 +32,7 @@ pub mod async_query;
 pub mod auth;
 pub mod documents;
 pub mod error;
+pub mod field_caps;
 pub mod indices;
 pub mod metrics;
 pub mod node;
@@ -37,6 +40,7 @@ pub mod query;
 pub mod request;
 pub mod response;
 pub mod security;
+pub mod templates;
 pub mod tls;
 pub mod transport;
 
@@ -167,6 +171,22 @@ pub fn router(state: AppState) -> Router {
                 .put(security::create_api_key)
                 .delete(security::invalidate_api_keys),
         )
+        .route("/_index_template", get(templates::get_all))
+        .route(
+            "/_index_template/{name}",
+            get(templates::get)
+                .head(templates::exists)
+                .put(templates::put)
+                .post(templates::put)
+                .delete(templates::delete),
+        )
+        .route("/_data_stream/{name}", axum::routing::delete(templates::delete_data_stream))
+        .route(
+            "/_data_stream/{name}/_lifecycle",
+            get(templates::get_lifecycle).put(templates::put_lifecycle).delete(templates::delete_lifecycle),
+        )
+        .route("/_field_caps", get(field_caps::field_caps_all).post(field_caps::field_caps_all))
+        .route("/{index}/_field_caps", get(field_caps::field_caps).post(field_caps::field_caps))
         .route("/{index}", get(indices::get_index).head(indices::index_exists).delete(indices::delete_index))
         .fallback(node::no_handler)
         .layer(axum::middleware::from_fn(move |mut request: Request, next: axum::middleware::Next| {

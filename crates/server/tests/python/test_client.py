@@ -230,3 +230,105 @@ def test_api_key(client, samples):
     )
     keyed.close()
     pair.close()
+
+
+def test_index_templates(client):
+    client.indices.put_index_template(
+        name="pyapp",
+        index_patterns=["pyapp-*"],
+        priority=500,
+        data_stream={},
+        template={
+            "mappings": {"properties": {"status": {"type": "keyword"}}},
+            "lifecycle": {"data_retention": "14d"},
+        },
+        meta={"owner": "python"},
+    )
+    assert client.indices.exists_index_template(name="pyapp")
+    got = client.indices.get_index_template(name="pyapp")["index_templates"]
+    assert [t["name"] for t in got] == ["pyapp"]
+    template = got[0]["index_template"]
+    assert template["index_patterns"] == ["pyapp-*"]
+    assert template["priority"] == 500
+    assert template["data_stream"] == {"hidden": False, "allow_custom_routing": False}
+    assert template["template"]["mappings"] == {"properties": {"status": {"type": "keyword"}}}
+    assert template["template"]["lifecycle"] == {"enabled": True, "data_retention": "14d"}
+    assert template["_meta"] == {"owner": "python"}
+    listed = client.indices.get_index_template()["index_templates"]
+    assert "pyapp" in [t["name"] for t in listed]
+
+    with pytest.raises(NotFoundError) as raised:
+        client.indices.get_index_template(name="no-such-template")
+    assert raised.value.error == "resource_not_found_exception"
+    with pytest.raises(BadRequestError) as raised:
+        client.indices.put_index_template(name="clash", index_patterns=["*-web"], priority=500)
+    assert raised.value.error == "illegal_argument_exception"
+    assert "that have the same priority [500]" in raised.value.body["error"]["reason"]
+
+    # the first document creates a data stream with the template's mapping and lifecycle
+    client.index(index="pyapp-web", document={"@timestamp": "2024-05-01T00:00:00Z", "status": 200}, op_type="create")
+    mapping = client.indices.get_mapping(index="pyapp-web")
+    assert mapping["pyapp-web"]["mappings"]["properties"]["status"] == {"type": "keyword"}
+    lifecycle = client.indices.get_data_lifecycle(name="pyapp-web")["data_streams"][0]["lifecycle"]
+    assert lifecycle["data_retention"] == "14d"
+    client.indices.put_data_lifecycle(name="pyapp-web", data_retention="3d")
+    lifecycle = client.indices.get_data_lifecycle(name="pyapp-web")["data_streams"][0]["lifecycle"]
+    assert lifecycle["data_retention"] == "3d"
+    response = client.esql.query(query="FROM pyapp-web | KEEP status")
+    assert response["columns"] == [{"name": "status", "type": "keyword"}]
+    assert response["values"] == [["200"]]
+
+    # the template a data stream needs cannot go; once the data stream is deleted it can
+    with pytest.raises(BadRequestError) as raised:
+        client.indices.delete_index_template(name="pyapp")
+    assert "in use by a data streams [pyapp-web]" in raised.value.body["error"]["reason"]
+    client.indices.delete_data_stream(name="pyapp-web")
+    client.indices.delete_index_template(name="pyapp")
+    assert not client.indices.exists_index_template(name="pyapp")
+    with pytest.raises(NotFoundError) as raised:
+        client.indices.delete_index_template(name="pyapp")
+    assert raised.value.error == "index_template_missing_exception"
+
+
+def test_delete_index(client):
+    client.index(index="py-notes", id="1", document={"title": "one"})
+    assert client.indices.exists(index="py-notes")
+    with pytest.raises(BadRequestError) as raised:
+        client.indices.delete(index="py-*")
+    assert raised.value.body["error"]["reason"] == (
+        "Wildcard expressions or all indices are not allowed; expression [py-*]"
+    )
+    assert client.indices.delete(index="py-notes")["acknowledged"] is True
+    assert not client.indices.exists(index="py-notes")
+    with pytest.raises(NotFoundError) as raised:
+        client.indices.delete(index="py-notes")
+    assert raised.value.error == "index_not_found_exception"
+    assert client.indices.delete(index="py-notes", ignore_unavailable=True)["acknowledged"] is True
+    # the name is free again, and the new index starts empty
+    client.index(index="py-notes", id="1", document={"title": "two"}, op_type="create")
+    response = client.esql.query(query="FROM py-notes | KEEP title")
+    assert response["values"] == [["two"]]
+    client.indices.delete(index="py-notes")
+
+
+def test_field_caps(client, samples):
+    client.index(index="py-caps", document={"source": {"ip": "10.1.2.3"}, "count": 3, "note": "x"})
+    caps = client.field_caps(index="py-caps", fields="*")
+    assert caps["indices"] == ["py-caps"]
+    fields = caps["fields"]
+    assert fields["count"] == {
+        "long": {"type": "long", "metadata_field": False, "searchable": True, "aggregatable": True}
+    }
+    assert fields["source.ip"]["ip"]["aggregatable"] is True
+    assert fields["source"] == {
+        "object": {"type": "object", "metadata_field": False, "searchable": False, "aggregatable": False}
+    }
+    assert fields["_id"]["_id"]["metadata_field"] is True
+    # across the samples' data streams: the constant keyword fields report as keyword
+    caps = client.field_caps(index="logs-*", fields="data_stream.dataset,source.ip")
+    assert caps["indices"] == sorted(caps["indices"]) and len(caps["indices"]) == 5
+    assert list(caps["fields"]["data_stream.dataset"]) == ["keyword"]
+    with pytest.raises(BadRequestError) as raised:
+        client.perform_request("GET", "/_field_caps", headers={"accept": "application/json"})
+    assert raised.value.error == "action_request_validation_exception"
+    client.indices.delete(index="py-caps")
