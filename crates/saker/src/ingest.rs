@@ -1,4 +1,5 @@
-//! `saker ingest` and `saker indices`: the embedded store from the command line.
+//! `saker ingest` and `saker indices`: the embedded store from the command line (`saker indices`
+//! also deletes indices, sets retention and merges segments).
 
 use crate::Reporter;
 use anyhow::Context;
@@ -38,6 +39,16 @@ pub struct IndicesArgs {
     /// The store's data folder.
     #[arg(long, value_name = "DIR")]
     pub data: PathBuf,
+    /// Delete an index or data stream with its documents (repeatable).
+    #[arg(long, value_name = "NAME")]
+    pub delete: Vec<String>,
+    /// Keep an index's documents for AGE (`30d`, `12h`): whole days older are deleted now and from
+    /// then on (`NAME=none` keeps them forever). Repeatable.
+    #[arg(long, value_name = "NAME=AGE")]
+    pub retention: Vec<String>,
+    /// Merge the small segments of every index now (`saker serve` does it in the background).
+    #[arg(long)]
+    pub compact: bool,
 }
 
 /// Runs `saker ingest`.
@@ -99,20 +110,95 @@ pub fn run_ingest(args: &IngestArgs, reporter: Reporter) -> anyhow::Result<ExitC
 /// # Errors
 /// When the store cannot be opened.
 pub fn run_indices(args: &IndicesArgs) -> anyhow::Result<ExitCode> {
-    let store =
-        store::Store::open(&args.data).with_context(|| format!("cannot open the store in {}", args.data.display()))?;
-    let time = |t: Option<i64>| t.map(esql::convert::format_date_millis).unwrap_or_else(|| "-".into());
-    println!("{:<48} {:>10} {:>12} {:>8}  {:<24}  {:<24}", "index", "docs", "bytes", "segments", "from", "to");
-    for s in store.indices() {
+    // parse every flag before changing anything
+    let mut retentions = Vec::new();
+    for spec in &args.retention {
+        let Some((name, age)) = spec.split_once('=') else {
+            anyhow::bail!("--retention {spec}: expected NAME=AGE (`logs-app-default=30d`, or `NAME=none`)");
+        };
+        let lifecycle = match age.trim() {
+            "none" => None,
+            age => Some(store::Lifecycle {
+                enabled: true,
+                data_retention: Some(
+                    store::TimeValue::parse(age, "retention")
+                        .map_err(|e| anyhow::anyhow!("--retention {spec}: {e}"))?,
+                ),
+            }),
+        };
+        retentions.push((name.trim().to_string(), lifecycle));
+    }
+    let store = store::Store::open_with(
+        &args.data,
+        store::StoreOptions { background_maintenance: false, ..store::StoreOptions::default() },
+    )
+    .with_context(|| format!("cannot open the store in {}", args.data.display()))?;
+    let mut status = ExitCode::SUCCESS;
+    for name in &args.delete {
+        if store.delete_index(name).with_context(|| format!("deleting {name}"))? {
+            println!("deleted {name}");
+        } else {
+            eprintln!("error: no index or data stream named {name}");
+            status = ExitCode::FAILURE;
+        }
+    }
+    if !args.delete.is_empty() {
+        // drops the log records of the deleted indices, and with them their tombstones
+        store.flush().context("flushing the buffer to segments")?;
+    }
+    if !retentions.is_empty() {
+        for (name, lifecycle) in retentions {
+            let text =
+                lifecycle.as_ref().and_then(|l| l.data_retention.as_ref()).map_or("none".into(), |r| r.to_string());
+            if store.set_lifecycle(&name, lifecycle).with_context(|| format!("setting the retention of {name}"))? {
+                println!("retention of {name}: {text}");
+            } else {
+                eprintln!("error: no index or data stream named {name}");
+                status = ExitCode::FAILURE;
+            }
+        }
+        store.flush().context("flushing the buffer to segments")?;
+        let report = store.apply_retention(chrono::Utc::now().timestamp_millis()).context("applying retention")?;
+        if report.documents_deleted > 0 {
+            println!(
+                "deleted {} documents ({} segments) past their retention in {}",
+                report.documents_deleted,
+                report.segments_deleted,
+                report.indices.join(", ")
+            );
+        }
+    }
+    if args.compact {
+        store.flush().context("flushing the buffer to segments")?;
+        let began = Instant::now();
+        let report = store.compact().context("merging segments")?;
         println!(
-            "{:<48} {:>10} {:>12} {:>8}  {:<24}  {:<24}",
+            "merged {} segments into {} ({:.1} MB into {:.1} MB) in {:.2}s",
+            report.segments_merged,
+            report.merges,
+            report.bytes_read as f64 / 1e6,
+            report.bytes_written as f64 / 1e6,
+            began.elapsed().as_secs_f64()
+        );
+    }
+    let time = |t: Option<i64>| t.map(esql::convert::format_date_millis).unwrap_or_else(|| "-".into());
+    println!(
+        "{:<48} {:>10} {:>12} {:>8}  {:<24}  {:<24}  {:<9}",
+        "index", "docs", "bytes", "segments", "from", "to", "retention"
+    );
+    for s in store.indices() {
+        let retention =
+            store.index_settings(&s.name).and_then(|settings| settings.lifecycle).and_then(|l| l.data_retention);
+        println!(
+            "{:<48} {:>10} {:>12} {:>8}  {:<24}  {:<24}  {:<9}",
             s.name,
             s.docs,
             s.bytes,
             s.segments,
             time(s.min_time),
-            time(s.max_time)
+            time(s.max_time),
+            retention.map_or("-".into(), |r| r.to_string())
         );
     }
-    Ok(ExitCode::SUCCESS)
+    Ok(status)
 }
