@@ -336,8 +336,14 @@ impl Store {
         let dir = dir.canonicalize().map_err(StoreError::io(format!("resolving {}", dir.display())))?;
         let lock_path = dir.join("lock");
         let lock = File::create(&lock_path).map_err(StoreError::io(format!("creating {}", lock_path.display())))?;
-        if lock.try_lock().is_err() {
-            return Err(StoreError::Locked { path: dir });
+        // A lock released an instant ago can still be held for a moment by a child process this
+        // process forked meanwhile (it shares the descriptor until it execs): retry briefly.
+        let deadline = std::time::Instant::now() + Duration::from_millis(500);
+        while lock.try_lock().is_err() {
+            if std::time::Instant::now() >= deadline {
+                return Err(StoreError::Locked { path: dir });
+            }
+            std::thread::sleep(Duration::from_millis(10));
         }
         let nonce = store_nonce(&dir)?;
         let templates = Templates::load(&dir.join(TEMPLATES))?;
