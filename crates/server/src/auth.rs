@@ -21,8 +21,8 @@
 //! # Roles
 //! | role | may |
 //! |---|---|
-//! | `superuser` | everything, including other users' API keys and deleting indices |
-//! | `viewer` | `GET /`, cluster health, index metadata (`_cat/indices`, `_mapping`, `GET /{index}`), ES\|QL queries |
+//! | `superuser` | everything, including other users' API keys, deleting indices, managing detection rules and setting alert statuses |
+//! | `viewer` | `GET /`, cluster health, index metadata (`_cat/indices`, `_mapping`, `GET /{index}`), ES\|QL queries, reading detection rules and searching alerts (Kibana's detection engine API) |
 //! | `ingest` | `GET /`, cluster health, index metadata, writing documents (`_bulk`, `_doc`, `_create`) and `_refresh` |
 //!
 //! Every user may call `GET /_security/_authenticate` and create, list and invalidate their own API
@@ -143,6 +143,15 @@ pub fn requirement(method: &Method, path: Option<&str>) -> (Privilege, &'static 
         "/_refresh" | "/{index}/_refresh" => (Write, "indices:admin/refresh"),
         "/_cat/indices" | "/_cat/indices/{index}" => (ViewMetadata, "indices:monitor/stats"),
         "/_mapping" | "/{index}/_mapping" => (ViewMetadata, "indices:admin/mappings/get"),
+        "/_field_caps" | "/{index}/_field_caps" => (ViewMetadata, "indices:data/read/field_caps"),
+        "/api/detection_engine/rules" | "/api/detection_engine/rules/_find" if method == Method::GET => {
+            (Read, "kibana:detection_engine/rules/read")
+        }
+        "/api/detection_engine/rules"
+        | "/api/detection_engine/rules/_import"
+        | "/api/detection_engine/rules/_bulk_action" => (Manage, "kibana:detection_engine/rules/write"),
+        "/api/detection_engine/signals/search" => (Read, "kibana:detection_engine/alerts/read"),
+        "/api/detection_engine/signals/status" => (Manage, "kibana:detection_engine/alerts/write"),
         "/{index}" if delete => (Manage, "indices:admin/delete"),
         "/{index}" => (ViewMetadata, "indices:admin/get"),
         _ => (Manage, "cluster:admin/saker"),

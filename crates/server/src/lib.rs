@@ -31,6 +31,7 @@ pub mod admin;
 pub mod async_query;
 pub mod auth;
 pub mod documents;
+pub mod dsl;
 pub mod error;
 pub mod field_caps;
 pub mod indices;

@@ -133,7 +133,11 @@ impl Metrics {
         let rule_duration = Family::<RuleLabel, Histogram, fn() -> Histogram>::new_with_constructor(
             rule_histogram as fn() -> Histogram,
         );
-        registry.register("rule_execution_duration_seconds", "Detection rule execution durations", rule_duration.clone());
+        registry.register(
+            "rule_execution_duration_seconds",
+            "Detection rule execution durations",
+            rule_duration.clone(),
+        );
         let rule_alerts = Family::<RuleLabel, Counter>::default();
         registry.register("rule_alerts_created", "Alerts created by detection rules", rule_alerts.clone());
         let rule_errors = Family::<RuleLabel, Counter>::default();

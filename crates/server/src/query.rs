@@ -67,7 +67,8 @@ impl EsqlRequest {
     /// # Errors
     /// `x_content_parse_exception` for unknown fields and wrongly typed values,
     /// `action_request_validation_exception` for a missing query, `illegal_argument_exception`
-    /// for bad parameters and features Saker does not have (`filter`, `tables`).
+    /// for bad parameters and features Saker does not have (`tables`, Query DSL filters other
+    /// than those [`crate::dsl`] translates).
     pub fn from_body(body: Map<String, Value>, is_async: bool) -> Result<EsqlRequest, ApiError> {
         let mut request = EsqlRequest {
             query: String::new(),
@@ -80,6 +81,7 @@ impl EsqlRequest {
             keep_on_completion: false,
         };
         let mut has_query = false;
+        let mut filter = None;
         for (key, value) in body {
             match key.as_str() {
                 "query" => {
@@ -89,10 +91,7 @@ impl EsqlRequest {
                 "params" => (request.positional_params, request.named_params) = params(value)?,
                 "columnar" => request.columnar = bool_field(&key, value)?,
                 "locale" => request.locale = Some(string_field(&key, value)?),
-                "filter" => {
-                    // TODO(server): translate bool/range/term/terms/exists filters (#4).
-                    return Err(ApiError::illegal_argument("the [filter] of an ES|QL request is not supported yet"));
-                }
+                "filter" => filter = Some(value),
                 "tables" => {
                     return Err(ApiError::illegal_argument("the [tables] of an ES|QL request are not supported"));
                 }
@@ -114,6 +113,9 @@ impl EsqlRequest {
         }
         if !has_query || request.query.trim().is_empty() {
             return Err(ApiError::validation(&["[query] is required"]));
+        }
+        if let Some(filter) = filter {
+            request.query = crate::dsl::apply(&request.query, &filter)?;
         }
         Ok(request)
     }

@@ -220,6 +220,40 @@ async fn query_params_positional_and_named() {
 }
 
 #[tokio::test]
+async fn query_dsl_filters_select_the_documents_first() {
+    let server = TestServer::start().await;
+    server.bulk(EVENTS).await;
+    let query = "FROM logs-test-default | STATS c = COUNT(*), total = SUM(n)";
+    let cases = [
+        (json!({"term": {"event.outcome": "success"}}), json!([[2, 10]])),
+        (json!({"terms": {"user.name": ["bob", "nobody"]}}), json!([[1, 5]])),
+        (
+            json!({"range": {"@timestamp": {"gte": "2024-05-01T10:04:00Z", "lt": "2024-05-01T10:10:00Z"}}}),
+            json!([[1, 5]]),
+        ),
+        (json!({"range": {"n": {"gt": 3}}}), json!([[2, 12]])),
+        (json!({"exists": {"field": "user.name"}}), json!([[3, 15]])),
+        (
+            json!({"bool": {"filter": [{"term": {"source.ip": "81.2.69.143"}}], "must_not": [{"term": {"user.name": "alice"}}]}}),
+            json!([[1, 7]]),
+        ),
+        (json!({"bool": {"should": [{"term": {"n": 3}}, {"term": {"n": 5}}]}}), json!([[2, 8]])),
+        (json!({"match_all": {}}), json!([[3, 15]])),
+    ];
+    for (filter, expected) in cases {
+        let (status, body) = server.post_json("/_query", json!({"query": query, "filter": filter})).await;
+        assert_eq!(status, StatusCode::OK, "{filter}: {body}");
+        assert_eq!(body["values"], expected, "{filter}");
+    }
+    let (status, body) =
+        server.post_json("/_query", json!({"query": query, "filter": {"wildcard": {"user.name": "a*"}}})).await;
+    assert_eq!(status, StatusCode::BAD_REQUEST);
+    assert_eq!(body["error"]["type"], "illegal_argument_exception");
+    assert!(body["error"]["reason"].as_str().unwrap_or("").contains("[wildcard]"), "{body}");
+    server.stop().await;
+}
+
+#[tokio::test]
 async fn query_errors_carry_type_and_position() {
     let server = TestServer::start().await;
     server.bulk(EVENTS).await;
