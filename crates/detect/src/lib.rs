@@ -28,6 +28,7 @@ pub mod lint;
 pub mod live;
 pub mod load;
 pub mod objhash;
+pub mod registry;
 pub mod rule;
 pub mod schedule;
 pub mod state;
