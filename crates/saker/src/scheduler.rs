@@ -1,9 +1,14 @@
-//! The detection rules of `saker serve --rules`: loaded at start, run on their schedules in a
-//! thread of their own beside the HTTP API, over the same store, until shutdown.
+//! The detection rules of `saker serve`: the `--rules` files and the rules managed through the
+//! detection engine API, kept together in a [`RuleRegistry`] and run on their schedules in a
+//! thread of their own beside the HTTP API, over the same store, until shutdown. The scheduler
+//! reads the registry before every round, so rules created or changed through the API run
+//! within a second.
 
 use anyhow::Context;
+use detect::registry::RuleRegistry;
 use detect::schedule::Engine;
 use detect::{ExecutionReport, StoreBackend};
+use std::path::Path;
 use std::path::PathBuf;
 use std::sync::Arc;
 use std::thread::JoinHandle;
@@ -16,26 +21,38 @@ pub struct Scheduler {
 }
 
 /// Loads the rules in `paths` (a broken file is logged and skipped, as `saker rules validate`
-/// reports it) and starts running them over `store`.
+/// reports it) and the rules kept in the data folder `data` into a registry.
+///
+/// # Errors
+/// When the registry's file in the data folder cannot be read or holds an invalid line.
+pub fn load_registry(data: &Path, paths: &[PathBuf]) -> anyhow::Result<Arc<RuleRegistry>> {
+    let report = detect::load_paths(paths);
+    for e in &report.errors {
+        tracing::error!(error = %e, "rule not loaded");
+    }
+    let (registry, warnings) = RuleRegistry::open(data, report.rules).context("reading the detection rules")?;
+    for w in &warnings {
+        tracing::warn!(warning = %w, "rule hidden");
+    }
+    let rules = registry.snapshot();
+    let (_, skipped) = Engine::<StoreBackend>::runnable(&rules);
+    for s in &skipped {
+        tracing::warn!(rule = %s.rule_name, rule_type = %s.rule_type, reason = %s.reason, "rule not run");
+    }
+    tracing::info!(loaded = rules.len(), runnable = rules.len() - skipped.len(), "rules loaded");
+    Ok(Arc::new(registry))
+}
+
+/// Starts running the rules of `registry` over `store`.
 ///
 /// # Errors
 /// When the rule state in the store's folder cannot be read, or the thread cannot start.
 pub fn start(
     store: Arc<store::Store>,
-    paths: &[PathBuf],
+    registry: Arc<RuleRegistry>,
     metrics: Arc<server::metrics::Metrics>,
 ) -> anyhow::Result<Scheduler> {
-    let report = detect::load_paths(paths);
-    for e in &report.errors {
-        tracing::error!(error = %e, "rule not loaded");
-    }
-    let (_, skipped) = Engine::<StoreBackend>::runnable(&report.rules);
-    for s in &skipped {
-        tracing::warn!(rule = %s.rule_name, rule_type = %s.rule_type, reason = %s.reason, "rule not run");
-    }
-    tracing::info!(loaded = report.rules.len(), runnable = report.rules.len() - skipped.len(), "rules loaded");
     let backend = StoreBackend::new(store).context("reading the rule state")?;
-    let rules = Arc::new(report.rules);
     let (stop, stopped) = watch::channel(false);
     let thread = std::thread::Builder::new()
         .name("saker-rules".into())
@@ -60,7 +77,7 @@ pub fn start(
                     report.gap.is_some(),
                 );
             };
-            runtime.block_on(detect::live::run(&mut engine, || rules.clone(), stopped, record));
+            runtime.block_on(detect::live::run(&mut engine, || registry.snapshot(), stopped, record));
         })
         .context("starting the rule scheduler")?;
     Ok(Scheduler { stop, thread })

@@ -53,7 +53,9 @@ pub struct ServeArgs {
     #[arg(long, value_name = "BYTES", default_value_t = 100 << 20)]
     pub max_body_bytes: usize,
 
-    /// Detection rules to run on their schedules (TOML, NDJSON or JSON files, or folders of them).
+    /// Detection rules to run on their schedules (TOML, NDJSON or JSON files, or folders of them),
+    /// beside the rules managed through Kibana's detection engine API (`/api/detection_engine/`).
+    /// Rules from files are immutable through the API: they can only be enabled or disabled.
     #[arg(long, value_name = "PATH", num_args = 1..)]
     pub rules: Vec<PathBuf>,
 
@@ -96,12 +98,9 @@ pub fn run(args: &ServeArgs, reporter: Reporter) -> anyhow::Result<ExitCode> {
         tls: secure.tls,
         ..server::ServerConfig::default()
     };
-    let state = server::AppState::new(store.clone(), config);
-    let scheduler = if args.rules.is_empty() {
-        None
-    } else {
-        Some(crate::scheduler::start(store, &args.rules, state.metrics().clone())?)
-    };
+    let registry = crate::scheduler::load_registry(store.dir(), &args.rules)?;
+    let state = server::AppState::new(store.clone(), config).with_rules(registry.clone());
+    let scheduler = crate::scheduler::start(store, registry, state.metrics().clone())?;
     let runtime = tokio::runtime::Builder::new_multi_thread().enable_all().build().context("starting the runtime")?;
     runtime.block_on(async {
         let listener =
@@ -132,9 +131,7 @@ pub fn run(args: &ServeArgs, reporter: Reporter) -> anyhow::Result<ExitCode> {
     // the store (dropped with the runtime's tasks) stops its flush thread; what was acknowledged
     // is in its log
     drop(runtime);
-    if let Some(scheduler) = scheduler {
-        scheduler.stop();
-    }
+    scheduler.stop();
     tracing::info!("stopped");
     Ok(ExitCode::SUCCESS)
 }

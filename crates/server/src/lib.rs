@@ -18,6 +18,7 @@
 //! | `GET /_security/_authenticate`, `POST`/`PUT`/`GET`/`DELETE /_security/api_key` | [`security`] |
 //! | `PUT`/`GET`/`HEAD`/`DELETE /_index_template[/{name}]`, `DELETE /_data_stream/{name}`, `GET`/`PUT`/`DELETE /_data_stream/{name}/_lifecycle` | [`templates`] |
 //! | `GET`/`POST /[{index}/]_field_caps` | [`field_caps`] |
+//! | Kibana's `/api/detection_engine/rules` (`_find`, `_import`, `_bulk_action`) and `/api/detection_engine/signals/search`, `…/signals/status` | [`detection`] |
 //!
 //! With [`ServerConfig::security`] set, every request must authenticate (users or API keys) and
 //! its roles must grant the route ([`auth`]); [`ServerConfig::tls`] serves HTTPS; the timeouts of
@@ -30,6 +31,7 @@
 pub mod admin;
 pub mod async_query;
 pub mod auth;
+pub mod detection;
 pub mod documents;
 pub mod dsl;
 pub mod error;
@@ -105,6 +107,7 @@ struct Shared {
     config: ServerConfig,
     queries: async_query::AsyncQueries,
     metrics: Arc<metrics::Metrics>,
+    rules: std::sync::OnceLock<Arc<detect::registry::RuleRegistry>>,
 }
 
 impl AppState {
@@ -112,7 +115,21 @@ impl AppState {
     pub fn new(store: Arc<Store>, config: ServerConfig) -> AppState {
         let queries = async_query::AsyncQueries::new(config.max_async_queries);
         let metrics = Arc::new(metrics::Metrics::new());
-        AppState { inner: Arc::new(Shared { store, config, queries, metrics }) }
+        AppState { inner: Arc::new(Shared { store, config, queries, metrics, rules: std::sync::OnceLock::new() }) }
+    }
+
+    /// The state with the detection rules the detection engine API manages (`saker serve` runs
+    /// them); without it, those endpoints answer that no rules are served. Set once.
+    pub fn with_rules(self, rules: Arc<detect::registry::RuleRegistry>) -> AppState {
+        if self.inner.rules.set(rules).is_err() {
+            tracing::warn!("the detection rules were already set");
+        }
+        self
+    }
+
+    /// The detection rules, when the server manages them.
+    pub fn rules(&self) -> Option<&Arc<detect::registry::RuleRegistry>> {
+        self.inner.rules.get()
     }
 
     /// The metrics `GET /_saker/metrics` serves (the rule scheduler records into them too).
@@ -189,6 +206,7 @@ pub fn router(state: AppState) -> Router {
         .route("/_field_caps", get(field_caps::field_caps_all).post(field_caps::field_caps_all))
         .route("/{index}/_field_caps", get(field_caps::field_caps).post(field_caps::field_caps))
         .route("/{index}", get(indices::get_index).head(indices::index_exists).delete(indices::delete_index))
+        .merge(detection::routes())
         .fallback(node::no_handler)
         .layer(axum::middleware::from_fn(move |mut request: Request, next: axum::middleware::Next| {
             request.extensions_mut().insert(request::BodyLimit(limit));

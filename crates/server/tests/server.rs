@@ -1122,3 +1122,405 @@ async fn slow_clients_are_cut_off() {
     assert!(String::from_utf8_lossy(&buffer).starts_with("HTTP/1.1 200"));
     server.stop().await;
 }
+
+// ---- Kibana's detection engine API ----
+
+/// A server managing detection rules (the `--rules` files `file_rules`), with its store and
+/// registry, as `saker serve` builds it.
+async fn start_detection(
+    file_rules: Vec<detect::Rule>,
+) -> (TestServer, Arc<store::Store>, Arc<detect::registry::RuleRegistry>) {
+    let data = tempfile::tempdir().expect("temp dir");
+    let store = Arc::new(store::Store::open(data.path()).expect("store"));
+    let (registry, _) = detect::registry::RuleRegistry::open(data.path(), file_rules).expect("registry");
+    let registry = Arc::new(registry);
+    let state = AppState::new(store.clone(), ServerConfig::default()).with_rules(registry.clone());
+    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.expect("bind");
+    let address = listener.local_addr().expect("address");
+    let (shutdown, stop) = oneshot::channel::<()>();
+    let serving = tokio::spawn(server::serve(listener, state, async {
+        let _ = stop.await;
+    }));
+    let client = client_builder().no_proxy().build().expect("client");
+    let server = TestServer { address, scheme: "http", client, shutdown: Some(shutdown), serving, _data: data };
+    (server, store, registry)
+}
+
+/// A Kibana API request (with `kbn-xsrf`); the status and JSON body.
+async fn kibana(server: &TestServer, method: reqwest::Method, path: &str, body: Option<Value>) -> (StatusCode, Value) {
+    let mut request = server.client.request(method, server.url(path)).header("kbn-xsrf", "true");
+    if let Some(body) = body {
+        request = request.header("content-type", "application/json").body(body.to_string());
+    }
+    let response = request.send().await.expect("request");
+    let status = response.status();
+    let text = response.text().await.expect("body");
+    (status, serde_json::from_str(&text).unwrap_or_else(|_| panic!("not JSON: {text}")))
+}
+
+fn esql_rule(rule_id: &str, name: &str) -> Value {
+    json!({
+        "rule_id": rule_id, "name": name, "description": "Failed logins", "type": "esql", "language": "esql",
+        "query": "FROM logs-test-default METADATA _id, _index, _version | WHERE event.outcome == \"failure\"",
+        "severity": "high", "risk_score": 73, "interval": "1s", "from": "now-10m", "tags": ["Test", "Auth"],
+    })
+}
+
+fn file_rule() -> detect::Rule {
+    let obj = json!({"rule_id": "file-rule", "name": "From a file", "description": "d", "type": "query",
+        "severity": "low", "risk_score": 21, "query": "event.outcome:success", "index": ["logs-*"], "interval": "1h"});
+    let origin = detect::rule::Origin { path: "rules/file-rule.json".into(), line: None };
+    detect::Rule::from_api(obj.as_object().expect("object"), origin).expect("rule")
+}
+
+#[tokio::test]
+async fn detection_rules_create_read_find_patch_update_delete() {
+    use reqwest::Method;
+    let (server, _, _) = start_detection(vec![file_rule()]).await;
+    let rules = "/api/detection_engine/rules";
+
+    // Kibana's xsrf check
+    let response = server.client.post(server.url(rules)).json(&esql_rule("r1", "One")).send().await.expect("post");
+    assert_eq!(response.status(), StatusCode::BAD_REQUEST);
+    let body: Value = response.json().await.expect("json");
+    assert_eq!(
+        body,
+        json!({"statusCode": 400, "error": "Bad Request", "message": "Request must contain a kbn-xsrf header."})
+    );
+
+    let (status, created) = kibana(&server, Method::POST, rules, Some(esql_rule("r1", "Failed logins"))).await;
+    assert_eq!(status, StatusCode::OK, "{created}");
+    let id = created["id"].as_str().expect("id").to_string();
+    assert_eq!(id.len(), 36);
+    assert_eq!(created["rule_id"], "r1");
+    assert_eq!(created["immutable"], false);
+    assert_eq!(created["rule_source"], json!({"type": "internal"}));
+    assert_eq!(created["enabled"], true);
+    assert_eq!(created["max_signals"], 100);
+    assert_eq!(created["revision"], 0);
+    assert_eq!(created["created_by"], "_anonymous");
+    assert!(created.get("execution_summary").is_none());
+
+    let (status, body) = kibana(&server, Method::POST, rules, Some(esql_rule("r1", "Again"))).await;
+    assert_eq!(status, StatusCode::CONFLICT);
+    assert_eq!(body, json!({"message": "rule_id: \"r1\" already exists", "status_code": 409}));
+    let (status, body) = kibana(&server, Method::POST, rules, Some(json!({"name": "x", "type": "query"}))).await;
+    assert_eq!(status, StatusCode::BAD_REQUEST);
+    assert_eq!(body["error"], "Bad Request");
+    let message = body["message"].as_str().expect("message");
+    assert!(message.starts_with("[request body]: ") && message.contains("description: is required"), "{message}");
+    // a generated rule_id
+    let mut no_rule_id = esql_rule("x", "Generated");
+    no_rule_id.as_object_mut().expect("object").remove("rule_id");
+    let (status, generated) = kibana(&server, Method::POST, rules, Some(no_rule_id)).await;
+    assert_eq!(status, StatusCode::OK, "{generated}");
+    assert_eq!(generated["rule_id"].as_str().map(str::len), Some(36));
+
+    let (status, read) = kibana(&server, Method::GET, &format!("{rules}?rule_id=r1"), None).await;
+    assert_eq!((status, &read["id"]), (StatusCode::OK, &json!(id)));
+    let (status, read) = kibana(&server, Method::GET, &format!("{rules}?id={id}"), None).await;
+    assert_eq!((status, &read["rule_id"]), (StatusCode::OK, &json!("r1")));
+    let (status, body) = kibana(&server, Method::GET, &format!("{rules}?rule_id=nope"), None).await;
+    assert_eq!(
+        (status, body),
+        (StatusCode::NOT_FOUND, json!({"message": "rule_id: \"nope\" not found", "status_code": 404}))
+    );
+    let (status, body) = kibana(&server, Method::GET, rules, None).await;
+    assert_eq!(status, StatusCode::BAD_REQUEST);
+    assert_eq!(body["message"], json!(["either \"id\" or \"rule_id\" must be set"]));
+
+    // PATCH changes the given fields; PUT replaces, keeping enabled
+    let (status, patched) =
+        kibana(&server, Method::PATCH, rules, Some(json!({"rule_id": "r1", "name": "Renamed", "enabled": false})))
+            .await;
+    assert_eq!(status, StatusCode::OK, "{patched}");
+    assert_eq!(
+        (&patched["name"], &patched["enabled"], &patched["revision"]),
+        (&json!("Renamed"), &json!(false), &json!(1))
+    );
+    assert_eq!(patched["query"], esql_rule("r1", "")["query"]);
+    let mut replacement = esql_rule("ignored", "Replaced");
+    replacement["id"] = json!(id);
+    replacement.as_object_mut().expect("object").remove("rule_id");
+    replacement.as_object_mut().expect("object").remove("tags");
+    let (status, updated) = kibana(&server, Method::PUT, rules, Some(replacement)).await;
+    assert_eq!(status, StatusCode::OK, "{updated}");
+    assert_eq!(
+        (&updated["rule_id"], &updated["name"], &updated["enabled"]),
+        (&json!("r1"), &json!("Replaced"), &json!(false))
+    );
+    assert_eq!(updated["tags"], json!([]));
+
+    // the file rule: immutable, only `enabled` changes
+    let (status, body) =
+        kibana(&server, Method::PATCH, rules, Some(json!({"rule_id": "file-rule", "name": "Mine now"}))).await;
+    assert_eq!(status, StatusCode::BAD_REQUEST);
+    assert!(body["message"].as_str().expect("message").contains("immutable"), "{body}");
+    let (status, body) =
+        kibana(&server, Method::PATCH, rules, Some(json!({"rule_id": "file-rule", "enabled": false}))).await;
+    assert_eq!((status, &body["enabled"], &body["immutable"]), (StatusCode::OK, &json!(false), &json!(true)));
+    assert_eq!(body["rule_source"], json!({"type": "external", "is_customized": false}));
+    let (status, _) = kibana(&server, Method::DELETE, &format!("{rules}?rule_id=file-rule"), None).await;
+    assert_eq!(status, StatusCode::BAD_REQUEST);
+
+    // _find: filter, sort, pages
+    let find = |query: &str| format!("{rules}/_find?{query}");
+    let (status, page) =
+        kibana(&server, Method::GET, &find("per_page=2&page=1&sort_field=name&sort_order=asc"), None).await;
+    assert_eq!(status, StatusCode::OK, "{page}");
+    assert_eq!((&page["total"], &page["perPage"], &page["page"]), (&json!(3), &json!(2), &json!(1)));
+    let names: Vec<&str> = page["data"].as_array().expect("data").iter().filter_map(|r| r["name"].as_str()).collect();
+    assert_eq!(names, ["From a file", "Generated"]);
+    let (_, page) = kibana(
+        &server,
+        Method::GET,
+        &find("filter=alert.attributes.tags:%22Auth%22%20and%20alert.attributes.enabled:true"),
+        None,
+    )
+    .await;
+    let names: Vec<&str> = page["data"].as_array().expect("data").iter().filter_map(|r| r["name"].as_str()).collect();
+    assert_eq!(names, ["Generated"]);
+    let (status, body) = kibana(&server, Method::GET, &find("sort_field=name"), None).await;
+    assert_eq!(status, StatusCode::BAD_REQUEST);
+    assert_eq!(body["message"], json!(["when \"sort_order\" and \"sort_field\" must exist together or not at all"]));
+    let (status, body) = kibana(&server, Method::GET, &find("filter=alert.attributes.params.note:x"), None).await;
+    assert_eq!(status, StatusCode::BAD_REQUEST);
+    assert!(body["message"].as_str().expect("message").contains("cannot be filtered on"), "{body}");
+
+    let (status, deleted) = kibana(&server, Method::DELETE, &format!("{rules}?id={id}"), None).await;
+    assert_eq!((status, &deleted["rule_id"]), (StatusCode::OK, &json!("r1")));
+    let (status, _) = kibana(&server, Method::GET, &format!("{rules}?id={id}"), None).await;
+    assert_eq!(status, StatusCode::NOT_FOUND);
+    server.stop().await;
+}
+
+/// A multipart form body with one file field.
+fn multipart_file(filename: &str, content: &str) -> (String, String) {
+    let boundary = "saker-test-boundary";
+    let body = format!(
+        "--{boundary}\r\nContent-Disposition: form-data; name=\"file\"; filename=\"{filename}\"\r\n\
+         Content-Type: application/octet-stream\r\n\r\n{content}\r\n--{boundary}--\r\n"
+    );
+    (format!("multipart/form-data; boundary={boundary}"), body)
+}
+
+async fn import(server: &TestServer, query: &str, filename: &str, ndjson: &str) -> (StatusCode, Value) {
+    let (content_type, body) = multipart_file(filename, ndjson);
+    let response = server
+        .client
+        .post(server.url(&format!("/api/detection_engine/rules/_import{query}")))
+        .header("kbn-xsrf", "true")
+        .header("content-type", content_type)
+        .body(body)
+        .send()
+        .await
+        .expect("import");
+    let status = response.status();
+    (status, response.json().await.expect("json"))
+}
+
+#[tokio::test]
+async fn detection_rules_import_and_bulk_actions() {
+    use reqwest::Method;
+    let (server, _, registry) = start_detection(vec![file_rule()]).await;
+    let lines = [
+        esql_rule("i1", "Imported one").to_string(),
+        esql_rule("i2", "Imported two").to_string(),
+        esql_rule("i2", "Imported two, again").to_string(),
+        json!({"name": "broken", "rule_id": "i3", "type": "esql"}).to_string(),
+        json!({"exported_count": 3, "missing_rules": []}).to_string(),
+    ];
+    let ndjson = lines.join("\n");
+    let (status, body) = import(&server, "", "rules.json", &ndjson).await;
+    assert_eq!(
+        (status, body),
+        (StatusCode::BAD_REQUEST, json!({"message": "Invalid file extension .json", "status_code": 400}))
+    );
+    let (status, body) = import(&server, "", "rules.ndjson", &ndjson).await;
+    assert_eq!(status, StatusCode::OK, "{body}");
+    assert_eq!((&body["success"], &body["success_count"], &body["rules_count"]), (&json!(false), &json!(2), &json!(4)));
+    let errors = body["errors"].as_array().expect("errors");
+    assert_eq!(errors.len(), 2, "{body}");
+    assert_eq!(
+        errors[0],
+        json!({"rule_id": "i2", "error": {"status_code": 400, "message": "More than one rule with rule-id: \"i2\" found"}})
+    );
+    assert_eq!(errors[1]["rule_id"], "i3");
+    assert_eq!(
+        registry.get(&detect::registry::Selector::RuleId("i2".into())).map(|e| e.rule.name),
+        Some("Imported two, again".into())
+    );
+    // again: conflicts, unless overwriting
+    let (_, body) = import(&server, "", "rules.ndjson", &lines[0]).await;
+    assert_eq!(
+        body["errors"][0]["error"],
+        json!({"status_code": 409, "message": "Rule with this rule_id already exists"})
+    );
+    let (_, body) = import(&server, "?overwrite=true", "rules.ndjson", &lines[0]).await;
+    assert_eq!((&body["success"], &body["success_count"]), (&json!(true), &json!(1)), "{body}");
+
+    // bulk actions: by query, by ids, with failures
+    let bulk = "/api/detection_engine/rules/_bulk_action";
+    let (status, body) = kibana(
+        &server,
+        Method::POST,
+        bulk,
+        Some(json!({"action": "disable", "query": "alert.attributes.name: imported"})),
+    )
+    .await;
+    assert_eq!(status, StatusCode::OK, "{body}");
+    assert_eq!(body["attributes"]["summary"], json!({"failed": 0, "skipped": 0, "succeeded": 2, "total": 2}));
+    assert_eq!(body["rules_count"], 2);
+    assert!(
+        body["attributes"]["results"]["updated"].as_array().expect("updated").iter().all(|r| r["enabled"] == false)
+    );
+    let i1 = registry.get(&detect::registry::Selector::RuleId("i1".into())).expect("i1").rule.id;
+    let file_id = registry.get(&detect::registry::Selector::RuleId("file-rule".into())).expect("file").rule.id;
+    let (status, body) =
+        kibana(&server, Method::POST, bulk, Some(json!({"action": "delete", "ids": [i1, file_id, "missing"]}))).await;
+    assert_eq!(status, StatusCode::INTERNAL_SERVER_ERROR, "{body}");
+    assert_eq!(body["message"], "Bulk edit partially failed");
+    assert_eq!(body["attributes"]["summary"], json!({"failed": 2, "skipped": 0, "succeeded": 1, "total": 3}));
+    assert_eq!(body["attributes"]["results"]["deleted"][0]["rule_id"], "i1");
+    let errors = body["attributes"]["errors"].as_array().expect("errors");
+    assert!(
+        errors.iter().any(|e| e["message"] == "Rule not found" && e["rules"] == json!([{"id": "missing"}])),
+        "{body}"
+    );
+    let (status, body) = kibana(&server, Method::POST, bulk, Some(json!({"action": "export", "query": ""}))).await;
+    assert_eq!(status, StatusCode::BAD_REQUEST);
+    assert!(body["message"].as_str().expect("message").contains("[export] is not supported"), "{body}");
+    let (status, body) =
+        kibana(&server, Method::POST, bulk, Some(json!({"action": "enable", "ids": ["a"], "query": "x"}))).await;
+    assert_eq!(
+        (status, &body["message"]),
+        (
+            StatusCode::BAD_REQUEST,
+            &json!("Both query and ids are sent. Define either ids or query in request payload.")
+        )
+    );
+    assert_eq!(registry.entries().len(), 2, "the file rule and i2 remain");
+    server.stop().await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn api_rules_run_on_schedule_and_alerts_change_status() {
+    use reqwest::Method;
+    let (server, store, registry) = start_detection(Vec::new()).await;
+    let recent = |minutes: i64| detect::datemath::iso(chrono::Utc::now() - chrono::Duration::minutes(minutes));
+    let mut events = String::new();
+    for (i, (outcome, user)) in [("failure", "alice"), ("failure", "bob"), ("success", "carol")].iter().enumerate() {
+        events.push_str(&format!("{{\"create\":{{\"_index\":\"logs-test-default\",\"_id\":\"e{i}\"}}}}\n"));
+        events.push_str(&format!(
+            "{{\"@timestamp\":\"{}\",\"event\":{{\"outcome\":\"{outcome}\"}},\"user\":{{\"name\":\"{user}\"}}}}\n",
+            recent(2)
+        ));
+    }
+    assert_eq!(server.bulk(&events).await["errors"], false);
+
+    // the scheduler, as saker serve runs it, reads the registry every round
+    let backend = detect::StoreBackend::new(store.clone()).expect("backend");
+    let (stop, stopped) = tokio::sync::watch::channel(false);
+    let rules = registry.clone();
+    let scheduler = tokio::spawn(async move {
+        let mut engine = detect::Engine::new(backend);
+        detect::live::run(&mut engine, || rules.snapshot(), stopped, |_, _| {}).await;
+    });
+
+    let (status, created) =
+        kibana(&server, Method::POST, "/api/detection_engine/rules", Some(esql_rule("sched", "Failed logins"))).await;
+    assert_eq!(status, StatusCode::OK, "{created}");
+    let search = json!({"query": {"bool": {"filter": [{"term": {"kibana.alert.rule.rule_id": "sched"}}]}}, "size": 10,
+        "sort": [{"user.name": "asc"}]});
+    let started = std::time::Instant::now();
+    let hits = loop {
+        let (status, body) =
+            kibana(&server, Method::POST, "/api/detection_engine/signals/search", Some(search.clone())).await;
+        assert_eq!(status, StatusCode::OK, "{body}");
+        if body["hits"]["total"]["value"] == 2 {
+            break body["hits"]["hits"].as_array().expect("hits").clone();
+        }
+        assert!(started.elapsed() < std::time::Duration::from_secs(20), "no alerts after 20 s: {body}");
+        tokio::time::sleep(std::time::Duration::from_millis(200)).await;
+    };
+    assert_eq!(hits[0]["_index"], ".alerts-security.alerts-default");
+    assert_eq!(hits[0]["_source"]["user.name"], "alice");
+    assert_eq!(hits[0]["_source"]["kibana.alert.workflow_status"], "open");
+    assert_eq!(hits[0]["_source"]["kibana.alert.rule.uuid"], created["id"]);
+    let (_, read) = kibana(&server, Method::GET, "/api/detection_engine/rules?rule_id=sched", None).await;
+    let last = &read["execution_summary"]["last_execution"];
+    assert_eq!((&last["status"], &last["status_order"]), (&json!("succeeded"), &json!(0)), "{read}");
+
+    // close alice's alert by id, then acknowledge the rest by query
+    let alice = hits[0]["_id"].as_str().expect("id").to_string();
+    let (status, body) = kibana(
+        &server,
+        Method::POST,
+        "/api/detection_engine/signals/status",
+        Some(json!({"signal_ids": [alice], "status": "closed", "reason": "false_positive"})),
+    )
+    .await;
+    assert_eq!(status, StatusCode::OK, "{body}");
+    assert_eq!((&body["updated"], &body["total"], &body["failures"]), (&json!(1), &json!(1), &json!([])));
+    let (_, body) = kibana(&server, Method::POST, "/api/detection_engine/signals/status",
+        Some(json!({"query": {"bool": {"must_not": {"term": {"kibana.alert.workflow_status": "closed"}}}}, "status": "acknowledged"}))).await;
+    assert_eq!(body["updated"], 1, "{body}");
+    let (_, body) = kibana(&server, Method::POST, "/api/detection_engine/signals/search", Some(json!({
+        "query": {"term": {"kibana.alert.workflow_status": "closed"}}, "_source": ["kibana.alert.workflow*", "user.name"]}))).await;
+    assert_eq!(body["hits"]["total"]["value"], 1, "{body}");
+    let source = &body["hits"]["hits"][0]["_source"];
+    assert_eq!(
+        (&source["user.name"], &source["kibana.alert.workflow_reason"]),
+        (&json!("alice"), &json!("false_positive"))
+    );
+    assert!(source["kibana.alert.workflow_status_updated_at"].is_string(), "{source}");
+    assert!(source.get("kibana.alert.rule.name").is_none(), "_source filtering");
+    let (status, body) = kibana(
+        &server,
+        Method::POST,
+        "/api/detection_engine/signals/search",
+        Some(json!({"query": {"match": {"user.name": "alice"}}})),
+    )
+    .await;
+    assert_eq!(status, StatusCode::BAD_REQUEST);
+    assert!(body["message"].as_str().expect("message").contains("[match] query is not supported"), "{body}");
+
+    // a rule disabled through the API stops running
+    let (_, disabled) = kibana(
+        &server,
+        Method::PATCH,
+        "/api/detection_engine/rules",
+        Some(json!({"rule_id": "sched", "enabled": false})),
+    )
+    .await;
+    assert_eq!(disabled["enabled"], false);
+    assert!(registry.snapshot().iter().all(|r| !r.enabled));
+    let _ = stop.send(true);
+    scheduler.await.expect("scheduler");
+    server.stop().await;
+}
+
+#[tokio::test]
+async fn detection_api_routes_are_classified_for_roles() {
+    let data = tempfile::tempdir().expect("temp dir");
+    let server = start_secure(data).await;
+    let call = |method: reqwest::Method, path: &str, user: &str| {
+        server
+            .client
+            .request(method, server.url(path))
+            .header("authorization", basic(user))
+            .header("kbn-xsrf", "1")
+            .send()
+    };
+    // a viewer reads rules and searches alerts (this server manages no rules: Kibana's 404 shape)
+    let response = call(reqwest::Method::GET, "/api/detection_engine/rules/_find", "reader").await.expect("find");
+    assert_eq!(response.status(), StatusCode::NOT_FOUND);
+    let response = call(reqwest::Method::POST, "/api/detection_engine/rules", "reader").await.expect("create");
+    assert_eq!(response.status(), StatusCode::FORBIDDEN);
+    let response =
+        call(reqwest::Method::POST, "/api/detection_engine/signals/status", "shipper").await.expect("status");
+    assert_eq!(response.status(), StatusCode::FORBIDDEN);
+    let response = call(reqwest::Method::POST, "/api/detection_engine/rules", "admin").await.expect("create");
+    assert_eq!(response.status(), StatusCode::NOT_FOUND);
+    server.stop().await;
+}

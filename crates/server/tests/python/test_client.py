@@ -332,3 +332,141 @@ def test_field_caps(client, samples):
         client.perform_request("GET", "/_field_caps", headers={"accept": "application/json"})
     assert raised.value.error == "action_request_validation_exception"
     client.indices.delete(index="py-caps")
+
+
+# ---- Kibana's detection engine API (plain HTTP: the Elasticsearch client has no Kibana API) ----
+
+FLAGSHIP = Path(__file__).resolve().parents[4] / "rules" / "flagship"
+EXTERNAL_ALERTS = "eb079c62-4481-4d6e-9643-3ca499df7aaa"
+
+
+def kibana(method, path, body=None, content_type="application/json"):
+    """A Kibana API call with basic auth and kbn-xsrf: (status, parsed JSON body)."""
+    import base64
+    import urllib.error
+    import urllib.request
+
+    if body is not None and not isinstance(body, bytes):
+        body = json.dumps(body).encode()
+    request = urllib.request.Request(os.environ["SAKER_URL"] + path, data=body, method=method)
+    credentials = f"{os.environ['SAKER_USER']}:{os.environ['SAKER_PASSWORD']}".encode()
+    request.add_header("authorization", "Basic " + base64.b64encode(credentials).decode())
+    request.add_header("kbn-xsrf", "true")
+    if body is not None:
+        request.add_header("content-type", content_type)
+    try:
+        with urllib.request.urlopen(request, timeout=60) as response:
+            return response.status, json.loads(response.read())
+    except urllib.error.HTTPError as error:
+        return error.code, json.loads(error.read())
+
+
+def flagship_export():
+    """The flagship rules as a Kibana NDJSON export: each TOML file's [rule] table, then the summary
+    line. They run every second over the last ten minutes, so the test need not wait."""
+    import tomllib
+
+    lines = []
+    for path in sorted(FLAGSHIP.glob("*.toml")):
+        rule = tomllib.loads(path.read_text())["rule"]
+        rule.update({"interval": "1s", "from": "now-10m", "enabled": True})
+        lines.append(json.dumps(rule))
+    lines.append(json.dumps({"exported_count": len(lines), "exported_rules_count": len(lines), "missing_rules": []}))
+    return "\n".join(lines) + "\n"
+
+
+def test_detection_rules_and_alerts(client):
+    # import the flagship rules as Kibana's import takes an export file
+    boundary = "saker-python-test"
+    form = (
+        f"--{boundary}\r\nContent-Disposition: form-data; name=\"file\"; filename=\"flagship.ndjson\"\r\n"
+        f"Content-Type: application/ndjson\r\n\r\n{flagship_export()}\r\n--{boundary}--\r\n"
+    ).encode()
+    status, body = kibana(
+        "POST",
+        "/api/detection_engine/rules/_import?overwrite=true",
+        form,
+        f"multipart/form-data; boundary={boundary}",
+    )
+    assert status == 200, body
+    assert body["success"] is True and body["success_count"] == body["rules_count"] == 3, body
+    status, found = kibana("GET", "/api/detection_engine/rules/_find?per_page=10&sort_field=name&sort_order=asc")
+    assert status == 200 and found["total"] == 3, found
+    status, rule = kibana("GET", f"/api/detection_engine/rules?rule_id={EXTERNAL_ALERTS}")
+    assert status == 200 and rule["name"] == "External Alerts" and rule["immutable"] is False
+
+    # a third-party alert, shipped with the Elasticsearch client
+    from datetime import datetime, timezone
+
+    now = datetime.now(timezone.utc).isoformat().replace("+00:00", "Z")
+    docs = [
+        {
+            "@timestamp": now,
+            "message": f"ET POLICY test signature {i}",
+            "event": {"kind": "alert", "module": "suricata", "ingested": now, "severity": 73},
+            "source": {"ip": f"10.0.0.{i}"},
+        }
+        for i in range(1, 3)
+    ]
+    helpers.bulk(client, [{"_op_type": "create", "_index": "filebeat-pytest", "_source": d} for d in docs])
+    client.indices.refresh(index="filebeat-pytest")
+
+    # the scheduler runs the imported rule within seconds
+    import time
+
+    search = {
+        "query": {"bool": {"filter": [{"term": {"kibana.alert.rule.rule_id": EXTERNAL_ALERTS}}]}},
+        "sort": [{"kibana.alert.rule.name": {"order": "asc"}}],
+        "size": 10,
+    }
+    deadline = time.monotonic() + 30
+    while True:
+        status, result = kibana("POST", "/api/detection_engine/signals/search", search)
+        assert status == 200, result
+        if result["hits"]["total"]["value"] == 2:
+            break
+        assert time.monotonic() < deadline, f"no alerts after 30 s: {result}"
+        time.sleep(0.5)
+    hits = result["hits"]["hits"]
+    first = hits[0]["_source"]
+    assert first["kibana.alert.rule.name"] == "ET POLICY test signature 1"  # rule_name_override
+    assert first["kibana.alert.severity"] == "high"  # severity_mapping of event.severity 73
+    assert first["kibana.alert.workflow_status"] == "open"
+    status, rule = kibana("GET", f"/api/detection_engine/rules?rule_id={EXTERNAL_ALERTS}")
+    last = rule["execution_summary"]["last_execution"]
+    # it runs every second: it may be running right now
+    assert last["status"] in ("succeeded", "partial failure", "running") and last["date"], rule
+
+    # close one alert as an analyst would
+    status, updated = kibana(
+        "POST",
+        "/api/detection_engine/signals/status",
+        {"signal_ids": [hits[0]["_id"]], "status": "closed", "reason": "false_positive"},
+    )
+    assert status == 200 and updated["updated"] == 1 and updated["failures"] == [], updated
+    closed = {"query": {"bool": {"filter": [{"term": {"kibana.alert.workflow_status": "closed"}},
+                                            {"term": {"kibana.alert.rule.rule_id": EXTERNAL_ALERTS}}]}}}
+    status, result = kibana("POST", "/api/detection_engine/signals/search", closed)
+    assert result["hits"]["total"]["value"] == 1
+    assert result["hits"]["hits"][0]["_id"] == hits[0]["_id"]
+
+    # Kibana's errors: no kbn-xsrf header, an unknown rule
+    import urllib.error
+    import urllib.request
+
+    import base64
+
+    bare = urllib.request.Request(os.environ["SAKER_URL"] + "/api/detection_engine/rules", data=b"{}", method="POST")
+    credentials = f"{os.environ['SAKER_USER']}:{os.environ['SAKER_PASSWORD']}".encode()
+    bare.add_header("authorization", "Basic " + base64.b64encode(credentials).decode())
+    bare.add_header("content-type", "application/json")
+    with pytest.raises(urllib.error.HTTPError) as raised:
+        urllib.request.urlopen(bare)
+    assert raised.value.code == 400
+    assert json.loads(raised.value.read()) == {
+        "statusCode": 400,
+        "error": "Bad Request",
+        "message": "Request must contain a kbn-xsrf header.",
+    }
+    status, body = kibana("GET", "/api/detection_engine/rules?rule_id=no-such-rule")
+    assert (status, body) == (404, {"message": 'rule_id: "no-such-rule" not found', "status_code": 404})
