@@ -42,6 +42,15 @@ pub enum StoreError {
         /// What went wrong.
         message: String,
     },
+    /// A document was refused: an update whose result the index does not accept (a field
+    /// that does not fit its mapping; a data stream, whose documents are not updated).
+    #[error("document [{id}] refused: {error}")]
+    Refused {
+        /// The document's `_id`.
+        id: String,
+        /// Why.
+        error: DocumentError,
+    },
     /// A bug in Saker.
     #[error("internal error: {0}; please report this")]
     Internal(String),

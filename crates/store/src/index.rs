@@ -3,7 +3,7 @@
 
 use crate::mapping::{FieldMapping, ID_FIELD, IGNORED_FIELD, Mapping};
 use crate::names::IndexKind;
-use crate::segment::{Manifest, SegmentLease, SegmentMeta};
+use crate::segment::{Manifest, Replaced, SegmentLease, SegmentMeta};
 use crate::settings::IndexSettings;
 use ecs::ndjson::{Cell, FlatDoc, coerce_value, column};
 use esql::datafusion::arrow::array::{Array, ArrayRef, ListArray, StringArray};
@@ -54,6 +54,9 @@ pub(crate) struct IndexState {
     /// One lease per listed segment (by path relative to the index folder), shared with the
     /// queries reading it: a segment no longer listed is removed once no query reads it.
     pub leases: HashMap<String, Arc<SegmentLease>>,
+    /// Every replaced document's latest replacement, by `_id`, up to the last applied record
+    /// (the manifest holds them up to its `flushed_seq`).
+    pub replaced: BTreeMap<String, Replaced>,
 }
 
 impl IndexState {
@@ -89,6 +92,7 @@ impl IndexState {
             settings,
             dirty: false,
             leases: HashMap::new(),
+            replaced: BTreeMap::new(),
         }
     }
 
@@ -120,9 +124,31 @@ impl IndexState {
         self.leases.clear();
     }
 
-    /// Applies an accepted batch: its mapping changes, then its documents, as one buffer batch.
-    /// Deterministic, so that replaying the log rebuilds exactly what was acknowledged.
-    pub fn apply(&mut self, seq: u64, delta: &[(String, FieldMapping)], docs: Vec<NewDoc>) -> Result<(), ArrowError> {
+    /// The `_version` of the document `id` (which exists): 1 unless it was replaced.
+    pub fn version_of(&self, id: &str) -> u64 {
+        self.replaced.get(id).map_or(1, |r| r.version)
+    }
+
+    /// Applies an accepted batch: the documents it replaces go (their buffered rows are removed,
+    /// their rows in segments are dead from then on), then its mapping changes, then its
+    /// documents, as one buffer batch. Deterministic, so that replaying the log rebuilds exactly
+    /// what was acknowledged.
+    pub fn apply(
+        &mut self,
+        seq: u64,
+        replaces: &[(String, u64)],
+        delta: &[(String, FieldMapping)],
+        docs: Vec<NewDoc>,
+    ) -> Result<(), ArrowError> {
+        if !replaces.is_empty() {
+            let ids: HashSet<&str> = replaces.iter().map(|(id, _)| id.as_str()).collect();
+            remove_rows(&mut self.buffer, &ids)?;
+            // a flush is writing these rows to a segment with an older `max_seq`: dead there too
+            remove_rows(&mut self.flushing, &ids)?;
+            for (id, version) in replaces {
+                self.replaced.insert(id.clone(), Replaced { seq, version: *version });
+            }
+        }
         for (name, field) in delta {
             let new = !self.mapping.fields.contains_key(name);
             self.mapping.add(name, field);
@@ -196,6 +222,24 @@ impl IndexState {
     pub fn segments(&self) -> &[SegmentMeta] {
         &self.manifest.segments
     }
+}
+
+/// Removes the rows whose `_id` is in `ids` from `batches`, and the batches left empty.
+fn remove_rows(batches: &mut Vec<BufferedBatch>, ids: &HashSet<&str>) -> Result<(), ArrowError> {
+    for b in batches.iter_mut() {
+        let Some(column) = b.batch.column_by_name(ID_FIELD).and_then(|c| c.as_any().downcast_ref::<StringArray>())
+        else {
+            continue;
+        };
+        if !column.iter().any(|id| id.is_some_and(|id| ids.contains(id))) {
+            continue;
+        }
+        let keep: esql::datafusion::arrow::array::BooleanArray =
+            column.iter().map(|id| Some(!id.is_some_and(|id| ids.contains(id)))).collect();
+        b.batch = esql::datafusion::arrow::compute::filter_record_batch(&b.batch, &keep)?;
+    }
+    batches.retain(|b| b.batch.num_rows() > 0);
+    Ok(())
 }
 
 /// Builds the buffer batch of `docs`: every value coerced to its field's type; malformed values,
@@ -325,14 +369,19 @@ mod tests {
         let delta =
             vec![("n".to_string(), FieldMapping::new("long")), ("source.ip".to_string(), FieldMapping::new("ip"))];
         index
-            .apply(1, &delta, vec![doc("a", json!({"n": 1, "source": {"ip": "bad"}})), doc("b", json!({"n": [2, 3]}))])
+            .apply(
+                1,
+                &[],
+                &delta,
+                vec![doc("a", json!({"n": 1, "source": {"ip": "bad"}})), doc("b", json!({"n": [2, 3]}))],
+            )
             .expect("apply");
         assert!(index.mapping.fields["n"].multi);
         assert!(index.objects.contains("source"));
         let batch = &index.buffer[0].batch;
         let names: Vec<String> = batch.schema().fields().iter().map(|f| f.name().clone()).collect();
         assert_eq!(names, vec!["_id", "_ignored", "n", "source.ip"]);
-        index.apply(2, &[], vec![doc("c", json!({"n": 4, "x": 1}))]).expect("apply");
+        index.apply(2, &[], &[], vec![doc("c", json!({"n": 4, "x": 1}))]).expect("apply");
         // `x` is not mapped (not in the delta): ignored
         let schema = index.mapping.stored_schema();
         let second = conform(&index.buffer[1].batch, &schema).expect("conform");

@@ -11,7 +11,7 @@ use crate::segment::TIME_FIELD;
 use crate::settings::IndexSettings;
 use ecs::ndjson::{FlatDoc, coerce_value, flatten, mapping_of};
 use serde_json::{Value, json};
-use std::collections::{BTreeMap, BTreeSet, HashSet};
+use std::collections::{BTreeMap, BTreeSet, HashMap, HashSet};
 
 /// Fields Elasticsearch reserves for metadata: a document may not hold them.
 const METADATA_FIELDS: [&str; 11] = [
@@ -45,11 +45,23 @@ pub struct ItemResult {
 }
 
 impl ItemResult {
-    /// The HTTP status `_bulk` gives the item: 201 when created.
+    /// The HTTP status `_bulk` gives the item: 201 when created, 200 when it replaced a
+    /// document.
     pub fn status(&self) -> u16 {
         match &self.result {
-            Ok(_) => 201,
+            Ok(1) => 201,
+            Ok(_) => 200,
             Err(e) => e.status,
+        }
+    }
+
+    /// What Elasticsearch's `result` says of a stored document: `created`, or `updated` when
+    /// it replaced one (its `_version` is then above 1). `None` when refused.
+    pub fn result_name(&self) -> Option<&'static str> {
+        match &self.result {
+            Ok(1) => Some("created"),
+            Ok(_) => Some("updated"),
+            Err(_) => None,
         }
     }
 
@@ -62,7 +74,7 @@ impl ItemResult {
         match &self.result {
             Ok(version) => {
                 body.insert("_version".into(), json!(version));
-                body.insert("result".into(), json!("created"));
+                body.insert("result".into(), json!(self.result_name()));
             }
             Err(e) => {
                 body.insert("error".into(), json!({"type": e.kind, "reason": e.reason}));
@@ -189,27 +201,52 @@ pub(crate) struct Pending {
     leaves: HashSet<String>,
     objects: HashSet<String>,
     constants: BTreeMap<String, String>,
-    ids: HashSet<String>,
+    /// The explicit `_id`s accepted so far, with the version each got.
+    ids: HashMap<String, u64>,
 }
 
 /// Checks one document against its index (and the batch's documents before it): data stream
 /// rules, `_id` conflicts, `constant_keyword` values, and fields that would be both a value and
-/// an object.
-pub(crate) fn check(index: &IndexState, doc: &Prepared, pending: &mut Pending) -> Result<(), DocumentError> {
+/// an object. Returns the document's `_version`: 1, or the next version of the document an
+/// `index` action replaces. With `expected`, the document must exist with that version (the
+/// replacement made by an update).
+pub(crate) fn check(
+    index: &IndexState,
+    doc: &Prepared,
+    pending: &mut Pending,
+    expected: Option<u64>,
+) -> Result<u64, DocumentError> {
     if index.settings.data_stream {
         if doc.op == Op::Index && doc.id.is_some() {
             return Err(DocumentError::illegal("only write ops with an op_type of create are allowed in data streams"));
         }
         check_timestamp(doc)?;
     }
-    if let Some(id) = &doc.id
-        && (pending.ids.contains(id) || index.ids.as_ref().is_some_and(|ids| ids.contains(id)))
-    {
-        // Deviation: Elasticsearch's `index` action replaces the document in a plain index;
-        // Saker's segments are append-only, so it refuses as `create` does.
-        return Err(DocumentError::conflict(format!(
-            "[{id}]: version conflict, document already exists (current version [1])"
-        )));
+    let mut version = 1;
+    if let Some(id) = &doc.id {
+        let current = match pending.ids.get(id) {
+            Some(&v) => Some(v),
+            None if index.ids.as_ref().is_some_and(|ids| ids.contains(id)) => Some(index.version_of(id)),
+            None => None,
+        };
+        if let Some(expected) = expected
+            && current != Some(expected)
+        {
+            return Err(DocumentError::conflict(match current {
+                Some(current) => {
+                    format!("[{id}]: version conflict, required version [{expected}], current version [{current}]")
+                }
+                None => format!("[{id}]: document missing"),
+            }));
+        }
+        if let Some(current) = current {
+            if doc.op != Op::Index {
+                return Err(DocumentError::conflict(format!(
+                    "[{id}]: version conflict, document already exists (current version [{current}])"
+                )));
+            }
+            version = current + 1;
+        }
     }
     let mut constants = Vec::new();
     for (name, values) in &doc.flat {
@@ -245,9 +282,9 @@ pub(crate) fn check(index: &IndexState, doc: &Prepared, pending: &mut Pending) -
         }
     }
     if let Some(id) = &doc.id {
-        pending.ids.insert(id.clone());
+        pending.ids.insert(id.clone(), version);
     }
-    Ok(())
+    Ok(version)
 }
 
 fn check_timestamp(doc: &Prepared) -> Result<(), DocumentError> {
@@ -389,11 +426,18 @@ pub(crate) struct RecordEntry {
     /// The index's settings from this record on: given when the record creates the index (from
     /// its template) and when they change.
     pub settings: Option<IndexSettings>,
+    /// The documents this record replaces (`index` actions whose `_id` existed), each with its
+    /// new `_version`: their older rows are gone once the record is applied.
+    pub replaces: Vec<(String, u64)>,
 }
 
 /// The first eight bytes of a record payload in the second format (entries carry settings). A
 /// first-format payload starts with its entry count, which is never this.
 const FORMAT_2: u64 = u64::MAX;
+
+/// The first eight bytes of a record payload in the third format (entries carry settings and
+/// the documents they replace).
+const FORMAT_3: u64 = u64::MAX - 1;
 
 /// Encodes a log record's payload.
 pub(crate) fn encode_record<'a>(entries: impl ExactSizeIterator<Item = &'a RecordEntry>) -> Vec<u8> {
@@ -402,7 +446,7 @@ pub(crate) fn encode_record<'a>(entries: impl ExactSizeIterator<Item = &'a Recor
         out.extend_from_slice(b);
     }
     let mut out = Vec::new();
-    out.extend_from_slice(&FORMAT_2.to_le_bytes());
+    out.extend_from_slice(&FORMAT_3.to_le_bytes());
     out.extend_from_slice(&(entries.len() as u64).to_le_bytes());
     for entry in entries {
         put_bytes(&mut out, entry.index.as_bytes());
@@ -436,6 +480,11 @@ pub(crate) fn encode_record<'a>(entries: impl ExactSizeIterator<Item = &'a Recor
                 put_bytes(&mut out, &serde_json::to_vec(settings).unwrap_or_default());
             }
             None => out.push(0),
+        }
+        out.extend_from_slice(&(entry.replaces.len() as u64).to_le_bytes());
+        for (id, version) in &entry.replaces {
+            put_bytes(&mut out, id.as_bytes());
+            out.extend_from_slice(&version.to_le_bytes());
         }
     }
     out
@@ -486,7 +535,8 @@ pub(crate) fn decode_record(payload: &[u8]) -> Result<Vec<RecordEntry>, String> 
         }
     }
     let mut r = Reader(payload);
-    let format_2 = payload.get(..8).is_some_and(|head| head == FORMAT_2.to_le_bytes());
+    let format_3 = payload.get(..8).is_some_and(|head| head == FORMAT_3.to_le_bytes());
+    let format_2 = format_3 || payload.get(..8).is_some_and(|head| head == FORMAT_2.to_le_bytes());
     if format_2 {
         r.take(8)?;
     }
@@ -513,7 +563,15 @@ pub(crate) fn decode_record(payload: &[u8]) -> Result<Vec<RecordEntry>, String> 
         } else {
             None
         };
-        entries.push(RecordEntry { index, changes, docs, settings });
+        let mut replaces = Vec::new();
+        if format_3 {
+            let nr = r.count()?;
+            for _ in 0..nr {
+                let id = r.string()?;
+                replaces.push((id, r.u64()?));
+            }
+        }
+        entries.push(RecordEntry { index, changes, docs, settings, replaces });
     }
     if !r.0.is_empty() {
         return Err(format!("{} bytes after the last entry", r.0.len()));
@@ -533,12 +591,14 @@ mod tests {
                 changes: vec![("x".into(), FieldMapping::new("long")), ("c".into(), FieldMapping::constant("v"))],
                 docs: vec![(None, b"{\"x\":1}".to_vec()), (Some("id1".into()), b"{}".to_vec())],
                 settings: None,
+                replaces: vec![("id1".into(), 3)],
             },
             RecordEntry {
                 index: "b".into(),
                 changes: vec![],
                 docs: vec![(None, b"{\"y\":2}".to_vec())],
                 settings: Some(IndexSettings { data_stream: true, ..IndexSettings::default() }),
+                replaces: vec![],
             },
         ];
         let bytes = encode_record(entries.iter());
@@ -563,9 +623,36 @@ mod tests {
                 index: "a".into(),
                 changes: vec![],
                 docs: vec![(None, b"{}".to_vec())],
-                settings: None
+                settings: None,
+                replaces: vec![],
             }]
         );
+    }
+
+    #[test]
+    fn records_of_the_second_format_are_still_read() {
+        // settings, no replaced documents
+        let mut v2 = Vec::new();
+        v2.extend_from_slice(&FORMAT_2.to_le_bytes());
+        v2.extend_from_slice(&1u64.to_le_bytes());
+        v2.extend_from_slice(&1u64.to_le_bytes());
+        v2.push(b'a');
+        v2.extend_from_slice(&0u64.to_le_bytes());
+        v2.extend_from_slice(&1u64.to_le_bytes());
+        v2.push(1);
+        v2.extend_from_slice(&1u64.to_le_bytes());
+        v2.push(b'x');
+        v2.extend_from_slice(&2u64.to_le_bytes());
+        v2.extend_from_slice(b"{}");
+        v2.push(0);
+        let expected = RecordEntry {
+            index: "a".into(),
+            changes: vec![],
+            docs: vec![(Some("x".into()), b"{}".to_vec())],
+            settings: None,
+            replaces: vec![],
+        };
+        assert_eq!(decode_record(&v2).expect("second format"), vec![expected]);
     }
 
     #[test]

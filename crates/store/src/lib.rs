@@ -10,6 +10,8 @@
 //!   they are searchable from then on.
 //! - [`Store::flush`] (also run in the background) moves buffered documents to Parquet segments.
 //! - [`Store`] is a [`Catalog`]: `esql::execute(Arc::new(store), "FROM logs-* | …")`.
+//! - An `index` action whose `_id` exists replaces the document (not in data streams, as in
+//!   Elasticsearch); [`Store::update_documents`] updates fields of documents by `_id`.
 //! - [`Store::delete_index`] deletes an index or data stream; [`Store::put_index_template`] and
 //!   its siblings manage index templates ([`templates`]); [`Store::set_lifecycle`] sets how long
 //!   an index keeps its documents.
@@ -39,6 +41,14 @@
 //! Index creation (with the settings its template gave) and settings changes are log records
 //! too, replayed like documents.
 //!
+//! A replacement is one log record: the new version, with the `_id`s it replaces and their new
+//! versions. It is made durable before it is applied; applying it removes the old version's rows
+//! from the buffer and records the replacement (`_id` → the record's sequence number) in the
+//! index. Each segment records the last sequence number its rows come from (`max_seq`), so the
+//! rows of a replaced `_id` in a segment older than its replacement are dead: queries skip them
+//! and merges drop them. The replacements are saved in the manifest at each flush (with
+//! `flushed_seq`) and replayed from the log after it, so exactly one version is ever visible.
+//!
 //! # Mappings
 //! Fields the ECS table knows ([`ecs::field_type`]) get its type; others are typed dynamically by
 //! the first batch that has them (strings → keyword, integers → long, fractions → double,
@@ -46,12 +56,15 @@
 //! and the field named in `_ignored`, the document kept (`ignore_malformed`). Documents are
 //! refused where Elasticsearch refuses them: invalid JSON, metadata fields in the source, a field
 //! that is both a value and an object, a `constant_keyword` value that differs from the index's,
-//! an `_id` that exists, and in data streams a missing or invalid `@timestamp`.
+//! `create` with an `_id` that exists, and in data streams `index` with an `_id`, or a missing or
+//! invalid `@timestamp`.
 //!
 //! # Deviations from Elasticsearch
 //! - `_index` is the data stream's name, not its backing index.
-//! - `index` with an `_id` that exists is refused like `create` (segments are append-only).
-//! - `update` and `delete` actions are refused.
+//! - `update` and `delete` actions are refused ([`Store::update_documents`] updates documents).
+//! - ES|QL's `METADATA _version` is 1 (the `_bulk` results give the real version).
+//! - [`Store::update_documents`] rebuilds a document from its stored fields (there is no
+//!   `_source`): values dropped as malformed and values of fields ES|QL cannot read are lost.
 //! - In a bulk body, an action line directly after an action line is taken as the next action
 //!   (the first one has no source), not as the first one's document.
 #![warn(missing_docs)]
@@ -89,6 +102,7 @@ use crate::wal::Wal;
 use esql::catalog::{Catalog, Index};
 use esql::datafusion::arrow::array::{Array, StringArray};
 use esql::datafusion::arrow::compute::concat_batches;
+use esql::datafusion::arrow::record_batch::RecordBatch;
 use serde::{Deserialize, Serialize};
 use std::collections::{BTreeMap, HashMap, HashSet};
 use std::fs::File;
@@ -165,7 +179,8 @@ pub struct IndexStats {
     pub data_stream: bool,
     /// True for a hidden index (name starting with `.`).
     pub hidden: bool,
-    /// Searchable documents.
+    /// Searchable documents; the older versions of replaced documents count until a merge
+    /// drops them from their segment.
     pub docs: u64,
     /// Documents still in the in-memory buffer (durable in the log).
     pub buffered_docs: u64,
@@ -528,18 +543,28 @@ impl Store {
             size += item.source.as_ref().map_or(0, Vec::len);
             batch.push(item);
             if size >= options.batch_bytes || batch.len() >= 100_000 {
-                on_batch(self.commit(std::mem::take(&mut batch), index)?)?;
+                on_batch(self.commit(std::mem::take(&mut batch), index, None)?)?;
                 size = 0;
             }
         }
         if !batch.is_empty() {
-            on_batch(self.commit(batch, index)?)?;
+            on_batch(self.commit(batch, index, None)?)?;
         }
         Ok(())
     }
 
-    /// Checks, logs and buffers one batch; returns once its documents are durable.
-    fn commit(&self, raws: Vec<RawItem>, default_index: Option<&str>) -> Result<Vec<ItemResult>, StoreError> {
+    /// Checks, logs and buffers one batch; returns once its documents are durable. With
+    /// `expected`, each document must replace one with the version given for its `_id`.
+    ///
+    /// A record that replaces documents is made durable before it is applied, under the state
+    /// lock: queries see the old version until the new one is acknowledged, then only the new
+    /// one, never neither.
+    fn commit(
+        &self,
+        raws: Vec<RawItem>,
+        default_index: Option<&str>,
+        expected: Option<&HashMap<String, u64>>,
+    ) -> Result<Vec<ItemResult>, StoreError> {
         let inner = &*self.inner;
         let mut results = Vec::with_capacity(raws.len());
         let mut prepared: Vec<Prepared> = Vec::new();
@@ -567,13 +592,15 @@ impl Store {
         let mut entries: Vec<(RecordEntry, Vec<Prepared>)> = Vec::new();
         let mut created: Vec<String> = Vec::new();
         let mut creations: HashMap<String, Vec<(String, FieldMapping)>> = HashMap::new();
+        // items stored and replaced within this batch: they share the fate of its record
+        let mut superseded: Vec<usize> = Vec::new();
         for (name, docs) in groups {
             if !state.indices.contains_key(&name) {
                 let dir = inner.dir.join("indices").join(&name);
                 let (settings, fields) = state.templates.resolve(&name);
                 let mut index = IndexState::with_settings(&name, dir, settings);
                 // the template's fields are mapped before the first document is checked
-                index.apply(0, &fields, Vec::new()).map_err(|e| StoreError::Internal(e.to_string()))?;
+                index.apply(0, &[], &fields, Vec::new()).map_err(|e| StoreError::Internal(e.to_string()))?;
                 state.indices.insert(name.clone(), index);
                 creations.insert(name.clone(), fields);
                 created.push(name.clone());
@@ -591,10 +618,28 @@ impl Store {
                 }
             }
             let mut pending = Pending::default();
-            let mut accepted = Vec::new();
+            let mut accepted: Vec<Prepared> = Vec::new();
+            let mut replaces: Vec<(String, u64)> = Vec::new();
+            let mut batch_ids: HashSet<String> = HashSet::new();
             for doc in docs {
-                match ingest::check(index, &doc, &mut pending) {
-                    Ok(()) => accepted.push(doc),
+                let wanted = expected.and_then(|e| doc.id.as_ref().and_then(|id| e.get(id)).copied());
+                match ingest::check(index, &doc, &mut pending, wanted) {
+                    Ok(version) => {
+                        results[doc.item].result = Ok(version);
+                        if let Some(id) = &doc.id {
+                            if !batch_ids.insert(id.clone()) {
+                                // a document of this batch replaced by a later one is not stored
+                                if let Some(at) = accepted.iter().position(|d| d.id.as_ref() == Some(id)) {
+                                    superseded.push(accepted.remove(at).item);
+                                }
+                                replaces.retain(|(r, _)| r != id);
+                            }
+                            if version > 1 {
+                                replaces.push((id.clone(), version));
+                            }
+                        }
+                        accepted.push(doc);
+                    }
                     Err(e) => results[doc.item].result = Err(e),
                 }
             }
@@ -609,7 +654,7 @@ impl Store {
                 changes.splice(0..0, fields);
                 index.settings.clone()
             });
-            entries.push((RecordEntry { index: name, changes, docs, settings }, accepted));
+            entries.push((RecordEntry { index: name, changes, docs, settings, replaces }, accepted));
         }
         let remove_unused = |state: &mut State, entries: &[(RecordEntry, Vec<Prepared>)]| {
             for name in &created {
@@ -624,16 +669,29 @@ impl Store {
         }
         let seq = state.next_seq;
         let payload = ingest::encode_record(entries.iter().map(|(e, _)| e));
-        if let Err(e) = inner.wal.append(seq, &payload) {
-            for (_, docs) in &entries {
+        let fail = |results: &mut Vec<ItemResult>, entries: &[(RecordEntry, Vec<Prepared>)], e: &StoreError| {
+            for (_, docs) in entries {
                 for doc in docs {
-                    results[doc.item].result = Err(DocumentError::store(&e));
+                    results[doc.item].result = Err(DocumentError::store(e));
                 }
             }
+            for &item in &superseded {
+                results[item].result = Err(DocumentError::store(e));
+            }
+        };
+        if let Err(e) = inner.wal.append(seq, &payload) {
+            fail(&mut results, &entries, &e);
             remove_unused(&mut state, &[]);
             return Ok(results);
         }
         state.next_seq += 1;
+        let replacing = entries.iter().any(|(e, _)| !e.replaces.is_empty());
+        if replacing && let Err(e) = inner.wal.wait_durable(seq) {
+            // not applied: whether the record survives is decided when the log is next replayed
+            fail(&mut results, &entries, &e);
+            remove_unused(&mut state, &[]);
+            return Ok(results);
+        }
         let mut ordinal = 0u32;
         let mut added_bytes = 0;
         for (entry, docs) in entries.iter_mut() {
@@ -644,12 +702,11 @@ impl Store {
                 let id = doc.id.unwrap_or_else(|| ingest::generated_id(seq, ordinal, inner.nonce));
                 ordinal += 1;
                 results[doc.item].id = Some(id.clone());
-                results[doc.item].result = Ok(1);
                 new_docs.push(NewDoc { id, flat: doc.flat });
             }
             let before = index.buffer_bytes();
             index
-                .apply(seq, &entry.changes, new_docs)
+                .apply(seq, &entry.replaces, &entry.changes, new_docs)
                 .map_err(|e| StoreError::Internal(format!("building a buffer batch for {}: {e}", entry.index)))?;
             index
                 .compact_buffer(synced)
@@ -732,27 +789,133 @@ impl Store {
     pub fn snapshot(&self, name: &str) -> Option<IndexSnapshot> {
         let state = lock(&self.inner.state);
         let index = state.indices.get(name)?;
-        let synced = self.inner.wal.synced_seq();
-        Some(IndexSnapshot {
-            name: index.name.clone(),
-            fields: index.mapping.field_infos(),
-            schema: index.mapping.table_schema(),
-            constants: Arc::new(index.mapping.constants()),
-            segments: index
-                .segments()
-                .iter()
-                .map(|meta| SegmentFile {
-                    path: index.dir.join(&meta.path),
-                    meta: meta.clone(),
-                    _lease: index
-                        .leases
-                        .get(&meta.path)
-                        .cloned()
-                        .unwrap_or_else(|| Arc::new(segment::SegmentLease::new(index.dir.join(&meta.path)))),
-                })
-                .collect(),
-            batches: index.visible_batches(synced),
-        })
+        Some(snapshot_of(index, self.inner.wal.synced_seq()))
+    }
+
+    /// Updates documents of the index `index` as Elasticsearch's partial `update` with `doc`
+    /// does: each `(id, fields)` sets those fields (dotted names; an object value is merged into
+    /// the document's object of that name, any other value replaces the field's values, `null`
+    /// removes them) and keeps the document's other fields. The updated document replaces the
+    /// old one (its `_version` goes up by one), as an `index` action would. Returns how many
+    /// documents were updated: ids without a document are skipped, as is a missing index.
+    /// Durable and searchable when this returns.
+    ///
+    /// The document is rebuilt from its stored fields: values dropped as malformed (named in
+    /// `_ignored`) and values of fields ES|QL cannot read are not kept.
+    ///
+    /// # Errors
+    /// [`StoreError::Refused`] when an updated document is refused (a data stream, whose
+    /// documents cannot be replaced, or a value its field's mapping refuses; the call's other
+    /// updates are kept), or when the store fails.
+    pub fn update_documents(
+        &self,
+        index: &str,
+        updates: Vec<(String, serde_json::Map<String, serde_json::Value>)>,
+    ) -> Result<usize, StoreError> {
+        // several updates of one document apply in order
+        let mut merged: Vec<(String, serde_json::Map<String, serde_json::Value>)> = Vec::new();
+        for (id, fields) in updates {
+            match merged.iter_mut().find(|(m, _)| *m == id) {
+                Some((_, existing)) => existing.extend(fields),
+                None => merged.push((id, fields)),
+            }
+        }
+        let mut updated = 0;
+        // a document replaced meanwhile by another writer is read again
+        const ATTEMPTS: usize = 5;
+        for attempt in 1..=ATTEMPTS {
+            if merged.is_empty() {
+                break;
+            }
+            let ids: Vec<String> = merged.iter().map(|(id, _)| id.clone()).collect();
+            let current = self.read_documents(index, &ids)?;
+            let mut raws = Vec::new();
+            let mut expected = HashMap::new();
+            let mut asked: Vec<(String, serde_json::Map<String, serde_json::Value>)> = Vec::new();
+            for (id, fields) in merged {
+                let Some((version, mut doc)) = current.get(&id).cloned() else { continue };
+                apply_update(&mut doc, &fields);
+                let source = serde_json::to_vec(&serde_json::Value::Object(doc))
+                    .map_err(|e| StoreError::Internal(format!("serialising an updated document: {e}")))?;
+                raws.push(RawItem {
+                    line: raws.len() + 1,
+                    op: Op::Index,
+                    index: Some(index.to_string()),
+                    id: Some(id.clone()),
+                    source: Ok(source),
+                });
+                expected.insert(id.clone(), version);
+                asked.push((id, fields));
+            }
+            merged = Vec::new();
+            if raws.is_empty() {
+                break;
+            }
+            let results = self.commit(raws, Some(index), Some(&expected))?;
+            for (item, (id, fields)) in results.into_iter().zip(asked) {
+                match item.result {
+                    Ok(_) => updated += 1,
+                    Err(e) if e.status == 409 && attempt < ATTEMPTS => merged.push((id, fields)),
+                    Err(error) => return Err(StoreError::Refused { id, error }),
+                }
+            }
+        }
+        Ok(updated)
+    }
+
+    /// The current version and fields (dotted names) of the documents `ids` of the index
+    /// `index` that exist and are searchable.
+    fn read_documents(&self, index: &str, ids: &[String]) -> Result<HashMap<String, CurrentDocument>, StoreError> {
+        let (snapshot, mapping, versions) = {
+            let mut state = lock(&self.inner.state);
+            let Some(state_index) = state.indices.get_mut(index) else { return Ok(HashMap::new()) };
+            if state_index.ids.is_none() {
+                state_index.ids = Some(load_ids(state_index)?);
+            }
+            let known = state_index.ids.as_ref();
+            let wanted: Vec<&String> = ids.iter().filter(|id| known.is_some_and(|k| k.contains(*id))).collect();
+            if wanted.is_empty() {
+                return Ok(HashMap::new());
+            }
+            let versions: HashMap<String, u64> =
+                wanted.iter().map(|id| ((*id).clone(), state_index.version_of(id))).collect();
+            (snapshot_of(state_index, self.inner.wal.synced_seq()), state_index.mapping.clone(), versions)
+        };
+        let mut found: HashMap<String, CurrentDocument> = HashMap::new();
+        let take =
+            |found: &mut HashMap<String, CurrentDocument>, batch: &RecordBatch, dead: Option<&HashSet<String>>| {
+                let Some(column) =
+                    batch.column_by_name(mapping::ID_FIELD).and_then(|c| c.as_any().downcast_ref::<StringArray>())
+                else {
+                    return;
+                };
+                for (row, id) in column.iter().enumerate() {
+                    let Some(id) = id else { continue };
+                    let Some(&version) = versions.get(id) else { continue };
+                    if dead.is_some_and(|d| d.contains(id)) || found.contains_key(id) {
+                        continue;
+                    }
+                    found.insert(id.to_string(), (version, row_fields(&batch.slice(row, 1), &mapping)));
+                }
+            };
+        for batch in &snapshot.batches {
+            take(&mut found, batch, None);
+        }
+        for segment in &snapshot.segments {
+            if found.len() == versions.len() {
+                break;
+            }
+            let dead = segment.dead.as_deref();
+            let holds = segment::read_ids(&segment.path)?.iter().any(|id| {
+                versions.contains_key(id) && !found.contains_key(id) && !dead.is_some_and(|d| d.contains(id))
+            });
+            if holds {
+                for batch in segment::read_segment(&segment.path)? {
+                    take(&mut found, &batch, dead);
+                }
+            }
+        }
+        Ok(found)
     }
 
     /// The mapping of the index `name`.
@@ -799,7 +962,7 @@ impl Store {
         if let Some(parent) = dir.parent() {
             wal::sync_dir(parent)?;
         }
-        let tombstone = Manifest { format: 1, flushed_seq: seq, segments: Vec::new(), deleted: true };
+        let tombstone = Manifest { format: 1, flushed_seq: seq, deleted: true, ..Manifest::default() };
         segment::write_json(&dir.join(MANIFEST), &tombstone)?;
         let Some(mut index) = state.indices.remove(name) else { return Ok(false) };
         state.buffered_bytes = state.buffered_bytes.saturating_sub(index.buffer_bytes());
@@ -887,6 +1050,7 @@ impl Store {
                 changes: Vec::new(),
                 docs: Vec::new(),
                 settings: Some(settings.clone()),
+                replaces: Vec::new(),
             };
             inner.wal.append(seq, &ingest::encode_record(std::iter::once(&entry)))?;
             index.settings = settings;
@@ -996,6 +1160,7 @@ impl Inner {
                     dir: index.dir.clone(),
                     mapping: index.mapping.clone(),
                     settings: index.settings.clone(),
+                    replaced: index.replaced.clone(),
                 };
                 work.push((index.name.clone(), files, schema, batches));
             }
@@ -1096,6 +1261,8 @@ struct IndexFiles {
     dir: PathBuf,
     mapping: Mapping,
     settings: IndexSettings,
+    /// The replaced documents as of the flush's last record.
+    replaced: BTreeMap<String, segment::Replaced>,
 }
 
 /// Writes one index's flushed batches as segments, then its settings and mapping, then its
@@ -1128,6 +1295,7 @@ fn write_index(
     manifest.format = 1;
     manifest.flushed_seq = last;
     manifest.deleted = false;
+    manifest.replaced = files.replaced.clone();
     segment::write_json(&dir.join(MANIFEST), &manifest)?;
     Ok(manifest)
 }
@@ -1224,6 +1392,7 @@ fn load_indices(dir: &Path) -> Result<(BTreeMap<String, IndexState>, Tombstones)
             index.objects = index.mapping.object_paths();
         }
         segment::remove_orphans(&path, &manifest)?;
+        index.replaced = manifest.replaced.clone();
         index.set_manifest(manifest);
         indices.insert(name, index);
     }
@@ -1292,11 +1461,112 @@ fn replay(
                 continue;
             }
             index
-                .apply(record.seq, &entry.changes, docs)
+                .apply(record.seq, &entry.replaces, &entry.changes, docs)
                 .map_err(|e| StoreError::Internal(format!("replaying record {}: {e}", record.seq)))?;
         }
     }
     Ok((last + 1, recovery))
+}
+
+/// A document as an update reads it: its version and its fields by dotted name.
+type CurrentDocument = (u64, serde_json::Map<String, serde_json::Value>);
+
+/// The index as queries see it now (`synced`: the last durable log record).
+fn snapshot_of(index: &IndexState, synced: u64) -> IndexSnapshot {
+    let dead = dead_sets(index);
+    IndexSnapshot {
+        name: index.name.clone(),
+        fields: index.mapping.field_infos(),
+        schema: index.mapping.table_schema(),
+        constants: Arc::new(index.mapping.constants()),
+        segments: index
+            .segments()
+            .iter()
+            .zip(dead)
+            .map(|(meta, dead)| SegmentFile {
+                path: index.dir.join(&meta.path),
+                meta: meta.clone(),
+                _lease: index
+                    .leases
+                    .get(&meta.path)
+                    .cloned()
+                    .unwrap_or_else(|| Arc::new(segment::SegmentLease::new(index.dir.join(&meta.path)))),
+                dead,
+            })
+            .collect(),
+        batches: index.visible_batches(synced),
+    }
+}
+
+/// For each segment of the index, the `_id`s whose rows in it are older versions: those replaced
+/// by a record after the segment's `max_seq`. Segments with the same set share it.
+fn dead_sets(index: &IndexState) -> Vec<Option<Arc<HashSet<String>>>> {
+    if index.replaced.is_empty() {
+        return vec![None; index.segments().len()];
+    }
+    let mut by_seq: Vec<(u64, &str)> = index.replaced.iter().map(|(id, r)| (r.seq, id.as_str())).collect();
+    by_seq.sort_unstable();
+    let mut shared: HashMap<usize, Arc<HashSet<String>>> = HashMap::new();
+    index
+        .segments()
+        .iter()
+        .map(|meta| {
+            let from = by_seq.partition_point(|(seq, _)| *seq <= meta.max_seq);
+            if from == by_seq.len() {
+                return None;
+            }
+            let set = shared
+                .entry(from)
+                .or_insert_with(|| Arc::new(by_seq[from..].iter().map(|(_, id)| id.to_string()).collect()));
+            Some(set.clone())
+        })
+        .collect()
+}
+
+/// A stored row (a one-row batch) as a document: its fields by dotted name, without `_id` and
+/// `_ignored`; several values as an array.
+fn row_fields(row: &RecordBatch, mapping: &Mapping) -> serde_json::Map<String, serde_json::Value> {
+    let mut doc = serde_json::Map::new();
+    let schema = row.schema();
+    for (field, array) in schema.fields().iter().zip(row.columns()) {
+        let name = field.name();
+        if name == mapping::ID_FIELD || name == mapping::IGNORED_FIELD {
+            continue;
+        }
+        let Some(es_type) = mapping.fields.get(name).map(FieldMapping::es_type) else { continue };
+        let value = esql::render::column_cells(array, es_type).first().map(esql::render::Cell::to_json);
+        if let Some(value) = value.filter(|v| !v.is_null()) {
+            doc.insert(name.clone(), value);
+        }
+    }
+    doc
+}
+
+/// Applies a partial update's fields (dotted names) to a document's fields (dotted names): an
+/// object is merged into the fields under its name, any other value replaces the field (and
+/// whatever was under its name), `null` removes it.
+fn apply_update(
+    doc: &mut serde_json::Map<String, serde_json::Value>,
+    fields: &serde_json::Map<String, serde_json::Value>,
+) {
+    for (name, value) in fields {
+        match value {
+            serde_json::Value::Object(object) => {
+                let nested: serde_json::Map<String, serde_json::Value> =
+                    object.iter().map(|(k, v)| (format!("{name}.{k}"), v.clone())).collect();
+                // a value where the object goes is replaced by it
+                doc.remove(name);
+                apply_update(doc, &nested);
+            }
+            other => {
+                let prefix = format!("{name}.");
+                doc.retain(|k, _| k != name && !k.starts_with(&prefix));
+                if !other.is_null() {
+                    doc.insert(name.clone(), other.clone());
+                }
+            }
+        }
+    }
 }
 
 /// Every `_id` of an index: buffer and segments.

@@ -12,12 +12,15 @@ use crate::error::StoreError;
 use crate::index::conform;
 use crate::segment::{self, MANIFEST, Manifest, SegmentMeta, TIME_FIELD};
 use crate::{Inner, lock};
-use esql::datafusion::arrow::array::TimestampMillisecondArray;
-use esql::datafusion::arrow::compute::{SortOptions, concat_batches, sort_to_indices, take_record_batch};
+use esql::datafusion::arrow::array::{BooleanArray, StringArray, TimestampMillisecondArray};
+use esql::datafusion::arrow::compute::{
+    SortOptions, concat_batches, filter_record_batch, sort_to_indices, take_record_batch,
+};
 use esql::datafusion::arrow::datatypes::SchemaRef;
 use esql::datafusion::arrow::record_batch::RecordBatch;
-use std::collections::BTreeMap;
+use std::collections::{BTreeMap, HashMap};
 use std::path::PathBuf;
+use std::sync::Arc;
 use std::sync::atomic::{AtomicU64, Ordering};
 use std::time::{Duration, Instant};
 
@@ -53,6 +56,9 @@ struct Merge {
     /// `segments/<day>`
     partition: String,
     inputs: Vec<SegmentMeta>,
+    /// The index's replaced documents (`_id` → the record that replaced them) when the merge
+    /// was planned: their older rows are dropped.
+    replaced: Arc<HashMap<String, u64>>,
 }
 
 /// Distinguishes merged segments written in the same millisecond.
@@ -84,6 +90,8 @@ impl Inner {
         let state = lock(&self.state);
         let mut plans = Vec::new();
         for index in state.indices.values() {
+            let replaced: Arc<HashMap<String, u64>> =
+                Arc::new(index.replaced.iter().map(|(id, r)| (id.clone(), r.seq)).collect());
             let mut partitions: BTreeMap<&str, Vec<&SegmentMeta>> = BTreeMap::new();
             for meta in index.segments() {
                 if meta.bytes < options.compaction_small_bytes {
@@ -108,6 +116,7 @@ impl Inner {
                         schema: index.mapping.stored_schema(),
                         partition: partition.to_string(),
                         inputs,
+                        replaced: replaced.clone(),
                     });
                 }
             }
@@ -223,8 +232,9 @@ impl Inner {
     }
 }
 
-/// Reads a merge's inputs, adapted to the index's current columns, and writes them sorted by
-/// time as one new segment of their day, durable when this returns.
+/// Reads a merge's inputs, adapted to the index's current columns and without the older rows of
+/// replaced documents, and writes them sorted by time as one new segment of their day, durable
+/// when this returns.
 fn write_merged(merge: &Merge) -> Result<SegmentMeta, StoreError> {
     let internal = |e: &dyn std::fmt::Display| {
         StoreError::Internal(format!("merging segments of {} in {}: {e}", merge.index, merge.partition))
@@ -232,6 +242,7 @@ fn write_merged(merge: &Merge) -> Result<SegmentMeta, StoreError> {
     let mut batches = Vec::new();
     for input in &merge.inputs {
         for batch in segment::read_segment(&merge.dir.join(&input.path))? {
+            let batch = drop_replaced(&batch, &merge.replaced, input.max_seq).map_err(|e| internal(&e))?;
             batches.push(conform(&batch, &merge.schema).map_err(|e| internal(&e))?);
         }
     }
@@ -246,7 +257,31 @@ fn write_merged(merge: &Merge) -> Result<SegmentMeta, StoreError> {
             break candidate;
         }
     };
-    segment::write_segment(&merge.dir, &name, &batch)
+    let max_seq = merge.inputs.iter().map(|s| s.max_seq).max().unwrap_or(0);
+    segment::write_segment(&merge.dir, &name, &batch, max_seq)
+}
+
+/// The rows of a segment's batch that are not older versions of replaced documents: a row is
+/// older when its `_id` was replaced by a record after the segment's `max_seq`.
+fn drop_replaced(
+    batch: &RecordBatch,
+    replaced: &HashMap<String, u64>,
+    max_seq: u64,
+) -> Result<RecordBatch, esql::datafusion::arrow::error::ArrowError> {
+    if replaced.is_empty() {
+        return Ok(batch.clone());
+    }
+    let Some(ids) =
+        batch.column_by_name(crate::mapping::ID_FIELD).and_then(|c| c.as_any().downcast_ref::<StringArray>())
+    else {
+        return Ok(batch.clone());
+    };
+    let dead = |id: Option<&str>| id.and_then(|id| replaced.get(id)).is_some_and(|&seq| seq > max_seq);
+    if !ids.iter().any(dead) {
+        return Ok(batch.clone());
+    }
+    let keep: BooleanArray = ids.iter().map(|id| Some(!dead(id))).collect();
+    filter_record_batch(batch, &keep)
 }
 
 /// Rows sorted by `@timestamp` (rows without one last), as flushes write them.

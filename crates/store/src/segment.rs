@@ -49,6 +49,22 @@ pub struct SegmentMeta {
     /// Largest `@timestamp`.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub max_time: Option<i64>,
+    /// No row of the segment comes from a log record after this sequence number (the flush's
+    /// last record; a merge's largest input's). A document replaced by a later record is dead
+    /// in this segment (see [`Manifest::replaced`]). 0 in segments written before documents
+    /// could be replaced.
+    #[serde(default)]
+    pub max_seq: u64,
+}
+
+/// The latest replacement of a document (an `index` action whose `_id` existed).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Replaced {
+    /// The log record that replaced it: rows of this `_id` in segments whose
+    /// [`SegmentMeta::max_seq`] is below it are older versions, never read.
+    pub seq: u64,
+    /// Its `_version` since.
+    pub version: u64,
 }
 
 /// The segments of an index.
@@ -64,6 +80,10 @@ pub struct Manifest {
     /// and the folder is removed once the log no longer holds them.
     #[serde(default, skip_serializing_if = "std::ops::Not::not")]
     pub deleted: bool,
+    /// The documents replaced up to `flushed_seq`, by `_id`. Kept for good: it also holds their
+    /// versions.
+    #[serde(default, skip_serializing_if = "std::collections::BTreeMap::is_empty")]
+    pub replaced: std::collections::BTreeMap<String, Replaced>,
 }
 
 /// A segment file shared by the index that lists it and the queries that read it. Once
@@ -182,7 +202,7 @@ pub(crate) fn write_segments(index_dir: &Path, batch: &RecordBatch, seq: u64) ->
         let end = start + days[start..].iter().take_while(|d| **d == day).count();
         let part = sorted.slice(start, end - start);
         let rel = format!("segments/{}/{seq:020}-{}.parquet", day_name(day.map(|d| d * MS_PER_DAY)), out.len());
-        let meta = write_segment(index_dir, &rel, &part)?;
+        let meta = write_segment(index_dir, &rel, &part, seq)?;
         out.push(meta);
         start = end;
     }
@@ -190,7 +210,13 @@ pub(crate) fn write_segments(index_dir: &Path, batch: &RecordBatch, seq: u64) ->
 }
 
 /// Writes `batch` as the segment `rel` (relative to `index_dir`), durable when this returns.
-pub(crate) fn write_segment(index_dir: &Path, rel: &str, batch: &RecordBatch) -> Result<SegmentMeta, StoreError> {
+/// `max_seq` bounds the log records its rows come from (see [`SegmentMeta::max_seq`]).
+pub(crate) fn write_segment(
+    index_dir: &Path,
+    rel: &str,
+    batch: &RecordBatch,
+    max_seq: u64,
+) -> Result<SegmentMeta, StoreError> {
     let path = index_dir.join(rel);
     let dir = path.parent().ok_or_else(|| StoreError::Internal(format!("{} has no folder", path.display())))?;
     std::fs::create_dir_all(dir).map_err(StoreError::io(format!("creating {}", dir.display())))?;
@@ -227,7 +253,7 @@ pub(crate) fn write_segment(index_dir: &Path, rel: &str, batch: &RecordBatch) ->
         sync_dir(segments)?;
     }
     let (min_time, max_time) = time_range(batch);
-    Ok(SegmentMeta { path: rel.to_string(), rows: batch.num_rows() as u64, bytes, min_time, max_time })
+    Ok(SegmentMeta { path: rel.to_string(), rows: batch.num_rows() as u64, bytes, min_time, max_time, max_seq })
 }
 
 /// Removes files under `segments/` that the manifest does not list (left by a crash between

@@ -9,10 +9,11 @@
 //! and `constant_keyword` fields (never stored) are the index's constant.
 
 use crate::index::{conform_column, wrap_list};
+use crate::mapping::ID_FIELD;
 use crate::segment::{SegmentLease, SegmentMeta, TIME_FIELD};
 use async_trait::async_trait;
 use esql::catalog::{FieldInfo, Index};
-use esql::datafusion::arrow::array::{ArrayRef, NullArray, StringArray};
+use esql::datafusion::arrow::array::{ArrayRef, BooleanArray, NullArray, StringArray};
 use esql::datafusion::arrow::datatypes::{DataType, FieldRef, Schema, SchemaRef, TimeUnit};
 use esql::datafusion::arrow::record_batch::{RecordBatch, RecordBatchOptions};
 use esql::datafusion::catalog::{Session, TableProvider};
@@ -33,9 +34,11 @@ use esql::datafusion::physical_expr_adapter::{
     DefaultPhysicalExprAdapterFactory, PhysicalExprAdapter, PhysicalExprAdapterFactory,
 };
 use esql::datafusion::physical_plan::empty::EmptyExec;
+use esql::datafusion::physical_plan::filter::FilterExec;
+use esql::datafusion::physical_plan::projection::{ProjectionExec, ProjectionExpr};
 use esql::datafusion::physical_plan::union::UnionExec;
 use esql::datafusion::physical_plan::{ColumnarValue, ExecutionPlan};
-use std::collections::BTreeMap;
+use std::collections::{BTreeMap, HashSet};
 use std::fmt;
 use std::path::PathBuf;
 use std::sync::Arc;
@@ -47,6 +50,9 @@ pub(crate) struct SegmentFile {
     pub path: PathBuf,
     pub meta: SegmentMeta,
     pub _lease: Arc<SegmentLease>,
+    /// The `_id`s whose rows in this segment are older versions of replaced documents (shared
+    /// by the segments with the same set).
+    pub dead: Option<Arc<HashSet<String>>>,
 }
 
 /// An index as of one moment: its fields, constants, segments and searchable buffered batches.
@@ -120,25 +126,60 @@ impl TableProvider for IndexTable {
         };
         let range = if self.has_time_column() { time_range_of(filters) } else { TimeRange::ALL };
         let mut plans: Vec<Arc<dyn ExecutionPlan>> = Vec::new();
-        let files: Vec<PartitionedFile> = self
-            .segments
-            .iter()
-            .filter(|s| range.overlaps(s.meta.min_time, s.meta.max_time))
-            .map(partitioned_file)
-            .collect::<Result<_>>()?;
-        if !files.is_empty() {
+        // segments grouped by their set of dead `_id`s (most have none)
+        let mut groups: Vec<(Option<Arc<HashSet<String>>>, Vec<PartitionedFile>)> = Vec::new();
+        for segment in self.segments.iter().filter(|s| range.overlaps(s.meta.min_time, s.meta.max_time)) {
+            let file = partitioned_file(segment)?;
+            let same = |dead: &Option<Arc<HashSet<String>>>| match (dead, &segment.dead) {
+                (None, None) => true,
+                (Some(a), Some(b)) => Arc::ptr_eq(a, b),
+                _ => false,
+            };
+            match groups.iter_mut().find(|(dead, _)| same(dead)) {
+                Some((_, files)) => files.push(file),
+                None => groups.push((segment.dead.clone(), vec![file])),
+            }
+        }
+        for (dead, files) in groups {
             let mut source = ParquetSource::new(self.schema.clone());
             if let Some(predicate) = self.time_predicate(range) {
                 source = source.with_predicate(predicate);
             }
             let adapter = StoreAdapterFactory { constants: self.constants.clone() };
-            let config = FileScanConfigBuilder::new(ObjectStoreUrl::local_filesystem(), Arc::new(source))
+            let builder = FileScanConfigBuilder::new(ObjectStoreUrl::local_filesystem(), Arc::new(source))
                 .with_file_group(FileGroup::new(files))
-                .with_projection_indices(projection.cloned())?
-                .with_limit(limit)
-                .with_expr_adapter(Some(Arc::new(adapter)))
-                .build();
-            plans.push(DataSourceExec::from_data_source(config));
+                .with_expr_adapter(Some(Arc::new(adapter)));
+            let Some(dead) = dead else {
+                let config = builder.with_projection_indices(projection.cloned())?.with_limit(limit).build();
+                plans.push(DataSourceExec::from_data_source(config));
+                continue;
+            };
+            // read `_id` too, drop the dead rows, then keep the projected columns
+            let id_index = self.schema.index_of(ID_FIELD)?;
+            let mut columns: Vec<usize> =
+                projection.cloned().unwrap_or_else(|| (0..self.schema.fields().len()).collect());
+            let id_at = match columns.iter().position(|&c| c == id_index) {
+                Some(at) => at,
+                None => {
+                    columns.push(id_index);
+                    columns.len() - 1
+                }
+            };
+            let config = builder.with_projection_indices(Some(columns.clone()))?.build();
+            let scan: Arc<dyn ExecutionPlan> = DataSourceExec::from_data_source(config);
+            let predicate: PhysicalExprRef = Arc::new(IdNotIn { column: Arc::new(Column::new(ID_FIELD, id_at)), dead });
+            let filtered: Arc<dyn ExecutionPlan> = Arc::new(FilterExec::try_new(predicate, scan)?);
+            let filtered_schema = filtered.schema();
+            let exprs: Vec<ProjectionExpr> = projected
+                .fields()
+                .iter()
+                .enumerate()
+                .map(|(i, f)| ProjectionExpr {
+                    expr: Arc::new(Column::new(filtered_schema.field(i).name(), i)) as PhysicalExprRef,
+                    alias: f.name().clone(),
+                })
+                .collect();
+            plans.push(Arc::new(ProjectionExec::try_new(exprs, filtered)?));
         }
         if !self.batches.is_empty() {
             let batches = self.batches.iter().map(|b| self.conform_batch(b, &projected)).collect::<Result<Vec<_>>>()?;
@@ -369,6 +410,70 @@ impl PhysicalExprAdapter for StoreAdapter {
                 Ok(Transformed::no(e))
             })
             .data()
+    }
+}
+
+/// True for the rows whose `_id` is not in `dead`: the rows of a segment that are not older
+/// versions of replaced documents.
+#[derive(Debug)]
+struct IdNotIn {
+    column: PhysicalExprRef,
+    dead: Arc<HashSet<String>>,
+}
+
+impl PartialEq for IdNotIn {
+    fn eq(&self, other: &Self) -> bool {
+        self.column.as_ref() == other.column.as_ref() && Arc::ptr_eq(&self.dead, &other.dead)
+    }
+}
+
+impl Eq for IdNotIn {}
+
+impl std::hash::Hash for IdNotIn {
+    fn hash<H: std::hash::Hasher>(&self, state: &mut H) {
+        self.column.as_ref().hash(state);
+        std::ptr::hash(Arc::as_ptr(&self.dead), state);
+    }
+}
+
+impl fmt::Display for IdNotIn {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(f, "{} NOT IN <{} replaced ids>", self.column, self.dead.len())
+    }
+}
+
+impl PhysicalExpr for IdNotIn {
+    fn data_type(&self, _input_schema: &Schema) -> Result<DataType> {
+        Ok(DataType::Boolean)
+    }
+
+    fn nullable(&self, _input_schema: &Schema) -> Result<bool> {
+        Ok(false)
+    }
+
+    fn evaluate(&self, batch: &RecordBatch) -> Result<ColumnarValue> {
+        let array = self.column.evaluate(batch)?.into_array(batch.num_rows())?;
+        let ids = array
+            .as_any()
+            .downcast_ref::<StringArray>()
+            .ok_or_else(|| DataFusionError::Internal(format!("`_id` is {}, not a string", array.data_type())))?;
+        let keep: BooleanArray = ids.iter().map(|id| Some(!id.is_some_and(|id| self.dead.contains(id)))).collect();
+        Ok(ColumnarValue::Array(Arc::new(keep)))
+    }
+
+    fn children(&self) -> Vec<&PhysicalExprRef> {
+        vec![&self.column]
+    }
+
+    fn with_new_children(self: Arc<Self>, mut children: Vec<PhysicalExprRef>) -> Result<PhysicalExprRef> {
+        let column =
+            children.pop().ok_or_else(|| DataFusionError::Internal("the `_id` filter takes one argument".into()))?;
+        Ok(Arc::new(IdNotIn { column, dead: self.dead.clone() }))
+    }
+
+    fn fmt_sql(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        self.column.fmt_sql(f)?;
+        write!(f, " NOT IN (<{} replaced ids>)", self.dead.len())
     }
 }
 

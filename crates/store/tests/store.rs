@@ -755,14 +755,306 @@ fn index_templates_decide_what_new_indices_are() {
     assert!(open(data.path()).index_templates().is_empty());
 }
 
+// ---- replacing and updating documents ------------------------------------------------------------
+
+/// A bulk body of `index` actions: `(id, document)` each.
+fn index_actions(docs: &[(&str, Value)]) -> String {
+    docs.iter().map(|(id, doc)| format!("{}\n{doc}\n", json!({"index": {"_id": id}}))).collect()
+}
+
+/// Each item's `(_version, result)`, or its error type.
+fn outcomes(report: &store::IngestReport) -> Vec<Value> {
+    report
+        .items
+        .iter()
+        .map(|i| match &i.result {
+            Ok(v) => json!([v, i.result_name(), i.status()]),
+            Err(e) => json!([e.kind, e.status]),
+        })
+        .collect()
+}
+
+const NOTES: &str = "FROM notes METADATA _id | SORT _id | KEEP _id, title, n";
+
+#[test]
+fn index_replaces_documents_in_the_buffer_and_in_segments() {
+    let data = tempfile::tempdir().expect("tempdir");
+    let store = open(data.path());
+    let first = index_actions(&[
+        ("a", json!({"title": "one", "n": 1})),
+        ("b", json!({"title": "bee", "n": 2})),
+        // the same id twice in one request: the second replaces the first
+        ("c", json!({"title": "first", "n": 3})),
+        ("c", json!({"title": "second"})),
+    ]);
+    let report = store.ingest_bulk(Some("notes"), first.as_bytes()).expect("ingest");
+    assert_eq!(
+        outcomes(&report),
+        vec![
+            json!([1, "created", 201]),
+            json!([1, "created", 201]),
+            json!([1, "created", 201]),
+            json!([2, "updated", 200])
+        ]
+    );
+    assert_eq!(report.to_bulk_json(0)["items"][3]["index"]["result"], json!("updated"));
+    assert_eq!(
+        values(&store, NOTES),
+        vec![json!(["a", "one", 1]), json!(["b", "bee", 2]), json!(["c", "second", null])]
+    );
+
+    // in the buffer: the old row goes, fields the new document lacks go with it
+    let report = store.ingest_bulk(Some("notes"), index_actions(&[("a", json!({"title": "two"}))]).as_bytes());
+    assert_eq!(outcomes(&report.expect("ingest")), vec![json!([2, "updated", 200])]);
+    assert_eq!(values(&store, NOTES)[0], json!(["a", "two", null]));
+    // `create` still refuses an id that exists, with its current version
+    let report =
+        store.ingest_bulk(Some("notes"), b"{\"create\":{\"_id\":\"a\"}}\n{\"title\":\"x\"}\n").expect("ingest");
+    let error = report.items[0].result.clone().expect_err("conflict");
+    assert_eq!((error.kind, error.status), ("version_conflict_engine_exception", 409));
+    assert!(error.reason.contains("current version [2]"), "{}", error.reason);
+
+    // in a segment: the old row stays in the file, dead
+    store.flush().expect("flush");
+    let before = frozen(&store, &["notes"]);
+    let report =
+        store.ingest_bulk(Some("notes"), index_actions(&[("b", json!({"title": "bee2", "n": 20}))]).as_bytes());
+    assert_eq!(outcomes(&report.expect("ingest")), vec![json!([2, "updated", 200])]);
+    let expected = vec![json!(["a", "two", null]), json!(["b", "bee2", 20]), json!(["c", "second", null])];
+    assert_eq!(values(&store, NOTES), expected);
+    assert_eq!(values(&store, "FROM notes | STATS c = COUNT(*), s = SUM(n)"), vec![json!([3, 20])]);
+    assert_eq!(values(&store, "FROM notes | WHERE n == 2 | STATS c = COUNT(*)"), vec![json!([0])]);
+    assert_eq!(
+        values(&store, "FROM notes | KEEP title | SORT title | LIMIT 2"),
+        vec![json!(["bee2"]), json!(["second"])]
+    );
+    // a query that started before the replacement still sees the old version
+    assert_eq!(query(before, "FROM notes METADATA _id | WHERE _id == \"b\" | KEEP title")["values"], json!([["bee"]]));
+    // the new version flushed too, then replaced again: each segment hides only its old rows
+    store.flush().expect("flush");
+    assert_eq!(values(&store, NOTES), expected);
+    let report = store.ingest_bulk(Some("notes"), index_actions(&[("b", json!({"title": "bee3"}))]).as_bytes());
+    assert_eq!(outcomes(&report.expect("ingest")), vec![json!([3, "updated", 200])]);
+    store.flush().expect("flush");
+    let expected = vec![json!(["a", "two", null]), json!(["b", "bee3", null]), json!(["c", "second", null])];
+    assert_eq!(values(&store, NOTES), expected);
+
+    // hidden indices replace too
+    store.ingest_bulk(Some(".hidden-notes"), index_actions(&[("h", json!({"v": 1}))]).as_bytes()).expect("ingest");
+    let report = store.ingest_bulk(Some(".hidden-notes"), index_actions(&[("h", json!({"v": 2}))]).as_bytes());
+    assert_eq!(outcomes(&report.expect("ingest")), vec![json!([2, "updated", 200])]);
+    assert_eq!(values(&store, "FROM .hidden-notes | KEEP v"), vec![json!([2])]);
+}
+
+#[test]
+fn replaced_documents_stay_replaced_across_merges_and_restarts() {
+    let data = tempfile::tempdir().expect("tempdir");
+    let options = StoreOptions { compaction_min_segments: 2, ..options() };
+    let store = Arc::new(Store::open_with(data.path(), options.clone()).expect("open"));
+    let doc = |round: i64, k: i64| json!({"@timestamp": "2024-05-01T10:00:00Z", "title": format!("r{round}"), "n": k});
+    // four rounds, each replacing the ten documents of the one before, each flushed
+    for round in 0..4 {
+        let docs: Vec<(String, Value)> = (0..10).map(|k| (format!("d{k}"), doc(round, k))).collect();
+        let docs: Vec<(&str, Value)> = docs.iter().map(|(id, d)| (id.as_str(), d.clone())).collect();
+        let report = store.ingest_bulk(Some("notes"), index_actions(&docs).as_bytes()).expect("ingest");
+        assert!(report.items.iter().all(|i| i.result == Ok(round as u64 + 1)), "{report:?}");
+        store.flush().expect("flush");
+    }
+    let q = "FROM notes | STATS c = COUNT(*), d = COUNT_DISTINCT(n), t = VALUES(title)";
+    assert_eq!(values(&store, q), vec![json!([10, 10, "r3"])]);
+    let manifest = |dir: &Path| -> Value {
+        serde_json::from_slice(&std::fs::read(dir.join("indices/notes/manifest.json")).expect("manifest"))
+            .expect("json")
+    };
+    let rows = |m: &Value| {
+        m["segments"].as_array().expect("segments").iter().map(|s| s["rows"].as_u64().unwrap_or(0)).sum::<u64>()
+    };
+    assert_eq!(rows(&manifest(data.path())), 40, "the old rows are in the segments until merged");
+    assert_eq!(manifest(data.path())["replaced"]["d3"], json!({"seq": 4, "version": 4}));
+
+    // a merge drops the dead rows
+    let report = store.compact().expect("compact");
+    assert_eq!((report.merges, report.segments_merged), (1, 4), "{report:?}");
+    assert_eq!(rows(&manifest(data.path())), 10);
+    assert_eq!(values(&store, q), vec![json!([10, 10, "r3"])]);
+
+    // replaced in the buffer only (the log), then a crash: the replay replaces again
+    let docs: Vec<(&str, Value)> = vec![("d0", doc(4, 0)), ("d1", doc(4, 1))];
+    let report = store.ingest_bulk(Some("notes"), index_actions(&docs).as_bytes()).expect("ingest");
+    assert!(report.items.iter().all(|i| i.result == Ok(5)), "{report:?}");
+    drop(store);
+    let store = Arc::new(Store::open_with(data.path(), options.clone()).expect("open"));
+    assert_eq!(store.recovery().documents, 2);
+    let q2 = "FROM notes | STATS c = COUNT(*) BY title | SORT title";
+    assert_eq!(values(&store, q2), vec![json!([8, "r3"]), json!([2, "r4"])]);
+    // versions go on from where they were, from the manifest and from the log
+    let docs: Vec<(&str, Value)> = vec![("d0", doc(5, 0)), ("d5", doc(5, 5))];
+    let report = store.ingest_bulk(Some("notes"), index_actions(&docs).as_bytes()).expect("ingest");
+    assert_eq!(report.items.iter().map(|i| i.result.clone().expect("ok")).collect::<Vec<_>>(), vec![6, 5]);
+    store.flush().expect("flush");
+    drop(store);
+    let store = Arc::new(Store::open_with(data.path(), options).expect("open"));
+    assert_eq!(store.recovery().documents, 0);
+    assert_eq!(values(&store, q2), vec![json!([7, "r3"]), json!([1, "r4"]), json!([2, "r5"])]);
+    let report = store.ingest_bulk(Some("notes"), index_actions(&[("d1", doc(6, 1))]).as_bytes()).expect("ingest");
+    assert_eq!(report.items[0].result, Ok(6));
+    assert_eq!(values(&store, "FROM notes | STATS c = COUNT(*)"), vec![json!([10])]);
+}
+
+#[test]
+fn partial_updates_merge_fields_into_the_stored_document() {
+    let data = tempfile::tempdir().expect("tempdir");
+    let store = open(data.path());
+    let alert = |id: &str, n: i64| {
+        (
+            id.to_string(),
+            json!({
+                "@timestamp": "2024-05-01T10:00:00.000Z",
+                "kibana": {"alert": {"status": "open", "uuid": id, "suppression": {"docs_count": n}}},
+                "source": {"ip": "10.0.0.1"},
+                "tags": ["x", "y"],
+                "score": 1.5,
+            }),
+        )
+    };
+    let alerts = [alert("a1", 0), alert("a2", 0), alert("a3", 0)];
+    let docs: Vec<(&str, Value)> = alerts.iter().map(|(id, d)| (id.as_str(), d.clone())).collect();
+    let index = ".alerts-test";
+    store.ingest_bulk(Some(index), index_actions(&docs[..2]).as_bytes()).expect("ingest");
+    // a2 in a segment, a3 in the buffer
+    store.flush().expect("flush");
+    store.ingest_bulk(Some(index), index_actions(&docs[2..]).as_bytes()).expect("ingest");
+
+    let fields = |v: Value| match v {
+        Value::Object(map) => map,
+        other => panic!("{other}"),
+    };
+    let updates = vec![
+        (
+            "a2".to_string(),
+            fields(
+                json!({"kibana.alert.suppression.docs_count": 4, "kibana.alert.last_detected": "2024-05-02T00:00:00.000Z"}),
+            ),
+        ),
+        ("a3".to_string(), fields(json!({"kibana": {"alert": {"status": "closed"}}, "tags": "z", "score": null}))),
+        ("missing".to_string(), fields(json!({"x": 1}))),
+    ];
+    assert_eq!(store.update_documents(index, updates).expect("update"), 2, "the missing id is skipped");
+    let q = format!(
+        "FROM {index} METADATA _id | SORT _id | KEEP _id, @timestamp, kibana.alert.status, kibana.alert.uuid, kibana.alert.suppression.docs_count, kibana.alert.last_detected, source.ip, tags, score"
+    );
+    let expected = vec![
+        json!(["a1", "2024-05-01T10:00:00.000Z", "open", "a1", 0, null, "10.0.0.1", ["x", "y"], 1.5]),
+        json!([
+            "a2",
+            "2024-05-01T10:00:00.000Z",
+            "open",
+            "a2",
+            4,
+            "2024-05-02T00:00:00.000Z",
+            "10.0.0.1",
+            ["x", "y"],
+            1.5
+        ]),
+        json!(["a3", "2024-05-01T10:00:00.000Z", "closed", "a3", 0, null, "10.0.0.1", "z", null]),
+    ];
+    assert_eq!(values(&store, &q), expected);
+    assert_eq!(values(&store, &format!("FROM {index} | STATS c = COUNT(*)")), vec![json!([3])]);
+    // updated twice in one call: in order; the version went up by one per call
+    let updates = vec![
+        ("a2".to_string(), fields(json!({"kibana.alert.suppression.docs_count": 5}))),
+        ("a2".to_string(), fields(json!({"kibana.alert.status": "acknowledged"}))),
+    ];
+    assert_eq!(store.update_documents(index, updates).expect("update"), 1);
+    let report = store.ingest_bulk(Some(index), index_actions(&[("a2", json!({"k": 1}))]).as_bytes()).expect("ingest");
+    assert_eq!(report.items[0].result, Ok(4), "created, updated twice, replaced");
+    assert_eq!(store.update_documents(index, vec![("a2".into(), fields(json!({"k": 2})))]).expect("update"), 1);
+    assert_eq!(
+        values(&store, &format!("FROM {index} METADATA _id | WHERE _id == \"a2\" | KEEP k, kibana.alert.status")),
+        vec![json!([2, null])]
+    );
+
+    // survives a restart, and a flush then a restart
+    drop(store);
+    let store = open(data.path());
+    assert_eq!(
+        values(&store, &format!("FROM {index} METADATA _id | WHERE _id == \"a3\" | KEEP kibana.alert.status, tags")),
+        vec![json!(["closed", "z"])]
+    );
+    store.flush().expect("flush");
+    drop(store);
+    let store = open(data.path());
+    assert_eq!(values(&store, &format!("FROM {index} | STATS c = COUNT(*)")), vec![json!([3])]);
+
+    // a value its field refuses: a clear error naming the document
+    let error = store.update_documents(
+        index,
+        vec![
+            ("a1".into(), fields(json!({"@timestamp": "not a date"}))),
+            ("a3".into(), fields(json!({"source.ip": {"x": 1}}))),
+        ],
+    );
+    assert_eq!(
+        values(&store, &format!("FROM {index} METADATA _id, _ignored | WHERE _id == \"a1\" | KEEP _ignored")),
+        vec![json!(["@timestamp"])],
+        "a malformed value is ignored, as when indexing"
+    );
+    match error {
+        Err(store::StoreError::Refused { id, error }) => {
+            assert_eq!(id, "a3");
+            assert_eq!(error.kind, "document_parsing_exception", "{error}");
+        }
+        other => panic!("{other:?}"),
+    }
+    // nothing to update in an index that does not exist
+    assert_eq!(store.update_documents("nowhere", vec![("a".into(), fields(json!({"x": 1})))]).expect("update"), 0);
+}
+
+#[test]
+fn data_streams_refuse_replacing_and_updating() {
+    let data = tempfile::tempdir().expect("tempdir");
+    let store = open(data.path());
+    let report = store
+        .ingest_bulk(
+            Some("logs-x-default"),
+            b"{\"create\":{\"_id\":\"d\"}}\n{\"@timestamp\":\"2024-05-01T00:00:00Z\",\"m\":1}\n",
+        )
+        .expect("ingest");
+    assert_eq!(report.accepted(), 1);
+    let report = store
+        .ingest_bulk(
+            Some("logs-x-default"),
+            b"{\"index\":{\"_id\":\"d\"}}\n{\"@timestamp\":\"2024-05-01T00:00:00Z\",\"m\":2}\n",
+        )
+        .expect("ingest");
+    let error = report.items[0].result.clone().expect_err("refused");
+    assert_eq!((error.kind, error.status), ("illegal_argument_exception", 400));
+    assert!(error.reason.contains("only write ops with an op_type of create are allowed in data streams"));
+    let mut fields = serde_json::Map::new();
+    fields.insert("m".into(), json!(3));
+    match store.update_documents("logs-x-default", vec![("d".into(), fields)]) {
+        Err(store::StoreError::Refused { id, error }) => {
+            assert_eq!(id, "d");
+            assert_eq!(error.kind, "illegal_argument_exception");
+        }
+        other => panic!("{other:?}"),
+    }
+    assert_eq!(values(&store, "FROM logs-x-default | KEEP m"), vec![json!([1])]);
+}
+
 // ---- the crash test ------------------------------------------------------------------------------
 
 const CHILD_ENV: &str = "SAKER_STORE_CRASH_CHILD";
 const THREADS: i64 = 3;
 const BATCH: i64 = 20;
+/// The plain index whose documents `slot0` … `slot9` the crash child replaces, all ten in each
+/// round.
+const REPLACED: &str = "crash-replaced";
+const SLOTS: i64 = 10;
 
 /// Run by the crash test in a child process: ingests batches from a few threads until killed,
-/// printing `ack <thread> <last n>` after each acknowledged batch.
+/// printing `ack <thread> <last n>` after each acknowledged batch; another thread replaces the
+/// documents of [`REPLACED`], printing `rep <round> <version>` after each acknowledged round.
 #[test]
 fn crash_child() {
     let Some(dir) = std::env::var_os(CHILD_ENV) else { return };
@@ -784,6 +1076,29 @@ fn crash_child() {
             }
         })
         .collect();
+    let replacer = {
+        let store = store.clone();
+        let q = format!("FROM {REPLACED} | STATS m = MAX(round)");
+        let mut round = match store.indices().iter().any(|i| i.name == REPLACED) {
+            true => values(&store, &q)[0][0].as_i64().map_or(0, |m| m + 1),
+            false => 0,
+        };
+        std::thread::spawn(move || {
+            loop {
+                let body: String = (0..SLOTS)
+                    .map(|slot| {
+                        let doc = json!({"@timestamp": "2024-05-01T00:00:00Z", "slot": slot, "round": round});
+                        format!("{}\n{doc}\n", json!({"index": {"_id": format!("slot{slot}")}}))
+                    })
+                    .collect();
+                let report = store.ingest_bulk(Some(REPLACED), body.as_bytes()).expect("ingest");
+                let versions: Vec<u64> = report.items.iter().map(|i| i.result.clone().expect("stored")).collect();
+                assert!(versions.iter().all(|v| *v == versions[0]), "{versions:?}");
+                println!("rep {round} {}", versions[0]);
+                round += 1;
+            }
+        })
+    };
     let threads: Vec<_> = (0..THREADS)
         .map(|t| {
             let store = store.clone();
@@ -810,12 +1125,13 @@ fn crash_child() {
     for t in threads {
         let _ = t.join();
     }
+    let _ = replacer.join();
 }
 
 #[test]
 fn kill_9_loses_nothing_acknowledged_and_doubles_nothing() {
     let (kills, total) = kill_repeatedly("crash_child", CHILD_ENV, "logs-crash-default", THREADS, "ack ");
-    eprintln!("{kills} kills, {total} documents");
+    eprintln!("{kills} kills, {total} documents, replacing too");
 }
 
 const MERGE_CHILD_ENV: &str = "SAKER_STORE_MERGE_CRASH_CHILD";
@@ -856,13 +1172,17 @@ fn kill_9_during_merges_loses_and_doubles_nothing() {
 /// Runs the test `child` in a child process over one data folder, again and again: waits for its
 /// first output line containing `start`, kills it (kill -9) at a random moment after, and checks
 /// the folder: every document the child acknowledged (`ack <thread> <last n>` lines) is there
-/// exactly once, at most the batch in flight more. Returns the kills and the documents.
+/// exactly once, at most the batch in flight more; and when the child replaces documents
+/// (`rep <round> <version>` lines), each of [`REPLACED`]'s is there exactly once, all from the
+/// acknowledged round or the one in flight. Returns the kills and the documents.
 fn kill_repeatedly(child: &str, env: &str, index: &str, threads: i64, start: &str) -> (usize, i64) {
     let data = tempfile::tempdir().expect("tempdir");
     let exe = std::env::current_exe().expect("test binary");
     let started = Instant::now();
     // acknowledged: the highest n acknowledged per thread, over all runs
     let mut acked: Vec<i64> = vec![-1; threads as usize];
+    // the last acknowledged round of replacements
+    let mut replaced: i64 = -1;
     let mut seed: u64 = 0x9E37_79B9_7F4A_7C15;
     let mut kills = 0;
     while kills < 20 || (kills < 40 && started.elapsed() < Duration::from_secs(20)) {
@@ -894,6 +1214,13 @@ fn kill_repeatedly(child: &str, env: &str, index: &str, threads: i64, start: &st
         process.wait().expect("wait");
         seen.extend(lines.map_while(Result::ok));
         // the first ack may share its line with the test harness's `test crash_child ... `
+        for line in seen.iter().filter_map(|l| l.find("rep ").map(|i| &l[i + 4..])) {
+            let parts: Vec<i64> = line.split(' ').map(|p| p.parse::<i64>().expect("number")).collect();
+            let [round, version] = parts[..] else { panic!("bad line {line}") };
+            // each round replaces every document once: its version is the round's number + 1
+            assert_eq!(version, round + 1, "run {kills}: round {round} acknowledged version {version}");
+            replaced = replaced.max(round);
+        }
         for line in seen.iter().filter_map(|l| l.find("ack ").map(|i| &l[i + 4..])) {
             // lines are written whole (a pipe write of less than PIPE_BUF bytes is atomic)
             let parts: Vec<i64> = line.split(' ').map(|p| p.parse::<i64>().expect("number")).collect();
@@ -918,8 +1245,26 @@ fn kill_repeatedly(child: &str, env: &str, index: &str, threads: i64, start: &st
         }
         let doubled = values(&store, &format!("FROM {index} | STATS c = COUNT(*) BY t, n | WHERE c > 1 | LIMIT 1"));
         assert!(doubled.is_empty(), "run {kills}: doubled {doubled:?}");
+        // a round of replacements is one log record: all ten documents of one round, once each
+        if store.indices().iter().any(|i| i.name == REPLACED) {
+            let q = format!(
+                "FROM {REPLACED} | STATS c = COUNT(*), slots = COUNT_DISTINCT(slot), lo = MIN(round), hi = MAX(round)"
+            );
+            let row = &values(&store, &q)[0];
+            let hi = row[3].as_i64().unwrap_or(-1);
+            let counts = (row[0].as_i64(), row[1].as_i64(), row[2].as_i64());
+            assert_eq!(counts, (Some(SLOTS), Some(SLOTS), Some(hi)), "run {kills}: {row:?}");
+            assert!(hi == replaced || hi == replaced + 1, "run {kills}: acknowledged round {replaced}, found {hi}");
+            replaced = hi;
+        } else {
+            assert_eq!(replaced, -1, "run {kills}: acknowledged replacements are gone");
+        }
     }
     let total: i64 = acked.iter().map(|a| a + 1).sum();
     assert!(total > 0);
+    if env == CHILD_ENV {
+        assert!(replaced > 0, "the child acknowledged no replacements");
+        eprintln!("{} rounds of {SLOTS} replacements", replaced + 1);
+    }
     (kills, total)
 }
