@@ -159,10 +159,10 @@ impl DetectionStore for StoreBackend {
         if updates.is_empty() {
             return Ok(0);
         }
-        // Needs replacing documents by `_id` in the store.
-        Err(StoreError::Data(
-            "updating alerts (alert suppression with a duration) is not supported by the embedded store yet".into(),
-        ))
+        // A partial update per alert: each replaces the alert with its fields set, durably.
+        self.store
+            .update_documents(ALERTS_INDEX, updates)
+            .map_err(|e| StoreError::Data(format!("updating alerts: {e}")))
     }
 
     fn load_state(&self) -> Result<EngineState, StoreError> {
@@ -180,5 +180,82 @@ impl DetectionStore for StoreBackend {
         std::fs::write(&tmp, text).map_err(|e| io(&tmp, e))?;
         std::fs::rename(&tmp, &self.state_path).map_err(|e| io(&self.state_path, e))?;
         Ok(())
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::rule::{Origin, Rule};
+    use crate::schedule::Engine;
+    use chrono::{DateTime, Utc};
+    use serde_json::json;
+
+    fn at(s: &str) -> DateTime<Utc> {
+        s.parse().expect("time")
+    }
+
+    async fn alerts(backend: &StoreBackend) -> Vec<Value> {
+        let q = format!(
+            "FROM {ALERTS_INDEX} METADATA _id | SORT user.name | KEEP user.name, kibana.alert.suppression.docs_count, kibana.alert.suppression.end, kibana.alert.last_detected, kibana.alert.rule.rule_id"
+        );
+        let output = esql::execute(backend.catalog(), &q, &esql::QueryOptions::default()).await.expect("query");
+        match esql::render::to_json(&output)["values"].take() {
+            Value::Array(rows) => rows,
+            other => panic!("{other}"),
+        }
+    }
+
+    #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+    async fn suppressed_alerts_are_updated_in_the_store() {
+        let dir = tempfile::tempdir().expect("tempdir");
+        let backend = StoreBackend::open(dir.path()).expect("open");
+        let store = backend.store().clone();
+        let events = |lines: &[(&str, &str)]| -> String {
+            lines
+                .iter()
+                .map(|(t, user)| {
+                    format!(
+                        "{}\n",
+                        json!({"@timestamp": format!("2024-05-01T{t}Z"), "event": {"kind": "alert"}, "user": {"name": user}})
+                    )
+                })
+                .collect()
+        };
+        let first = events(&[("10:00:01", "a"), ("10:00:02", "b"), ("10:00:03", "a"), ("10:00:04", "a")]);
+        store.ingest_ndjson(Some("logs-x-default"), first.as_bytes()).expect("ingest");
+        let obj = json!({"name": "n", "description": "d", "type": "query", "severity": "low", "risk_score": 1,
+            "rule_id": "suppressed", "query": "event.kind:alert", "index": ["logs-*"], "from": "now-1h", "interval": "5m",
+            "alert_suppression": {"group_by": ["user.name"], "duration": {"value": 1, "unit": "h"}}});
+        let rule =
+            Rule::from_api(obj.as_object().expect("object"), Origin { path: "t".into(), line: None }).expect("rule");
+        let mut engine = Engine::new(backend);
+        let report = engine.execute(&rule, at("2024-05-01T10:05:00Z")).await;
+        assert!(report.errors.is_empty(), "{:?}", report.errors);
+        assert_eq!(report.alerts_created, 2);
+        let before = alerts(&engine.store).await;
+        assert_eq!(before[0], json!(["a", 2, "2024-05-01T10:00:04.000Z", "2024-05-01T10:05:00.000Z", "suppressed"]));
+
+        // a later event of user a, within the hour: the open alert absorbs it, updated in place
+        store.ingest_ndjson(Some("logs-x-default"), events(&[("10:06:00", "a")]).as_bytes()).expect("ingest");
+        // the alerts are in a segment by now
+        store.flush().expect("flush");
+        let report = engine.execute(&rule, at("2024-05-01T10:10:00Z")).await;
+        assert!(report.errors.is_empty(), "{:?}", report.errors);
+        assert_eq!(report.alerts_created, 0);
+        let after = alerts(&engine.store).await;
+        assert_eq!(
+            after,
+            vec![
+                json!(["a", 3, "2024-05-01T10:06:00.000Z", "2024-05-01T10:10:00.000Z", "suppressed"]),
+                before[1].clone(),
+            ]
+        );
+
+        // and so it stays when the store is opened again
+        drop(engine);
+        drop(store);
+        let backend = StoreBackend::open(dir.path()).expect("reopen");
+        assert_eq!(alerts(&backend).await, after);
     }
 }
