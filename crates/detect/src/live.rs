@@ -12,6 +12,10 @@
 //! the same alert ids, which the alerts index already holds for what was written before the
 //! crash. Nothing is written twice and no time goes unsearched without a recorded gap.
 //!
+//! A rule that becomes runnable while the scheduler runs (created, or enabled again) starts its
+//! schedule afresh, as Kibana's does: it runs at once over one window, with no catch-up and no
+//! gap for the time it was disabled.
+//!
 //! Rules run one at a time, those due first; at equal times, rules that read the alerts index
 //! (higher-order rules) run after the others, so they see this round's alerts.
 
@@ -20,6 +24,7 @@ use crate::schedule::{Engine, ExecutionReport, reads_alerts};
 use crate::state::RuleState;
 use crate::store::DetectionStore;
 use chrono::{DateTime, Duration, Utc};
+use std::collections::HashSet;
 use std::sync::Arc;
 use tokio::sync::watch;
 
@@ -60,6 +65,10 @@ where
     R: FnMut() -> Arc<Vec<Rule>>,
     F: FnMut(&ExecutionReport, std::time::Duration),
 {
+    // The rules that were runnable in the previous round: one that becomes runnable while the
+    // scheduler runs (created, or enabled again) starts its schedule afresh, as in Kibana. At
+    // start, every rule goes on from its state (a restart is not a re-enable).
+    let mut previous_round: Option<HashSet<String>> = None;
     loop {
         if *stop.borrow() {
             return;
@@ -69,9 +78,16 @@ where
         let now = millis(Utc::now());
         let state = engine.store.load_state().unwrap_or_default();
         let mut due: Vec<(bool, bool, usize, DateTime<Utc>)> = Vec::new();
+        let mut fresh: HashSet<String> = HashSet::new();
         let mut earliest: Option<DateTime<Utc>> = None;
         for (i, rule) in runnable.iter().enumerate() {
-            let next = next_run(rule, state.rules.get(&rule.id), now);
+            let returning = previous_round.as_ref().is_some_and(|p| !p.contains(&rule.id));
+            let next = if returning {
+                fresh.insert(rule.id.clone());
+                NextRun { due: now, resume: false }
+            } else {
+                next_run(rule, state.rules.get(&rule.id), now)
+            };
             if next.resume || next.due <= now {
                 let at = if next.resume { next.due } else { now };
                 due.push((!next.resume, reads_alerts(rule), i, at));
@@ -79,6 +95,7 @@ where
                 earliest = Some(earliest.map_or(next.due, |e| e.min(next.due)));
             }
         }
+        previous_round = Some(runnable.iter().map(|r| r.id.clone()).collect());
         if due.is_empty() {
             let wait = earliest
                 .map(|e| (e - Utc::now()).max(Duration::milliseconds(1)))
@@ -96,7 +113,12 @@ where
                 return;
             }
             let started = std::time::Instant::now();
-            let report = engine.execute(runnable[i], at).await;
+            let rule = runnable[i];
+            let report = if fresh.contains(&rule.id) {
+                engine.execute_fresh(rule, at).await
+            } else {
+                engine.execute(rule, at).await
+            };
             on_execution(&report, started.elapsed());
         }
     }

@@ -244,6 +244,16 @@ impl<S: DetectionStore> Engine<S> {
     /// alerts, status, and the rule's state saved. Never fails: problems are the report's
     /// errors.
     pub async fn execute(&mut self, rule: &Rule, started_at: DateTime<Utc>) -> ExecutionReport {
+        self.execute_with(rule, started_at, false).await
+    }
+
+    /// An execution of `rule` that starts its schedule afresh, as Kibana's first execution after
+    /// a rule is enabled: one window, no catch-up and no gap for the time before.
+    pub async fn execute_fresh(&mut self, rule: &Rule, started_at: DateTime<Utc>) -> ExecutionReport {
+        self.execute_with(rule, started_at, true).await
+    }
+
+    async fn execute_with(&mut self, rule: &Rule, started_at: DateTime<Utc>, fresh: bool) -> ExecutionReport {
         let mut state = match self.store.load_state() {
             Ok(s) => s,
             Err(e) => {
@@ -254,7 +264,7 @@ impl<S: DetectionStore> Engine<S> {
                 return report;
             }
         };
-        let previous = state.rules.get(&rule.id).and_then(|s| s.last_started_at);
+        let previous = if fresh { None } else { state.rules.get(&rule.id).and_then(|s| s.last_started_at) };
         let mut report = self.report(rule, started_at);
         // Marked before any alert is written, so that an execution cut short by a crash is run
         // again at the same time ([`RuleState::running`]).

@@ -503,3 +503,39 @@ async fn suppression_groups_alerts_by_terms_and_absorbs_later_events_within_the_
     assert_eq!(a["kibana.alert.last_detected"], json!("2024-05-01T10:10:00.000Z"));
     assert_eq!(alerts.len(), 3);
 }
+
+#[tokio::test]
+async fn a_rule_enabled_again_starts_afresh_without_catch_up_or_gap() {
+    let mut store = MemStore::new();
+    let obj = json!({"name": "n", "description": "d", "type": "query", "severity": "low", "risk_score": 1,
+        "rule_id": "again", "query": "event.kind:alert", "index": ["logs-*"], "interval": "1m", "from": "now-2m"});
+    let r = Rule::from_api(obj.as_object().expect("object"), detect::rule::Origin { path: "t".into(), line: None })
+        .expect("rule");
+    // it last ran a day ago, then was disabled
+    let mut state = store.load_state().expect("state");
+    state.rules.entry(r.id.clone()).or_default().last_started_at = Some(Utc::now() - Duration::days(1));
+    store.save_state(&state).expect("saved");
+    let mut engine = Engine::new(store);
+    let rules = std::sync::Arc::new(vec![r]);
+    let none = std::sync::Arc::new(Vec::new());
+    let mut round = 0;
+    let (stop, stopped) = tokio::sync::watch::channel(false);
+    let mut reports = Vec::new();
+    detect::live::run(
+        &mut engine,
+        || {
+            round += 1;
+            if round == 1 { none.clone() } else { rules.clone() }
+        },
+        stopped,
+        |report, _| {
+            reports.push(report.clone());
+            let _ = stop.send(true);
+        },
+    )
+    .await;
+    assert_eq!(reports.len(), 1);
+    assert_eq!(reports[0].windows.len(), 1, "no catch-up windows: {:?}", reports[0].windows);
+    assert!(reports[0].gap.is_none());
+    assert!(reports[0].errors.is_empty(), "{:?}", reports[0].errors);
+}
