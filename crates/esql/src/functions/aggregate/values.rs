@@ -67,15 +67,35 @@ pub(crate) enum Distinct {
 #[derive(Debug, Default)]
 struct DistinctSet {
     order: Vec<Arc<[u8]>>,
-    set: HashSet<Arc<[u8]>>,
+    /// Built once the group has more than [`LINEAR_LIMIT`] values; below that, a scan of
+    /// `order` is faster than hashing (most groups of a `BY` hold a handful of values).
+    set: Option<HashSet<Arc<[u8]>, foldhash::fast::RandomState>>,
 }
+
+/// Distinct values a group holds before it gets a hash set.
+const LINEAR_LIMIT: usize = 16;
 
 impl DistinctSet {
     fn add(&mut self, row: &[u8]) {
-        if !self.set.contains(row) {
-            let r: Arc<[u8]> = Arc::from(row);
-            self.set.insert(r.clone());
-            self.order.push(r);
+        match &mut self.set {
+            Some(set) => {
+                if !set.contains(row) {
+                    let r: Arc<[u8]> = Arc::from(row);
+                    set.insert(r.clone());
+                    self.order.push(r);
+                }
+            }
+            None => {
+                if self.order.iter().any(|r| r.as_ref() == row) {
+                    return;
+                }
+                self.order.push(Arc::from(row));
+                if self.order.len() > LINEAR_LIMIT {
+                    let mut set = HashSet::with_capacity_and_hasher(self.order.len() * 2, Default::default());
+                    set.extend(self.order.iter().cloned());
+                    self.set = Some(set);
+                }
+            }
         }
     }
 }
