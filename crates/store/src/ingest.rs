@@ -253,6 +253,10 @@ pub(crate) fn check(
         if let Some(value) = constant_value(index, pending, name, values)? {
             constants.push((name.clone(), value));
         }
+        // A field the index maps already was checked when it was added: its parents are objects.
+        if index.mapping.fields.contains_key(name) {
+            continue;
+        }
         let is_ecs = ecs::field_type(name).is_some();
         if !is_ecs && (index.objects.contains(name) || pending.objects.contains(name)) {
             return Err(DocumentError::parsing(format!(
@@ -276,6 +280,9 @@ pub(crate) fn check(
         pending.constants.entry(name).or_insert(value);
     }
     for name in doc.flat.keys() {
+        if index.mapping.fields.contains_key(name) {
+            continue;
+        }
         pending.leaves.insert(name.clone());
         for prefix in prefixes(name) {
             pending.objects.insert(prefix.to_string());
