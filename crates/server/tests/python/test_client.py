@@ -470,3 +470,78 @@ def test_detection_rules_and_alerts(client):
     }
     status, body = kibana("GET", "/api/detection_engine/rules?rule_id=no-such-rule")
     assert (status, body) == (404, {"message": 'rule_id: "no-such-rule" not found', "status_code": 404})
+
+
+CORRECTED_FLAGSHIP = "6f1c2d0e-5b7a-4c39-9e1f-3a8d2b4c7e61"
+SEED_FLAGSHIP = "f0cc239b-67fa-46fc-89d4-f861753a40f5"
+
+
+def test_flagship_scenario_through_the_http_api_alone(client):
+    """The flagship scenario over HTTP only: rules imported through Kibana's API, documents from
+    the shared samples bulk-indexed with the Elasticsearch client, the scheduler of `saker serve`
+    running External Alerts and the flagship, alerts read back through Kibana's alerts search."""
+    from datetime import datetime, timedelta, timezone
+    import time
+
+    boundary = "saker-flagship"
+    form = (
+        f"--{boundary}\r\nContent-Disposition: form-data; name=\"file\"; filename=\"flagship.ndjson\"\r\n"
+        f"Content-Type: application/ndjson\r\n\r\n{flagship_export()}\r\n--{boundary}--\r\n"
+    ).encode()
+    status, body = kibana(
+        "POST", "/api/detection_engine/rules/_import?overwrite=true", form, f"multipart/form-data; boundary={boundary}"
+    )
+    assert status == 200 and body["success_count"] == 3, body
+
+    by_dataset = {}
+    for action in sample_actions():
+        by_dataset.setdefault(action["_source"]["data_stream"]["dataset"], []).append(action)
+    signins = by_dataset["azure.signinlogs"]
+    success = next(a for a in signins if a["_source"]["event"].get("outcome") == "success")
+    failure = next(a for a in signins if a["_source"]["event"].get("outcome") == "failure")
+    ids_alert = next(a for a in by_dataset["suricata.eve"] if a["_source"]["event"].get("kind") == "alert")
+
+    now = datetime.now(timezone.utc)
+
+    def at(action, seconds_ago, address):
+        doc = json.loads(json.dumps(action["_source"]))
+        stamp = (now - timedelta(seconds=seconds_ago)).isoformat(timespec="milliseconds").replace("+00:00", "Z")
+        doc["@timestamp"] = stamp
+        doc["event"]["ingested"] = stamp
+        doc.setdefault("source", {})["ip"] = address
+        doc["source"]["address"] = address
+        return {"_op_type": "create", "_index": action["_index"], "_source": doc}
+
+    actions = [
+        at(success, 60, "81.2.69.143"),  # sign-in + network alert: the one correlation
+        at(ids_alert, 50, "81.2.69.143"),
+        at(success, 60, "192.168.1.146"),  # private: excluded
+        at(ids_alert, 50, "192.168.1.146"),
+        at(failure, 60, "81.2.69.144"),  # failed sign-in: not a correlation
+        at(ids_alert, 50, "81.2.69.144"),
+        at(ids_alert, 50, "67.43.156.15"),  # network alert alone: one dataset
+    ]
+    success_count, errors = helpers.bulk(client, actions)
+    assert errors == [] and success_count == len(actions)
+
+    search = {"query": {"term": {"kibana.alert.rule.rule_id": CORRECTED_FLAGSHIP}}, "size": 10}
+    deadline = time.monotonic() + 45
+    while True:
+        status, result = kibana("POST", "/api/detection_engine/signals/search", search)
+        assert status == 200, result
+        if result["hits"]["total"]["value"] > 0:
+            break
+        assert time.monotonic() < deadline, f"no flagship alert after 45 s: {result}"
+        time.sleep(0.5)
+    # a few more executions: still only the correlated address
+    time.sleep(3)
+    status, result = kibana("POST", "/api/detection_engine/signals/search", {**search, "size": 100})
+    addresses = {hit["_source"]["Esql.source_ip"] for hit in result["hits"]["hits"]}
+    assert addresses == {"81.2.69.143"}, result
+    first = result["hits"]["hits"][0]["_source"]
+    assert first["kibana.alert.rule.name"] == "Sign-in to Microsoft 365 or Entra ID from an Address with Network Alerts"
+    assert first["kibana.alert.severity"] in ("low", "medium", "high", "critical")
+    # the seed version, run the same way, can never fire
+    seed = {"query": {"term": {"kibana.alert.rule.rule_id": SEED_FLAGSHIP}}}
+    status, result = kibana("POST", "/api/detection_engine/signals/search", seed)
+    assert status == 200 and result["hits"]["total"]["value"] == 0, result
