@@ -61,8 +61,9 @@ pub async fn index_auto_id(
     one_document(&state, "index", &index, None, &params, body).await
 }
 
-/// `PUT|POST /{index}/_doc/{id}`: adds a document with this `_id` (`op_type=create` makes it a
-/// create). Deviation (from the store): an `_id` that exists is a conflict, not a replacement.
+/// `PUT|POST /{index}/_doc/{id}`: adds a document with this `_id`, or replaces the one that has
+/// it (200, `updated`, the next `_version`); `op_type=create` makes it a create (409 when it
+/// exists). Data streams accept only creates, as Elasticsearch's.
 pub async fn index_with_id(
     State(state): State<AppState>,
     Path((index, id)): Path<(String, String)>,
@@ -123,10 +124,11 @@ async fn one_document(
                 "_index": item.index,
                 "_id": item.id,
                 "_version": version,
-                "result": "created",
+                "result": item.result_name().unwrap_or("created"),
                 "_shards": {"total": 1, "successful": 1, "failed": 0},
             });
-            Ok(json_response(StatusCode::CREATED, &body, params.pretty()))
+            let status = StatusCode::from_u16(item.status()).unwrap_or(StatusCode::CREATED);
+            Ok(json_response(status, &body, params.pretty()))
         }
         Err(error) => {
             let api = ApiError::from(error);

@@ -381,6 +381,18 @@ async fn document_and_index_apis() {
     assert_eq!(conflict.status(), StatusCode::CONFLICT);
     let body: Value = conflict.json().await.expect("json");
     assert_eq!(body["error"]["type"], "version_conflict_engine_exception");
+    // indexing an existing `_id` replaces it, as in Elasticsearch
+    let replaced = server
+        .client
+        .put(server.url("/notes/_doc/n1"))
+        .header("content-type", "application/json")
+        .body("{\"title\": \"first, again\", \"count\": 1}")
+        .send()
+        .await
+        .expect("put");
+    assert_eq!(replaced.status(), StatusCode::OK);
+    let body: Value = replaced.json().await.expect("json");
+    assert_eq!((body["result"].as_str(), body["_version"].as_i64()), (Some("updated"), Some(2)));
     let (status, _) = server.post_json("/notes/_refresh", json!({})).await;
     assert_eq!(status, StatusCode::OK);
 
@@ -399,7 +411,7 @@ async fn document_and_index_apis() {
 
     let (status, body) = server.post_json("/_query", json!({"query": "FROM notes | SORT count | KEEP title"})).await;
     assert_eq!(status, StatusCode::OK, "{body}");
-    assert_eq!(body["values"], json!([["first"], ["second"]]));
+    assert_eq!(body["values"], json!([["first, again"], ["second"]]));
     server.stop().await;
 }
 
