@@ -61,6 +61,11 @@ pub trait Index: Send + Sync {
     fn constant(&self, _field: &str) -> Option<String> {
         None
     }
+    /// About how many documents the index holds, when known cheaply (it decides how many
+    /// threads a query gets).
+    fn estimated_rows(&self) -> Option<u64> {
+        None
+    }
 }
 
 /// Everything a query can read. The store implements it; so does [`MemCatalog`].
@@ -151,6 +156,10 @@ impl Index for MemIndex {
 
     fn is_lookup(&self) -> bool {
         self.lookup
+    }
+
+    fn estimated_rows(&self) -> Option<u64> {
+        Some(self.batches.iter().map(|b| b.num_rows() as u64).sum())
     }
 
     fn constant(&self, field: &str) -> Option<String> {

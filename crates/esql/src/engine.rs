@@ -2,7 +2,7 @@
 
 use crate::analyzer::analyze_query;
 use crate::catalog::Catalog;
-use crate::ir::TypedQuery;
+use crate::ir::{Step, TypedQuery};
 use crate::planner::Planner;
 use crate::types::EsType;
 use crate::warnings::Warnings;
@@ -43,7 +43,15 @@ pub struct QueryOptions {
     pub max_limit: usize,
     /// What a reference to a field that no index maps does (Elastic's `SET unmapped_fields`).
     pub unmapped_fields: UnmappedFields,
+    /// How many partitions (threads) run the query; `None` decides by the size of the indices
+    /// read ([`PARALLEL_ROWS`]).
+    pub parallelism: Option<usize>,
 }
+
+/// From this many documents in the indices a query reads, it runs on every core. Smaller
+/// queries run on one, which keeps results without `SORT` in document order (Elastic does not
+/// promise any order without `SORT`; one partition makes small results repeatable).
+pub const PARALLEL_ROWS: u64 = 200_000;
 
 /// Elastic's `unmapped_fields` setting.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
@@ -64,6 +72,7 @@ impl Default for QueryOptions {
             default_limit: 1000,
             max_limit: 10000,
             unmapped_fields: UnmappedFields::Fail,
+            parallelism: None,
         }
     }
 }
@@ -114,10 +123,26 @@ pub fn analyze(catalog: &dyn Catalog, query: &str, options: &QueryOptions) -> Re
     analyze_query(catalog, &ast, query, options).map_err(invalid)
 }
 
-/// A DataFusion session configured for ES|QL plans.
-pub fn session() -> SessionContext {
-    // One partition keeps rows in index order, as Elastic returns them without SORT.
-    let config = SessionConfig::new().with_target_partitions(1).with_batch_size(8192);
+/// How many partitions run `typed`: `options.parallelism`, else every core when the indices it
+/// reads hold at least [`PARALLEL_ROWS`] documents, else one.
+fn partitions(typed: &TypedQuery, options: &QueryOptions) -> usize {
+    if let Some(n) = options.parallelism {
+        return n.max(1);
+    }
+    let rows: u64 = typed
+        .steps
+        .iter()
+        .filter_map(|step| match step {
+            Step::From { sources, .. } => Some(sources.iter().filter_map(|s| s.index.estimated_rows()).sum::<u64>()),
+            _ => None,
+        })
+        .sum();
+    if rows >= PARALLEL_ROWS { std::thread::available_parallelism().map_or(1, |n| n.get()) } else { 1 }
+}
+
+/// A DataFusion session configured for ES|QL plans, running on `partitions` partitions.
+pub fn session(partitions: usize) -> SessionContext {
+    let config = SessionConfig::new().with_target_partitions(partitions.max(1)).with_batch_size(8192);
     let ctx = SessionContext::new_with_config(config);
     // These rules move struct field accesses (DISSECT/GROK outputs) below projections and fail
     // on the qualified names of a FROM over several indices.
@@ -143,7 +168,7 @@ pub async fn execute(
     let now_ms = options.now.unwrap_or_else(Utc::now).timestamp_millis();
     let planner = Planner::new(query, warnings.clone(), now_ms);
     let plan = planner.plan(&typed).map_err(|e| QueryError::Internal(format!("planning failed: {e}")))?;
-    let ctx = session();
+    let ctx = session(partitions(&typed, options));
     let df = ctx.execute_logical_plan(plan).await.map_err(df_error)?;
     let batches = df.collect().await.map_err(df_error)?;
     let columns = typed.columns.iter().map(|c| (c.name.clone(), c.ty)).collect();

@@ -1301,3 +1301,51 @@ fn spatial_type_errors() {
         "{e}"
     );
 }
+
+/// Queries over large indices run on several partitions: the same results as on one (sorted, as
+/// the order of groups is not fixed then), aggregations merging their partial states.
+#[test]
+fn parallel_execution_gives_the_same_results() {
+    let fields = vec![
+        FieldInfo { name: "host".into(), es_type: EsType::Keyword, multi: false },
+        FieldInfo { name: "n".into(), es_type: EsType::Long, multi: false },
+        FieldInfo { name: "tags".into(), es_type: EsType::Keyword, multi: true },
+    ];
+    let schema = MemIndex::schema_for(&fields);
+    let batches: Vec<RecordBatch> = (0..8)
+        .map(|b| {
+            use esql::datafusion::arrow::array::{ListBuilder, StringBuilder};
+            let rows = 1000;
+            let mut tags = ListBuilder::new(StringBuilder::new());
+            for i in 0..rows {
+                tags.values().append_value(format!("t{}", (b * rows + i) % 7));
+                tags.values().append_value(format!("t{}", (b * rows + i) % 3));
+                tags.append(true);
+            }
+            RecordBatch::try_new(
+                schema.clone(),
+                vec![
+                    Arc::new(StringArray::from_iter_values((0..rows).map(|i| format!("h{}", (b * rows + i) % 13)))),
+                    Arc::new(Int64Array::from_iter_values((0..rows).map(|i| (b * rows + i) as i64))),
+                    Arc::new(tags.finish()),
+                ],
+            )
+            .unwrap()
+        })
+        .collect();
+    let index = MemIndex::new("logs-big-default", fields, batches).unwrap();
+    let mut catalog = MemCatalog::new();
+    catalog.add(Arc::new(index));
+    let query = "FROM logs-big-default | WHERE n % 5 != 0 \
+        | STATS c = COUNT(*), s = SUM(n), d = COUNT_DISTINCT(tags), v = MV_SORT(VALUES(tags)), m = MEDIAN(n) BY host \
+        | SORT host";
+    let on = |parallelism| {
+        let rt = tokio::runtime::Builder::new_multi_thread().worker_threads(2).build().unwrap();
+        let options = QueryOptions { parallelism: Some(parallelism), ..QueryOptions::default() };
+        rows(&rt.block_on(execute(Arc::new(catalog.clone()), query, &options)).expect("runs"))
+    };
+    let one = on(1);
+    assert_eq!(one.len(), 13);
+    assert_eq!(on(2), one);
+    assert_eq!(on(4), one);
+}

@@ -87,6 +87,11 @@ impl Index for IndexSnapshot {
     fn constant(&self, field: &str) -> Option<String> {
         self.constants.get(field).cloned()
     }
+
+    fn estimated_rows(&self) -> Option<u64> {
+        let segments: u64 = self.segments.iter().map(|s| s.meta.rows).sum();
+        Some(segments + self.batches.iter().map(|b| b.num_rows() as u64).sum::<u64>())
+    }
 }
 
 /// The DataFusion table of an [`IndexSnapshot`].
