@@ -398,7 +398,7 @@ fn free_port() -> u16 {
 /// `saker serve --rules` over `data`, logging JSON lines into `log`, once it answers.
 fn start_serve(data: &Path, rules: &Path, log: &Path) -> (std::process::Child, u16) {
     let port = free_port();
-    let child = Command::new(env!("CARGO_BIN_EXE_saker"))
+    let mut child = Command::new(env!("CARGO_BIN_EXE_saker"))
         .args(["serve", "--data", path_str(data), "--rules", path_str(rules), "--log-format", "json"])
         .args(["--listen", &format!("127.0.0.1:{port}")])
         .stderr(std::fs::File::create(log).expect("log file"))
@@ -410,6 +410,8 @@ fn start_serve(data: &Path, rules: &Path, log: &Path) -> (std::process::Child, u
         }
         std::thread::sleep(std::time::Duration::from_millis(50));
     }
+    let _ = child.kill();
+    let _ = child.wait();
     panic!("saker serve did not answer: {}", std::fs::read_to_string(log).unwrap_or_default());
 }
 
