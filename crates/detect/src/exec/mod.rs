@@ -196,6 +196,19 @@ pub fn row_documents(output: &::esql::QueryOutput) -> Vec<Map<String, Value>> {
         .collect()
 }
 
+/// `hits` without repeated ids and without those already alerts in the store (Kibana's
+/// `filterDuplicateAlerts`), in order.
+///
+/// # Errors
+/// The store's error, as a message.
+pub fn new_hits<S: DetectionStore>(store: &S, hits: Vec<(String, Hit)>) -> Result<Vec<(String, Hit)>, String> {
+    let mut seen = HashSet::new();
+    let unique: Vec<(String, Hit)> = hits.into_iter().filter(|(id, _)| seen.insert(id.clone())).collect();
+    let ids: Vec<String> = unique.iter().map(|(id, _)| id.clone()).collect();
+    let existing = store.existing_alerts(&ids).map_err(|e| e.to_string())?;
+    Ok(unique.into_iter().filter(|(id, _)| !existing.contains(id)).collect())
+}
+
 /// Builds the alerts of `hits` (with their ids), drops ids seen in this batch or already in the
 /// store, cuts to the remaining budget and writes them. Returns (created, truncated).
 ///
@@ -211,11 +224,7 @@ pub async fn write_alerts<S: DetectionStore>(
     if let Some(s) = ctx.rule.alert_suppression.as_ref().filter(|s| !s.group_by.is_empty()) {
         return suppression::write(store, ctx, tuple, hits, budget, s).await;
     }
-    let mut seen = HashSet::new();
-    let unique: Vec<(String, Hit)> = hits.into_iter().filter(|(id, _)| seen.insert(id.clone())).collect();
-    let ids: Vec<String> = unique.iter().map(|(id, _)| id.clone()).collect();
-    let existing = store.existing_alerts(&ids).map_err(|e| e.to_string())?;
-    let fresh: Vec<(String, Hit)> = unique.into_iter().filter(|(id, _)| !existing.contains(id)).collect();
+    let fresh = new_hits(store, hits)?;
     let truncated = fresh.len() > budget;
     let alerts: Vec<Map<String, Value>> =
         fresh.iter().take(budget).map(|(id, hit)| build_alert(ctx, hit, id)).collect();

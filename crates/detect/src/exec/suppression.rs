@@ -135,13 +135,10 @@ pub async fn write<S: DetectionStore>(
     budget: usize,
     s: &AlertSuppression,
 ) -> Result<(usize, bool), String> {
-    let mut seen = HashSet::new();
-    let unique: Vec<(String, Hit)> = hits.into_iter().filter(|(id, _)| seen.insert(id.clone())).collect();
-    let ids: Vec<String> = unique.iter().map(|(id, _)| id.clone()).collect();
-    let existing = store.existing_alerts(&ids).map_err(|e| e.to_string())?;
+    let fresh = super::new_hits(store, hits)?;
     let mut plain: Vec<(String, Hit)> = Vec::new();
     let mut candidates = Vec::new();
-    for (id, hit) in unique.into_iter().filter(|(id, _)| !existing.contains(id)) {
+    for (id, hit) in fresh {
         match terms(s, &hit.source) {
             None => plain.push((id, hit)),
             Some(terms) => {
