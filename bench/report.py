@@ -98,6 +98,7 @@ def plot(results: dict, out: Path) -> None:
             ax.plot(xs, ys, style, label={"saker": "Saker (ES|QL)", "duckdb": "DuckDB (SQL, same Parquet)"}[eng])
             for x, y in zip(xs, ys):
                 ax.annotate(f"{y:,.0f} ms", (x, y), textcoords="offset points", xytext=(4, 4), fontsize=8)
+        ax.margins(0.15)
         ax.set_xscale("log")
         ax.set_yscale("log")
         ax.set_xlabel("events in the rule window")
