@@ -31,6 +31,11 @@ pub struct IngestArgs {
     /// NDJSON or bulk files, gzip or not.
     #[arg(value_name = "FILE", required = true)]
     pub files: Vec<PathBuf>,
+    /// Do not fsync the write-ahead log before a batch counts as stored: faster, but a crash of
+    /// the machine (not only of the process) may lose the last batches. For benchmarks and
+    /// reloadable data.
+    #[arg(long)]
+    pub no_fsync: bool,
 }
 
 /// Arguments of `saker indices`.
@@ -56,8 +61,9 @@ pub struct IndicesArgs {
 /// # Errors
 /// When the store cannot be opened or written.
 pub fn run_ingest(args: &IngestArgs, reporter: Reporter) -> anyhow::Result<ExitCode> {
-    let store =
-        store::Store::open(&args.data).with_context(|| format!("cannot open the store in {}", args.data.display()))?;
+    let options = store::StoreOptions { fsync: !args.no_fsync, ..store::StoreOptions::default() };
+    let store = store::Store::open_with(&args.data, options)
+        .with_context(|| format!("cannot open the store in {}", args.data.display()))?;
     let bar = if reporter.quiet || !std::io::stderr().is_terminal() {
         ProgressBar::with_draw_target(None, ProgressDrawTarget::hidden())
     } else {

@@ -571,3 +571,29 @@ fn serve_runs_rules_through_kills_without_duplicates_or_unrecorded_gaps() {
         covered.1 = covered.1.max(to);
     }
 }
+
+/// Needs the store. `saker ingest` with and without fsync of the log: the documents are stored
+/// and queryable either way.
+#[test]
+fn ingest_with_and_without_fsync() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    let file = dir.path().join("x.ndjson");
+    std::fs::write(
+        &file,
+        "{\"@timestamp\":\"2024-05-01T00:00:00Z\",\"a\":1}\n{\"@timestamp\":\"2024-05-01T00:00:01Z\",\"a\":2}\n",
+    )
+    .expect("fixture");
+    let data = dir.path().join("store");
+    for extra in [&[][..], &["--no-fsync"][..]] {
+        let mut args = vec!["ingest", "--data", path_str(&data), "--index", "logs-x-default"];
+        args.extend_from_slice(extra);
+        args.push(path_str(&file));
+        let run = saker(&args);
+        assert_eq!(run.code, 0, "{}", run.stderr);
+        assert!(run.stdout.contains("ingested 2 documents"), "{}{}", run.stdout, run.stderr);
+    }
+    let run =
+        saker(&["query", "--data", path_str(&data), "--format", "csv", "FROM logs-x-default | STATS c = COUNT(*)"]);
+    assert_eq!(run.code, 0, "{}", run.stderr);
+    assert_eq!(run.stdout.trim().replace("\r\n", "\n"), "c\n4");
+}
