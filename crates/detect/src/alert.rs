@@ -154,13 +154,18 @@ pub fn build_alert(ctx: &ExecutionContext<'_>, hit: &Hit, uuid: &str) -> Map<Str
     alert
 }
 
-/// `@timestamp` as an ISO string: strings that parse as dates, or epoch milliseconds.
-fn timestamp_value(v: &Value) -> Option<String> {
+/// A date field's value as a time: strings that parse as dates, or epoch milliseconds.
+pub fn date_value(v: &Value) -> Option<DateTime<Utc>> {
     match v {
-        Value::String(s) => parse_date(s).map(iso),
-        Value::Number(n) => n.as_i64().and_then(DateTime::from_timestamp_millis).map(iso),
+        Value::String(s) => parse_date(s),
+        Value::Number(n) => n.as_i64().and_then(DateTime::from_timestamp_millis),
         _ => None,
     }
+}
+
+/// `@timestamp` as an ISO string (see [`date_value`]).
+fn timestamp_value(v: &Value) -> Option<String> {
+    date_value(v).map(iso)
 }
 
 /// Kibana's `buildAncestors`: the parent's own ancestors plus the parent itself.

@@ -256,21 +256,23 @@ pub fn to_json(output: &QueryOutput) -> Value {
 pub fn to_csv(output: &QueryOutput) -> String {
     let mut out = String::new();
     let names: Vec<String> = output.columns.iter().map(|(n, _)| n.clone()).collect();
-    csv_row(&mut out, &names);
+    csv_row(&mut out, &names, ',');
     for row in rows(output) {
         let fields: Vec<String> =
             row.iter().map(|c| if *c == Cell::Null { String::new() } else { c.to_text() }).collect();
-        csv_row(&mut out, &fields);
+        csv_row(&mut out, &fields, ',');
     }
     out
 }
 
-fn csv_row(out: &mut String, fields: &[String]) {
+/// One CSV record (RFC 4180: fields holding a quote, the delimiter or a line break are quoted,
+/// quotes doubled; `\r\n` at the end) appended to `out`.
+pub fn csv_row(out: &mut String, fields: &[String], delimiter: char) {
     for (i, field) in fields.iter().enumerate() {
         if i > 0 {
-            out.push(',');
+            out.push(delimiter);
         }
-        if field.contains(['"', ',', '\r', '\n']) {
+        if field.contains(['"', '\r', '\n']) || field.contains(delimiter) {
             out.push('"');
             out.push_str(&field.replace('"', "\"\""));
             out.push('"');

@@ -187,9 +187,11 @@ pub async fn submit(
     let catalog = state.catalog();
     let options = request.options();
     let query = request.query.clone();
+    let metrics = state.metrics().clone();
     let task = tokio::spawn(async move {
         let started = Instant::now();
         let result = esql::execute(catalog, &query, &options).await;
+        metrics.record_query(result.is_ok());
         let outcome = result.map(|output| (output, started.elapsed())).map_err(ApiError::from);
         // nobody listening means the query was deleted: the result is dropped
         let _ = sender.send(Some(Arc::new(outcome)));

@@ -404,21 +404,7 @@ fn without_null_columns(output: &QueryOutput) -> Option<QueryOutput> {
 /// CSV with another delimiter, or without the header row (Elasticsearch's `TextFormat.CSV`).
 fn to_csv_with(output: &QueryOutput, delimiter: char, header: bool) -> String {
     let mut out = String::new();
-    let mut row = |fields: Vec<String>| {
-        for (i, field) in fields.iter().enumerate() {
-            if i > 0 {
-                out.push(delimiter);
-            }
-            if field.contains(['"', '\r', '\n']) || field.contains(delimiter) {
-                out.push('"');
-                out.push_str(&field.replace('"', "\"\""));
-                out.push('"');
-            } else {
-                out.push_str(field);
-            }
-        }
-        out.push_str("\r\n");
-    };
+    let mut row = |fields: Vec<String>| render::csv_row(&mut out, &fields, delimiter);
     if header {
         row(output.columns.iter().map(|(name, _)| name.clone()).collect());
     }

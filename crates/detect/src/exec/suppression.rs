@@ -21,7 +21,7 @@
 //! Created alerts count against `max_signals`; absorbed ones do not.
 
 use super::Tuple;
-use crate::alert::{ALERTS_INDEX, ExecutionContext, Hit, SPACE_ID, build_alert};
+use crate::alert::{ALERTS_INDEX, ExecutionContext, Hit, SPACE_ID, build_alert, date_value};
 use crate::datemath::{iso, parse_date};
 use crate::doc;
 use crate::objhash::{HashValue, object_hash};
@@ -102,13 +102,7 @@ pub fn instance_id(terms: &[(String, Option<Vec<String>>)], rule_uuid: &str) -> 
 }
 
 fn event_time(ctx: &ExecutionContext<'_>, event: &Map<String, Value>) -> DateTime<Utc> {
-    let read = |field: &str| {
-        doc::first(event, field).and_then(|v| match v {
-            Value::String(s) => parse_date(s),
-            Value::Number(n) => n.as_i64().and_then(DateTime::from_timestamp_millis),
-            _ => None,
-        })
-    };
+    let read = |field: &str| doc::first(event, field).and_then(date_value);
     read(ctx.rule.primary_timestamp())
         .or_else(|| ctx.rule.secondary_timestamp().and_then(read))
         .or_else(|| read("@timestamp"))
