@@ -1,18 +1,17 @@
 //! One index in memory: its mapping, the buffer of recent documents (Arrow batches, searchable),
 //! and the list of its Parquet segments.
 
-use crate::mapping::{FieldMapping, ID_FIELD, IGNORED_FIELD, Mapping};
+use crate::doc::{Doc, Names};
+use crate::mapping::{FieldMapping, ID_FIELD, Mapping};
 use crate::names::IndexKind;
 use crate::segment::{Manifest, Replaced, SegmentLease, SegmentMeta};
 use crate::settings::IndexSettings;
-use ecs::ndjson::{Cell, FlatDoc, coerce_value, column};
 use esql::datafusion::arrow::array::{Array, ArrayRef, ListArray, StringArray};
 use esql::datafusion::arrow::buffer::OffsetBuffer;
 use esql::datafusion::arrow::compute::{concat_batches, filter, is_not_null};
 use esql::datafusion::arrow::datatypes::{DataType, Field, SchemaRef};
 use esql::datafusion::arrow::error::ArrowError;
 use esql::datafusion::arrow::record_batch::{RecordBatch, RecordBatchOptions};
-use esql::types::EsType;
 use std::collections::{BTreeMap, HashMap, HashSet};
 use std::path::PathBuf;
 use std::sync::Arc;
@@ -25,10 +24,10 @@ pub(crate) struct BufferedBatch {
     pub batch: RecordBatch,
 }
 
-/// One document ready to be added: its id and flattened fields.
+/// One document ready to be added: its id and parsed fields.
 pub(crate) struct NewDoc {
     pub id: String,
-    pub flat: FlatDoc,
+    pub doc: Doc,
 }
 
 /// One index's state, guarded by the store's lock.
@@ -131,13 +130,14 @@ impl IndexState {
 
     /// Applies an accepted batch: the documents it replaces go (their buffered rows are removed,
     /// their rows in segments are dead from then on), then its mapping changes, then its
-    /// documents, as one buffer batch. Deterministic, so that replaying the log rebuilds exactly
-    /// what was acknowledged.
+    /// documents (their field names numbered in `names`), as one buffer batch. Deterministic, so
+    /// that replaying the log rebuilds exactly what was acknowledged.
     pub fn apply(
         &mut self,
         seq: u64,
         replaces: &[(String, u64)],
         delta: &[(String, FieldMapping)],
+        names: &Names,
         docs: Vec<NewDoc>,
     ) -> Result<(), ArrowError> {
         if !replaces.is_empty() {
@@ -164,7 +164,7 @@ impl IndexState {
         if let Some(ids) = &mut self.ids {
             ids.extend(docs.iter().map(|d| d.id.clone()));
         }
-        let batch = build_batch(&mut self.mapping, docs)?;
+        let batch = crate::columns::build_batch(&mut self.mapping, names, docs)?;
         self.buffer.push(BufferedBatch { seq, batch });
         Ok(())
     }
@@ -242,76 +242,6 @@ fn remove_rows(batches: &mut Vec<BufferedBatch>, ids: &HashSet<&str>) -> Result<
     Ok(())
 }
 
-/// Builds the buffer batch of `docs`: every value coerced to its field's type; malformed values,
-/// and fields the mapping lacks (beyond the field limit), are dropped and named in `_ignored`.
-/// Marks fields multi-valued, and adds `_ignored`, in `mapping` as the documents require.
-fn build_batch(mapping: &mut Mapping, docs: Vec<NewDoc>) -> Result<RecordBatch, ArrowError> {
-    let rows = docs.len();
-    // field → (row, values), sparse: most fields are absent from most documents
-    let mut columns: BTreeMap<String, Vec<(usize, Vec<Cell>)>> = BTreeMap::new();
-    let mut ignored: Vec<Vec<Cell>> = vec![Vec::new(); rows];
-    let mut ids = Vec::with_capacity(rows);
-    let mut multi: Vec<String> = Vec::new();
-    for (row, doc) in docs.into_iter().enumerate() {
-        ids.push(doc.id);
-        for (name, values) in doc.flat {
-            let Some(field) = mapping.fields.get(&name) else {
-                ignored[row].push(Cell::Str(name));
-                continue;
-            };
-            if !field.is_stored() {
-                continue;
-            }
-            let mut cells = Vec::with_capacity(values.len());
-            let mut malformed = false;
-            for value in &values {
-                match coerce_value(value, &field.mapping) {
-                    Some(cell) => cells.push(cell),
-                    None => malformed = true,
-                }
-            }
-            if cells.len() > 1 && !field.multi {
-                multi.push(name.clone());
-            }
-            if malformed {
-                ignored[row].push(Cell::Str(name.clone()));
-            }
-            if !cells.is_empty() {
-                columns.entry(name).or_default().push((row, cells));
-            }
-        }
-    }
-    for name in multi {
-        if let Some(f) = mapping.fields.get_mut(&name) {
-            f.multi = true;
-        }
-    }
-    if ignored.iter().any(|i| !i.is_empty()) && !mapping.fields.contains_key(IGNORED_FIELD) {
-        mapping.fields.insert(IGNORED_FIELD.to_string(), FieldMapping { multi: true, ..FieldMapping::new("keyword") });
-    }
-    let schema = mapping.stored_schema();
-    let mut arrays: Vec<ArrayRef> = Vec::with_capacity(schema.fields().len());
-    for field in schema.fields() {
-        let name = field.name().as_str();
-        let array: ArrayRef = if name == ID_FIELD {
-            Arc::new(StringArray::from_iter_values(ids.iter()))
-        } else if name == IGNORED_FIELD {
-            column(EsType::Keyword, true, &ignored)
-        } else if let Some(sparse) = columns.remove(name) {
-            let f = &mapping.fields[name];
-            let mut dense: Vec<Vec<Cell>> = vec![Vec::new(); rows];
-            for (row, cells) in sparse {
-                dense[row] = cells;
-            }
-            column(f.es_type(), f.multi, &dense)
-        } else {
-            crate::segment::null_column(field.data_type(), rows)
-        };
-        arrays.push(array);
-    }
-    RecordBatch::try_new_with_options(schema, arrays, &RecordBatchOptions::new().with_row_count(Some(rows)))
-}
-
 /// A single-valued column as a list column: each value a list of one, each null a null list.
 pub(crate) fn wrap_list(array: &ArrayRef, item: Arc<Field>) -> Result<ArrayRef, ArrowError> {
     let valid = is_not_null(array)?;
@@ -359,8 +289,17 @@ mod tests {
     use esql::datafusion::arrow::array::Int64Array;
     use serde_json::json;
 
-    fn doc(id: &str, value: serde_json::Value) -> NewDoc {
-        NewDoc { id: id.to_string(), flat: ecs::ndjson::flatten(value).expect("flatten") }
+    fn docs(items: Vec<(&str, serde_json::Value)>) -> (Names, Vec<NewDoc>) {
+        let mut names = Names::default();
+        let docs = items
+            .into_iter()
+            .map(|(id, value)| {
+                let source = serde_json::to_vec(&value).expect("json");
+                let doc = crate::doc::parse(&source, &mut names, crate::doc::Duplicates::Refuse).expect("parse");
+                NewDoc { id: id.to_string(), doc }
+            })
+            .collect();
+        (names, docs)
     }
 
     #[test]
@@ -368,20 +307,15 @@ mod tests {
         let mut index = IndexState::new("logs-x-default", PathBuf::from("/nowhere"));
         let delta =
             vec![("n".to_string(), FieldMapping::new("long")), ("source.ip".to_string(), FieldMapping::new("ip"))];
-        index
-            .apply(
-                1,
-                &[],
-                &delta,
-                vec![doc("a", json!({"n": 1, "source": {"ip": "bad"}})), doc("b", json!({"n": [2, 3]}))],
-            )
-            .expect("apply");
+        let (names, new) = docs(vec![("a", json!({"n": 1, "source": {"ip": "bad"}})), ("b", json!({"n": [2, 3]}))]);
+        index.apply(1, &[], &delta, &names, new).expect("apply");
         assert!(index.mapping.fields["n"].multi);
         assert!(index.objects.contains("source"));
         let batch = &index.buffer[0].batch;
         let names: Vec<String> = batch.schema().fields().iter().map(|f| f.name().clone()).collect();
         assert_eq!(names, vec!["_id", "_ignored", "n", "source.ip"]);
-        index.apply(2, &[], &[], vec![doc("c", json!({"n": 4, "x": 1}))]).expect("apply");
+        let (names, new) = docs(vec![("c", json!({"n": 4, "x": 1}))]);
+        index.apply(2, &[], &[], &names, new).expect("apply");
         // `x` is not mapped (not in the delta): ignored
         let schema = index.mapping.stored_schema();
         let second = conform(&index.buffer[1].batch, &schema).expect("conform");

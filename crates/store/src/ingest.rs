@@ -2,6 +2,7 @@
 //! mapping changes of a batch, the write-ahead log payload of a batch, and the per-document
 //! results that `_bulk` reports.
 
+use crate::doc::{self, Doc, Duplicates, FieldId, Leaf, Names, Values};
 use crate::error::DocumentError;
 use crate::index::IndexState;
 use crate::input::{Op, RawItem};
@@ -9,24 +10,10 @@ use crate::mapping::{FieldMapping, prefixes};
 use crate::names::{data_stream_name, validate_index_name};
 use crate::segment::TIME_FIELD;
 use crate::settings::IndexSettings;
-use ecs::ndjson::{FlatDoc, coerce_value, flatten, mapping_of};
+use ecs::ndjson::coerce_value;
+use esql::types::EsType;
 use serde_json::{Value, json};
 use std::collections::{BTreeMap, BTreeSet, HashMap, HashSet};
-
-/// Fields Elasticsearch reserves for metadata: a document may not hold them.
-const METADATA_FIELDS: [&str; 11] = [
-    "_id",
-    "_index",
-    "_routing",
-    "_source",
-    "_ignored",
-    "_version",
-    "_seq_no",
-    "_primary_term",
-    "_field_names",
-    "_tier",
-    "_data_stream_timestamp",
-];
 
 /// The outcome of one input item, as `_bulk` reports it.
 #[derive(Debug, Clone, PartialEq)]
@@ -128,11 +115,16 @@ pub(crate) struct Prepared {
     pub op: Op,
     pub id: Option<String>,
     pub source: Vec<u8>,
-    pub flat: FlatDoc,
+    pub doc: Doc,
 }
 
-/// Parses one item's document and decides its index.
-pub(crate) fn prepare(raw: RawItem, default_index: Option<&str>, item: usize) -> (ItemResult, Option<Prepared>) {
+/// Parses one item's document (naming its fields in `names`) and decides its index.
+pub(crate) fn prepare(
+    raw: RawItem,
+    default_index: Option<&str>,
+    item: usize,
+    names: &mut Names,
+) -> (ItemResult, Option<Prepared>) {
     let mut result = ItemResult {
         line: raw.line,
         op: raw.op.clone(),
@@ -147,8 +139,8 @@ pub(crate) fn prepare(raw: RawItem, default_index: Option<&str>, item: usize) ->
             return (result, None);
         }
     };
-    let flat = match parse_document(&source) {
-        Ok(flat) => flat,
+    let doc = match parse_document(&source, names, Duplicates::Refuse) {
+        Ok(doc) => doc,
         Err(e) => {
             result.result = Err(e);
             return (result, None);
@@ -157,7 +149,7 @@ pub(crate) fn prepare(raw: RawItem, default_index: Option<&str>, item: usize) ->
     let index = match &result.index {
         Some(index) => index.clone(),
         None => {
-            let first = |name: &str| flat.get(name).and_then(|v| v.first()).and_then(Value::as_str);
+            let first = |name: &str| doc.get_named(names, name).first().and_then(|v| doc.str(v));
             data_stream_name(first("data_stream.type"), first("data_stream.dataset"), first("data_stream.namespace"))
         }
     };
@@ -167,39 +159,69 @@ pub(crate) fn prepare(raw: RawItem, default_index: Option<&str>, item: usize) ->
         return (result, None);
     }
     result.index = Some(index.clone());
-    let prepared = Prepared { item, index, op: raw.op, id: raw.id, source, flat };
+    let prepared = Prepared { item, index, op: raw.op, id: raw.id, source, doc };
     (result, Some(prepared))
 }
 
 /// Parses and flattens a document's source, refusing what Elasticsearch refuses whatever the
 /// mapping: invalid UTF-8 or JSON, a non-object, empty or dotted-empty field names, metadata
-/// fields.
-pub(crate) fn parse_document(source: &[u8]) -> Result<FlatDoc, DocumentError> {
-    let text = std::str::from_utf8(source)
-        .map_err(|e| DocumentError::parsing(format!("failed to parse: invalid UTF-8 at byte {}", e.valid_up_to())))?;
-    let doc: Value = serde_json::from_str(text).map_err(|e| DocumentError::parsing(format!("failed to parse: {e}")))?;
-    let flat = flatten(doc).map_err(|e| DocumentError::parsing(format!("failed to parse: {e}")))?;
-    for name in flat.keys() {
-        let first = name.split('.').next().unwrap_or(name);
-        if METADATA_FIELDS.contains(&first) {
-            return Err(DocumentError::parsing(format!(
-                "Field [{first}] is a metadata field and cannot be added inside a document. Use the index API request parameters."
-            )));
+/// fields, a key twice in one object (unless `duplicates` keeps them: documents replayed from
+/// the log were accepted before).
+pub(crate) fn parse_document(source: &[u8], names: &mut Names, duplicates: Duplicates) -> Result<Doc, DocumentError> {
+    let doc = match doc::parse(source, names, duplicates) {
+        Ok(doc) => doc,
+        Err(e) => {
+            if let Err(bad) = std::str::from_utf8(source) {
+                return Err(DocumentError::parsing(format!(
+                    "failed to parse: invalid UTF-8 at byte {}",
+                    bad.valid_up_to()
+                )));
+            }
+            return Err(DocumentError::parsing(format!("failed to parse: {e}")));
         }
-        if name.split('.').any(|part| part.trim().is_empty()) {
-            return Err(DocumentError::parsing(format!(
-                "field name [{name}] cannot contain only whitespace, or start or end with a [.], or contain [..]"
-            )));
+    };
+    for (id, _) in doc.fields() {
+        if let Some(refusal) = names.refusal(id) {
+            return Err(DocumentError::parsing(refusal.to_string()));
         }
     }
-    Ok(flat)
+    Ok(doc)
+}
+
+/// What an index says of a field name of the batch, looked up once per batch.
+#[derive(Debug, Clone, Copy)]
+pub(crate) struct Known<'a> {
+    /// The index maps the field.
+    pub mapped: bool,
+    /// The field is a `constant_keyword` (mapped so, or so in the field table).
+    pub constant: bool,
+    /// The mapped constant's value.
+    pub value: Option<&'a str>,
+}
+
+/// [`Known`] for every name of the batch.
+pub(crate) fn known<'a>(index: &'a IndexState, names: &Names) -> Vec<Known<'a>> {
+    (0..names.len())
+        .map(|id| {
+            let id = id as FieldId;
+            let mapped = index.mapping.fields.get(names.name(id));
+            let constant = match mapped {
+                Some(f) => f.is_constant(),
+                None => names.facts(id).table == Some("constant_keyword"),
+            };
+            let value = mapped.and_then(|f| f.value.as_deref());
+            Known { mapped: mapped.is_some(), constant, value }
+        })
+        .collect()
 }
 
 /// What the documents accepted so far in a batch added to an index, for checking the next ones.
 #[derive(Debug, Default)]
 pub(crate) struct Pending {
-    leaves: HashSet<String>,
-    objects: HashSet<String>,
+    /// Fields the index does not map yet, held by documents accepted so far.
+    leaves: HashSet<FieldId>,
+    /// Names of the batch that are objects of such fields.
+    objects: HashSet<FieldId>,
     constants: BTreeMap<String, String>,
     /// The explicit `_id`s accepted so far, with the version each got.
     ids: HashMap<String, u64>,
@@ -212,6 +234,8 @@ pub(crate) struct Pending {
 /// replacement made by an update).
 pub(crate) fn check(
     index: &IndexState,
+    names: &Names,
+    known: &[Known],
     doc: &Prepared,
     pending: &mut Pending,
     expected: Option<u64>,
@@ -220,7 +244,7 @@ pub(crate) fn check(
         if doc.op == Op::Index && doc.id.is_some() {
             return Err(DocumentError::illegal("only write ops with an op_type of create are allowed in data streams"));
         }
-        check_timestamp(doc)?;
+        check_timestamp(names, &doc.doc)?;
     }
     let mut version = 1;
     if let Some(id) = &doc.id {
@@ -249,23 +273,32 @@ pub(crate) fn check(
         }
     }
     let mut constants = Vec::new();
-    for (name, values) in &doc.flat {
-        if let Some(value) = constant_value(index, pending, name, values)? {
-            constants.push((name.clone(), value));
+    let mut unmapped = false;
+    for (id, values) in doc.doc.fields() {
+        let field = known[id as usize];
+        if field.constant
+            && let Some(value) = constant_value(names.name(id), field, pending, &doc.doc, values)?
+        {
+            constants.push((names.name(id).to_string(), value));
         }
         // A field the index maps already was checked when it was added: its parents are objects.
-        if index.mapping.fields.contains_key(name) {
+        if field.mapped {
             continue;
         }
-        let is_ecs = ecs::field_type(name).is_some();
-        if !is_ecs && (index.objects.contains(name) || pending.objects.contains(name)) {
+        unmapped = true;
+        let name = names.name(id);
+        let is_ecs = names.facts(id).table.is_some();
+        if !is_ecs && (index.objects.contains(name) || pending.objects.contains(&id)) {
             return Err(DocumentError::parsing(format!(
                 "object mapping for [{name}] tried to parse field [{name}] as object, but found a concrete value"
             )));
         }
         for prefix in prefixes(name) {
             let existing = index.mapping.fields.get(prefix).map(|f| f.mapping.clone()).or_else(|| {
-                (pending.leaves.contains(prefix) || doc.flat.contains_key(prefix)).then(|| "a value".to_string())
+                names
+                    .get(prefix)
+                    .is_some_and(|p| pending.leaves.contains(&p) || doc.doc.has(p))
+                    .then(|| "a value".to_string())
             });
             if let Some(existing) = existing
                 && !is_ecs
@@ -279,13 +312,16 @@ pub(crate) fn check(
     for (name, value) in constants {
         pending.constants.entry(name).or_insert(value);
     }
-    for name in doc.flat.keys() {
-        if index.mapping.fields.contains_key(name) {
-            continue;
-        }
-        pending.leaves.insert(name.clone());
-        for prefix in prefixes(name) {
-            pending.objects.insert(prefix.to_string());
+    if unmapped {
+        for (id, _) in doc.doc.fields() {
+            if known[id as usize].mapped || !pending.leaves.insert(id) {
+                continue;
+            }
+            for prefix in prefixes(names.name(id)) {
+                if let Some(p) = names.get(prefix) {
+                    pending.objects.insert(p);
+                }
+            }
         }
     }
     if let Some(id) = &doc.id {
@@ -294,18 +330,27 @@ pub(crate) fn check(
     Ok(version)
 }
 
-fn check_timestamp(doc: &Prepared) -> Result<(), DocumentError> {
-    let values = doc.flat.get(TIME_FIELD).map(Vec::as_slice).unwrap_or_default();
-    match values {
-        [] => Err(DocumentError::illegal(format!("data stream timestamp field [{TIME_FIELD}] is missing"))),
-        [value] => match coerce_value(value, "date") {
-            Some(_) => Ok(()),
-            None => Err(DocumentError::parsing(format!(
-                "failed to parse field [{TIME_FIELD}] of type [date] in document. Preview of field's value: '{}'",
-                preview(value)
-            ))),
-        },
-        _ => Err(DocumentError::illegal(format!(
+fn check_timestamp(names: &Names, doc: &Doc) -> Result<(), DocumentError> {
+    let values = doc.get_named(names, TIME_FIELD);
+    let mut leaves = values.iter();
+    match (leaves.next(), leaves.next()) {
+        (None, _) => Err(DocumentError::illegal(format!("data stream timestamp field [{TIME_FIELD}] is missing"))),
+        (Some(leaf), None) => {
+            let valid = match doc.str(leaf) {
+                Some(text) => ecs::ndjson::parse_date_nanos(text)
+                    .is_some_and(|nanos| i64::try_from(nanos.div_euclid(1_000_000)).is_ok()),
+                None => coerce_value(&doc.value(leaf), "date").is_some(),
+            };
+            if valid {
+                Ok(())
+            } else {
+                Err(DocumentError::parsing(format!(
+                    "failed to parse field [{TIME_FIELD}] of type [date] in document. Preview of field's value: '{}'",
+                    preview(&doc.value(leaf))
+                )))
+            }
+        }
+        (Some(_), Some(_)) => Err(DocumentError::illegal(format!(
             "data stream timestamp field [{TIME_FIELD}] encountered multiple values"
         ))),
     }
@@ -319,42 +364,30 @@ fn preview(value: &Value) -> String {
     text.chars().take(64).collect()
 }
 
-/// For a `constant_keyword` field: the document's value, checked against the index's; `None`
-/// for other fields.
+/// For a `constant_keyword` field: the document's value when the index has none yet (checked
+/// against the batch's), `None` when it equals the index's.
 fn constant_value(
-    index: &IndexState,
-    pending: &Pending,
     name: &str,
-    values: &[Value],
+    field: Known,
+    pending: &Pending,
+    doc: &Doc,
+    values: Values,
 ) -> Result<Option<String>, DocumentError> {
-    let mapped = index.mapping.fields.get(name);
-    let is_constant = match mapped {
-        Some(f) => f.is_constant(),
-        None => ecs::field_type(name) == Some("constant_keyword"),
-    };
-    if !is_constant {
-        return Ok(None);
-    }
-    let expected = mapped.and_then(|f| f.value.clone()).or_else(|| pending.constants.get(name).cloned());
-    let mut value: Option<String> = expected.clone();
-    for v in values {
-        let text = match v {
-            Value::String(s) => s.clone(),
-            Value::Number(_) | Value::Bool(_) => v.to_string(),
-            _ => {
-                return Err(DocumentError::parsing(format!(
-                    "failed to parse field [{name}] of type [constant_keyword]"
-                )));
-            }
+    let expected: Option<&str> = field.value.or_else(|| pending.constants.get(name).map(String::as_str));
+    let mut value: Option<String> = None;
+    let mut scratch = String::new();
+    for leaf in values.iter() {
+        let Some(text) = doc.text_of(leaf, &mut scratch) else {
+            return Err(DocumentError::parsing(format!("failed to parse field [{name}] of type [constant_keyword]")));
         };
-        match &value {
-            Some(existing) if *existing != text => {
+        match expected.or(value.as_deref()) {
+            Some(existing) if existing != text => {
                 return Err(DocumentError::parsing(format!(
                     "[constant_keyword] field [{name}] only accepts values that are equal to the value defined in the mappings [{existing}], but got [{text}]"
                 )));
             }
             Some(_) => {}
-            None => value = Some(text),
+            None => value = Some(text.to_string()),
         }
     }
     Ok(value.filter(|_| expected.is_none()))
@@ -365,35 +398,40 @@ fn constant_value(
 /// are dropped into `_ignored`, as Elasticsearch's `ignore_dynamic_beyond_limit` does), and the
 /// values of new constants.
 pub(crate) fn mapping_changes(
-    index: &IndexState,
+    names: &Names,
+    known: &[Known],
     docs: &[Prepared],
     pending: &Pending,
+    mapped: usize,
     max_fields: usize,
 ) -> Vec<(String, FieldMapping)> {
     let mut changes = Vec::new();
     for (name, value) in &pending.constants {
         changes.push((name.clone(), FieldMapping::constant(value.clone())));
     }
-    let new: BTreeSet<&str> = docs
-        .iter()
-        .flat_map(|d| d.flat.keys())
-        .map(String::as_str)
-        .filter(|n| !index.mapping.fields.contains_key(*n) && !pending.constants.contains_key(*n))
-        .collect();
-    if new.is_empty() {
-        return changes;
+    let mut new: BTreeSet<(&str, FieldId)> = BTreeSet::new();
+    if !pending.leaves.is_empty() {
+        // the unmapped fields of the documents accepted (not of those a later one superseded)
+        let mut present = vec![false; names.len()];
+        for doc in docs {
+            for (id, _) in doc.doc.fields() {
+                present[id as usize] = true;
+            }
+        }
+        new = pending
+            .leaves
+            .iter()
+            .filter(|&&id| present[id as usize] && !known[id as usize].mapped)
+            .map(|&id| (names.name(id), id))
+            .filter(|(name, _)| !pending.constants.contains_key(*name))
+            .collect();
     }
-    let flats: Vec<FlatDoc> = docs
-        .iter()
-        .filter(|d| d.flat.keys().any(|k| new.contains(k.as_str())))
-        .map(|d| d.flat.iter().filter(|(k, _)| new.contains(k.as_str())).map(|(k, v)| (k.clone(), v.clone())).collect())
-        .collect();
-    let mut count = index.mapping.fields.len() + changes.len();
-    for name in new {
+    let mut count = mapped + changes.len();
+    for (name, id) in new {
         if count >= max_fields {
             break;
         }
-        let mapping = mapping_of(name, &flats);
+        let mapping = mapping_of(names, id, docs);
         if mapping == "constant_keyword" {
             // a constant without a value (only non-string values were given) stays unmapped
             continue;
@@ -402,6 +440,34 @@ pub(crate) fn mapping_changes(
         count += 1;
     }
     changes
+}
+
+/// The Elasticsearch mapping type a field gets when it is first seen in `docs`: the field table's
+/// type when it has one (`ip`, `flattened`, …), else one inferred from the shape of its JSON
+/// values (`keyword`, `long`, `double`, `boolean`; `keyword` for a mix or for objects).
+fn mapping_of(names: &Names, id: FieldId, docs: &[Prepared]) -> &'static str {
+    if let Some(mapping) = names.facts(id).table {
+        return mapping;
+    }
+    let (mut strings, mut bools, mut ints, mut floats) = (false, false, false, false);
+    for doc in docs {
+        for leaf in doc.doc.get(id).iter() {
+            match leaf {
+                Leaf::Str(..) => strings = true,
+                Leaf::Bool(_) => bools = true,
+                Leaf::Int(_) => ints = true,
+                Leaf::UInt(u) if i64::try_from(*u).is_ok() => ints = true,
+                Leaf::UInt(_) | Leaf::Float(_) => floats = true,
+                Leaf::Json(_) => return EsType::Keyword.name(),
+            }
+        }
+    }
+    match (strings, bools, ints || floats) {
+        (false, true, false) => EsType::Boolean.name(),
+        (false, false, true) if floats => EsType::Double.name(),
+        (false, false, true) => EsType::Long.name(),
+        _ => EsType::Keyword.name(),
+    }
 }
 
 /// A generated document id: 20 URL-safe base64 characters of the log sequence number, the
@@ -676,7 +742,8 @@ mod tests {
 
     #[test]
     fn documents_refused_whatever_the_mapping() {
-        let kind = |source: &[u8]| parse_document(source).err().map(|e| e.reason);
+        let kind =
+            |source: &[u8]| parse_document(source, &mut Names::default(), Duplicates::Refuse).err().map(|e| e.reason);
         assert!(kind(b"{\"a\":1}").is_none());
         assert!(kind(b"{\"a\":").is_some_and(|r| r.contains("EOF")));
         assert!(kind(b"{\"a\":\"\xff\"}").is_some_and(|r| r.contains("invalid UTF-8 at byte 6")));

@@ -69,6 +69,8 @@
 //!   (the first one has no source), not as the first one's document.
 #![warn(missing_docs)]
 
+mod columns;
+mod doc;
 pub mod error;
 mod index;
 mod ingest;
@@ -90,6 +92,7 @@ pub use settings::{IndexSettings, Lifecycle, TimeValue};
 pub use table::{IndexSnapshot, IndexTable};
 pub use templates::{IndexTemplate, TemplateError};
 
+use crate::doc::{Duplicates, Names};
 use crate::index::{IndexState, NewDoc};
 use crate::ingest::{Pending, Prepared, RecordEntry};
 use crate::input::{Items, RawItem};
@@ -568,9 +571,10 @@ impl Store {
         let inner = &*self.inner;
         let mut results = Vec::with_capacity(raws.len());
         let mut prepared: Vec<Prepared> = Vec::new();
+        let mut names = Names::default();
         for raw in raws {
             let item = results.len();
-            let (result, doc) = ingest::prepare(raw, default_index, item);
+            let (result, doc) = ingest::prepare(raw, default_index, item, &mut names);
             results.push(result);
             prepared.extend(doc);
         }
@@ -600,7 +604,9 @@ impl Store {
                 let (settings, fields) = state.templates.resolve(&name);
                 let mut index = IndexState::with_settings(&name, dir, settings);
                 // the template's fields are mapped before the first document is checked
-                index.apply(0, &[], &fields, Vec::new()).map_err(|e| StoreError::Internal(e.to_string()))?;
+                index
+                    .apply(0, &[], &fields, &Names::default(), Vec::new())
+                    .map_err(|e| StoreError::Internal(e.to_string()))?;
                 state.indices.insert(name.clone(), index);
                 creations.insert(name.clone(), fields);
                 created.push(name.clone());
@@ -617,13 +623,14 @@ impl Store {
                     }
                 }
             }
+            let known = ingest::known(index, &names);
             let mut pending = Pending::default();
             let mut accepted: Vec<Prepared> = Vec::new();
             let mut replaces: Vec<(String, u64)> = Vec::new();
             let mut batch_ids: HashSet<String> = HashSet::new();
             for doc in docs {
                 let wanted = expected.and_then(|e| doc.id.as_ref().and_then(|id| e.get(id)).copied());
-                match ingest::check(index, &doc, &mut pending, wanted) {
+                match ingest::check(index, &names, &known, &doc, &mut pending, wanted) {
                     Ok(version) => {
                         results[doc.item].result = Ok(version);
                         if let Some(id) = &doc.id {
@@ -647,7 +654,9 @@ impl Store {
                 continue;
             }
             let max_fields = index.settings.total_fields_limit.unwrap_or(inner.options.max_fields);
-            let mut changes = ingest::mapping_changes(index, &accepted, &pending, max_fields);
+            let mut changes =
+                ingest::mapping_changes(&names, &known, &accepted, &pending, index.mapping.fields.len(), max_fields);
+            drop(known);
             let docs = accepted.iter_mut().map(|d| (d.id.clone(), std::mem::take(&mut d.source))).collect();
             // a record that creates the index carries its settings and its template's fields
             let settings = creations.remove(&name).map(|fields| {
@@ -702,11 +711,11 @@ impl Store {
                 let id = doc.id.unwrap_or_else(|| ingest::generated_id(seq, ordinal, inner.nonce));
                 ordinal += 1;
                 results[doc.item].id = Some(id.clone());
-                new_docs.push(NewDoc { id, flat: doc.flat });
+                new_docs.push(NewDoc { id, doc: doc.doc });
             }
             let before = index.buffer_bytes();
             index
-                .apply(seq, &entry.replaces, &entry.changes, new_docs)
+                .apply(seq, &entry.replaces, &entry.changes, &names, new_docs)
                 .map_err(|e| StoreError::Internal(format!("building a buffer batch for {}: {e}", entry.index)))?;
             index
                 .compact_buffer(synced)
@@ -1446,22 +1455,23 @@ fn replay(
                 index.dirty = true;
             }
             let mut docs = Vec::new();
+            let mut doc_names = Names::default();
             for (id, source) in entry.docs {
                 let id = id.unwrap_or_else(|| ingest::generated_id(record.seq, ordinal, nonce));
                 ordinal += 1;
                 if flushed {
                     continue;
                 }
-                let flat = ingest::parse_document(&source)
+                let doc = ingest::parse_document(&source, &mut doc_names, Duplicates::Keep)
                     .map_err(|e| corrupt(format!("record {}: a document no longer parses: {e}", record.seq)))?;
-                docs.push(NewDoc { id, flat });
+                docs.push(NewDoc { id, doc });
             }
             recovery.documents += docs.len();
             if flushed {
                 continue;
             }
             index
-                .apply(record.seq, &entry.replaces, &entry.changes, docs)
+                .apply(record.seq, &entry.replaces, &entry.changes, &doc_names, docs)
                 .map_err(|e| StoreError::Internal(format!("replaying record {}: {e}", record.seq)))?;
         }
     }

@@ -1,0 +1,574 @@
+//! Documents as the store ingests them: parsed from their JSON source straight into dotted leaf
+//! fields, with no JSON tree in between, and field names interned once per batch ([`Names`]), so
+//! that checking and columnar building work on small integers instead of strings.
+//!
+//! Flattening follows Elasticsearch: objects become dotted names (`{"source":{"ip":…}}` and
+//! `{"source.ip":…}` are the same field), arrays become several values of their field (arrays of
+//! arrays too), `null` is no value. A field the table maps to `geo_point` or to a type ES|QL cannot
+//! read (`flattened`) keeps its whole value, objects included, as one leaf; so does a geo_point's
+//! `[lon, lat]` array.
+
+use serde::Deserialize as _;
+use serde::de::value::{MapAccessDeserializer, SeqAccessDeserializer};
+use serde::de::{self, DeserializeSeed, Deserializer, MapAccess, SeqAccess, Visitor};
+use serde_json::{Number, Value};
+use std::fmt;
+
+/// A field name's number within one batch ([`Names`]).
+pub(crate) type FieldId = u32;
+
+/// What is known of a field name whatever the index: its entry in the field table, and how its
+/// JSON values are read.
+#[derive(Debug, Clone, Copy)]
+pub(crate) struct Facts {
+    /// The field table's mapping type (ECS, the integrations, the alerts index), if any.
+    pub table: Option<&'static str>,
+    /// Whole values, objects included, are one leaf (`geo_point`, `flattened`, …).
+    pub opaque: bool,
+    /// Mapped to `geo_point` by the table: an array starting with a number is one point.
+    pub geo_point: bool,
+}
+
+impl Facts {
+    fn of(name: &str) -> Facts {
+        let table = ecs::field_type(name);
+        let geo_point = table == Some("geo_point");
+        let opaque = geo_point || table.is_some_and(|m| esql::types::EsType::from_mapping(m).is_none());
+        Facts { table, opaque, geo_point }
+    }
+}
+
+/// The field names met in a batch of documents, numbered in the order they were first met.
+#[derive(Debug, Default)]
+pub(crate) struct Names {
+    ids: foldhash::HashMap<Box<str>, FieldId>,
+    names: Vec<Box<str>>,
+    facts: Vec<Facts>,
+    /// Per name, why a document may not hold it (a metadata field, an empty part).
+    refusals: Vec<Option<String>>,
+}
+
+/// Fields Elasticsearch reserves for metadata: a document may not hold them.
+const METADATA_FIELDS: [&str; 11] = [
+    "_id",
+    "_index",
+    "_routing",
+    "_source",
+    "_ignored",
+    "_version",
+    "_seq_no",
+    "_primary_term",
+    "_field_names",
+    "_tier",
+    "_data_stream_timestamp",
+];
+
+impl Names {
+    /// The number of `name`, given one when it is new.
+    pub fn intern(&mut self, name: &str) -> FieldId {
+        if let Some(&id) = self.ids.get(name) {
+            return id;
+        }
+        let id = FieldId::try_from(self.names.len()).expect("invariant: fewer than 2^32 field names in a batch");
+        self.ids.insert(name.into(), id);
+        self.names.push(name.into());
+        self.facts.push(Facts::of(name));
+        self.refusals.push(refusal(name));
+        id
+    }
+
+    /// The number of `name` if a document of the batch has it (as a leaf or an object).
+    pub fn get(&self, name: &str) -> Option<FieldId> {
+        self.ids.get(name).copied()
+    }
+
+    /// The name numbered `id`.
+    pub fn name(&self, id: FieldId) -> &str {
+        &self.names[id as usize]
+    }
+
+    /// What is known of the name numbered `id`.
+    pub fn facts(&self, id: FieldId) -> Facts {
+        self.facts[id as usize]
+    }
+
+    /// How many names there are; ids are `0..len`.
+    pub fn len(&self) -> usize {
+        self.names.len()
+    }
+
+    /// Why a document may not hold a leaf named as `id` is, if it may not.
+    pub fn refusal(&self, id: FieldId) -> Option<&str> {
+        self.refusals[id as usize].as_deref()
+    }
+}
+
+/// Why a document may not hold a leaf named `name`, as Elasticsearch words it.
+fn refusal(name: &str) -> Option<String> {
+    let first = name.split('.').next().unwrap_or(name);
+    if METADATA_FIELDS.contains(&first) {
+        return Some(format!(
+            "Field [{first}] is a metadata field and cannot be added inside a document. Use the index API request parameters."
+        ));
+    }
+    if name.split('.').any(|part| part.trim().is_empty()) {
+        return Some(format!(
+            "field name [{name}] cannot contain only whitespace, or start or end with a [.], or contain [..]"
+        ));
+    }
+    None
+}
+
+/// One leaf value.
+#[derive(Debug, Clone, PartialEq)]
+pub(crate) enum Leaf {
+    /// A string: `start..end` of the document's [`Doc::text`].
+    Str(u32, u32),
+    /// A negative integer.
+    Int(i64),
+    /// A non-negative integer.
+    UInt(u64),
+    /// A number with a fraction or an exponent.
+    Float(f64),
+    Bool(bool),
+    /// A whole value kept as one (see the module documentation).
+    Json(Box<Value>),
+}
+
+/// One document's leaves, grouped by field (in the order fields were first met in the batch),
+/// each field's values in document order.
+#[derive(Debug, Clone, Default, PartialEq)]
+pub(crate) struct Doc {
+    leaves: Vec<(FieldId, Leaf)>,
+    text: String,
+}
+
+impl Doc {
+    /// Every field with its values.
+    pub fn fields(&self) -> Fields<'_> {
+        Fields { leaves: &self.leaves }
+    }
+
+    /// The values of field `id` (empty when the document lacks it).
+    pub fn get(&self, id: FieldId) -> Values<'_> {
+        let start = self.leaves.partition_point(|(f, _)| *f < id);
+        let len = self.leaves[start..].iter().take_while(|(f, _)| *f == id).count();
+        Values { leaves: &self.leaves[start..start + len] }
+    }
+
+    /// The values of the field `name`.
+    pub fn get_named(&self, names: &Names, name: &str) -> Values<'_> {
+        match names.get(name) {
+            Some(id) => self.get(id),
+            None => Values { leaves: &[] },
+        }
+    }
+
+    /// True when the document has a value for field `id`.
+    pub fn has(&self, id: FieldId) -> bool {
+        !self.get(id).is_empty()
+    }
+
+    /// The text of a string leaf.
+    pub fn str(&self, leaf: &Leaf) -> Option<&str> {
+        match *leaf {
+            Leaf::Str(start, end) => Some(&self.text[start as usize..end as usize]),
+            _ => None,
+        }
+    }
+
+    /// A leaf's text as a keyword holds it: a string as it is, a number or boolean as JSON
+    /// writes it; `None` for an object or array.
+    pub fn text_of<'a>(&'a self, leaf: &Leaf, scratch: &'a mut String) -> Option<&'a str> {
+        use std::fmt::Write;
+        scratch.clear();
+        match leaf {
+            Leaf::Str(..) => return self.str(leaf),
+            Leaf::Int(i) => write!(scratch, "{i}").ok()?,
+            Leaf::UInt(u) => write!(scratch, "{u}").ok()?,
+            Leaf::Float(f) => write!(scratch, "{}", Number::from_f64(*f)?).ok()?,
+            Leaf::Bool(b) => scratch.push_str(if *b { "true" } else { "false" }),
+            Leaf::Json(_) => return None,
+        }
+        Some(scratch)
+    }
+
+    /// A leaf as a JSON value.
+    pub fn value(&self, leaf: &Leaf) -> Value {
+        match leaf {
+            Leaf::Str(..) => Value::String(self.str(leaf).unwrap_or_default().to_string()),
+            Leaf::Int(i) => Value::from(*i),
+            Leaf::UInt(u) => Value::from(*u),
+            Leaf::Float(f) => Number::from_f64(*f).map_or(Value::Null, Value::Number),
+            Leaf::Bool(b) => Value::Bool(*b),
+            Leaf::Json(v) => (**v).clone(),
+        }
+    }
+}
+
+/// The fields of a [`Doc`], each with its values.
+pub(crate) struct Fields<'a> {
+    leaves: &'a [(FieldId, Leaf)],
+}
+
+impl<'a> Iterator for Fields<'a> {
+    type Item = (FieldId, Values<'a>);
+
+    fn next(&mut self) -> Option<Self::Item> {
+        let (id, _) = self.leaves.first()?;
+        let len = self.leaves.iter().take_while(|(f, _)| f == id).count();
+        let (run, rest) = self.leaves.split_at(len);
+        self.leaves = rest;
+        Some((*id, Values { leaves: run }))
+    }
+}
+
+/// One field's values in a [`Doc`].
+#[derive(Clone, Copy)]
+pub(crate) struct Values<'a> {
+    leaves: &'a [(FieldId, Leaf)],
+}
+
+impl<'a> Values<'a> {
+    pub fn is_empty(&self) -> bool {
+        self.leaves.is_empty()
+    }
+
+    pub fn first(&self) -> Option<&'a Leaf> {
+        self.leaves.first().map(|(_, l)| l)
+    }
+
+    pub fn iter(&self) -> impl Iterator<Item = &'a Leaf> + 'a {
+        self.leaves.iter().map(|(_, l)| l)
+    }
+}
+
+/// Duplicate keys in one object: refused, as Elasticsearch does, or (for documents already
+/// accepted, replayed from the log) kept as several values.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(crate) enum Duplicates {
+    Refuse,
+    Keep,
+}
+
+/// Parses one document's source into its leaves, naming fields in `names`.
+///
+/// # Errors
+/// The parser's message (with its line and column) when the source is not JSON, is not an
+/// object, has an empty key or a key twice in one object (with [`Duplicates::Refuse`]).
+pub(crate) fn parse(source: &[u8], names: &mut Names, duplicates: Duplicates) -> Result<Doc, serde_json::Error> {
+    let mut doc = Doc { leaves: Vec::with_capacity(64), text: String::with_capacity(source.len() / 2) };
+    let mut path = String::with_capacity(128);
+    let mut ctx = Ctx { names, doc: &mut doc, path: &mut path, duplicates };
+    let mut de = serde_json::Deserializer::from_slice(source);
+    Top { ctx: &mut ctx }.deserialize(&mut de)?;
+    de.end()?;
+    // group by field, keeping document order within each (a stable sort)
+    doc.leaves.sort_by_key(|(id, _)| *id);
+    Ok(doc)
+}
+
+struct Ctx<'a> {
+    names: &'a mut Names,
+    doc: &'a mut Doc,
+    /// The dotted name of the value being read.
+    path: &'a mut String,
+    duplicates: Duplicates,
+}
+
+impl Ctx<'_> {
+    fn push(&mut self, id: FieldId, leaf: Leaf) {
+        self.doc.leaves.push((id, leaf));
+    }
+
+    fn push_str(&mut self, id: FieldId, s: &str) {
+        let start = self.doc.text.len();
+        self.doc.text.push_str(s);
+        let (start, end) = (offset(start), offset(self.doc.text.len()));
+        self.push(id, Leaf::Str(start, end));
+    }
+
+    /// The members of an object at `self.path`, read one by one.
+    fn object<'de, A: MapAccess<'de>>(&mut self, mut map: A) -> Result<(), A::Error> {
+        let prefix = self.path.len();
+        let mut seen: Vec<FieldId> = Vec::new();
+        while map.next_key_seed(Key { path: self.path })?.is_some() {
+            let id = self.names.intern(self.path);
+            if self.duplicates == Duplicates::Refuse {
+                if seen.contains(&id) {
+                    let key = self.path[prefix..].trim_start_matches('.').to_string();
+                    return Err(de::Error::custom(format!("Duplicate field '{key}'")));
+                }
+                seen.push(id);
+            }
+            map.next_value_seed(Member { ctx: self, id })?;
+            self.path.truncate(prefix);
+        }
+        Ok(())
+    }
+
+    /// A value kept whole, flattened the way a JSON tree is (for a geo_point field's array that
+    /// holds several points).
+    fn tree(&mut self, id: FieldId, value: Value) {
+        match value {
+            Value::Null => {}
+            Value::Array(items)
+                if self.names.facts(id).geo_point && matches!(items.first(), Some(Value::Number(_))) =>
+            {
+                self.push(id, Leaf::Json(Box::new(Value::Array(items))));
+            }
+            Value::Array(items) => {
+                for item in items {
+                    self.tree(id, item);
+                }
+            }
+            Value::Object(map) if !self.names.facts(id).opaque => {
+                let prefix = self.path.len();
+                for (key, value) in map {
+                    // keys of a value already parsed are not empty (the parser refused those)
+                    self.path.push('.');
+                    self.path.push_str(&key);
+                    let id = self.names.intern(self.path);
+                    self.tree(id, value);
+                    self.path.truncate(prefix);
+                }
+            }
+            Value::String(s) => self.push_str(id, &s),
+            Value::Number(n) => self.push(id, number_leaf(&n)),
+            Value::Bool(b) => self.push(id, Leaf::Bool(b)),
+            object => self.push(id, Leaf::Json(Box::new(object))),
+        }
+    }
+}
+
+fn number_leaf(n: &Number) -> Leaf {
+    if let Some(u) = n.as_u64() {
+        Leaf::UInt(u)
+    } else if let Some(i) = n.as_i64() {
+        Leaf::Int(i)
+    } else {
+        Leaf::Float(n.as_f64().unwrap_or(f64::NAN))
+    }
+}
+
+fn offset(n: usize) -> u32 {
+    u32::try_from(n).expect("invariant: documents are far smaller than 4 GiB")
+}
+
+/// The document: an object.
+struct Top<'c, 'a> {
+    ctx: &'c mut Ctx<'a>,
+}
+
+impl<'de> DeserializeSeed<'de> for Top<'_, '_> {
+    type Value = ();
+    fn deserialize<D: Deserializer<'de>>(self, deserializer: D) -> Result<(), D::Error> {
+        deserializer.deserialize_any(self)
+    }
+}
+
+impl<'de> Visitor<'de> for Top<'_, '_> {
+    type Value = ();
+
+    fn expecting(&self, f: &mut fmt::Formatter) -> fmt::Result {
+        f.write_str("a JSON object")
+    }
+
+    fn visit_map<A: MapAccess<'de>>(self, map: A) -> Result<(), A::Error> {
+        self.ctx.object(map)
+    }
+
+    fn visit_unit<E: de::Error>(self) -> Result<(), E> {
+        Err(E::custom("expected a JSON object, found null"))
+    }
+    fn visit_bool<E: de::Error>(self, _: bool) -> Result<(), E> {
+        Err(E::custom("expected a JSON object, found a boolean"))
+    }
+    fn visit_i64<E: de::Error>(self, _: i64) -> Result<(), E> {
+        Err(E::custom("expected a JSON object, found a number"))
+    }
+    fn visit_u64<E: de::Error>(self, _: u64) -> Result<(), E> {
+        Err(E::custom("expected a JSON object, found a number"))
+    }
+    fn visit_f64<E: de::Error>(self, _: f64) -> Result<(), E> {
+        Err(E::custom("expected a JSON object, found a number"))
+    }
+    fn visit_str<E: de::Error>(self, _: &str) -> Result<(), E> {
+        Err(E::custom("expected a JSON object, found a string"))
+    }
+    fn visit_seq<A: SeqAccess<'de>>(self, _: A) -> Result<(), A::Error> {
+        Err(de::Error::custom("expected a JSON object, found an array"))
+    }
+}
+
+/// An object's key, appended to the path.
+struct Key<'p> {
+    path: &'p mut String,
+}
+
+impl<'de> DeserializeSeed<'de> for Key<'_> {
+    type Value = ();
+    fn deserialize<D: Deserializer<'de>>(self, deserializer: D) -> Result<(), D::Error> {
+        deserializer.deserialize_str(self)
+    }
+}
+
+impl<'de> Visitor<'de> for Key<'_> {
+    type Value = ();
+
+    fn expecting(&self, f: &mut fmt::Formatter) -> fmt::Result {
+        f.write_str("a field name")
+    }
+
+    fn visit_str<E: de::Error>(self, key: &str) -> Result<(), E> {
+        if key.is_empty() {
+            return Err(E::custom("field name cannot be an empty string"));
+        }
+        if !self.path.is_empty() {
+            self.path.push('.');
+        }
+        self.path.push_str(key);
+        Ok(())
+    }
+}
+
+/// The value of an object member or array item named `id`.
+struct Member<'c, 'a> {
+    ctx: &'c mut Ctx<'a>,
+    id: FieldId,
+}
+
+impl<'de> DeserializeSeed<'de> for Member<'_, '_> {
+    type Value = ();
+    fn deserialize<D: Deserializer<'de>>(self, deserializer: D) -> Result<(), D::Error> {
+        deserializer.deserialize_any(self)
+    }
+}
+
+impl<'de> Visitor<'de> for Member<'_, '_> {
+    type Value = ();
+
+    fn expecting(&self, f: &mut fmt::Formatter) -> fmt::Result {
+        f.write_str("a JSON value")
+    }
+
+    fn visit_unit<E: de::Error>(self) -> Result<(), E> {
+        Ok(())
+    }
+    fn visit_none<E: de::Error>(self) -> Result<(), E> {
+        Ok(())
+    }
+    fn visit_bool<E: de::Error>(self, b: bool) -> Result<(), E> {
+        self.ctx.push(self.id, Leaf::Bool(b));
+        Ok(())
+    }
+    fn visit_i64<E: de::Error>(self, i: i64) -> Result<(), E> {
+        self.ctx.push(self.id, if i >= 0 { Leaf::UInt(i as u64) } else { Leaf::Int(i) });
+        Ok(())
+    }
+    fn visit_u64<E: de::Error>(self, u: u64) -> Result<(), E> {
+        self.ctx.push(self.id, Leaf::UInt(u));
+        Ok(())
+    }
+    fn visit_f64<E: de::Error>(self, f: f64) -> Result<(), E> {
+        self.ctx.push(self.id, Leaf::Float(f));
+        Ok(())
+    }
+    fn visit_str<E: de::Error>(self, s: &str) -> Result<(), E> {
+        self.ctx.push_str(self.id, s);
+        Ok(())
+    }
+
+    fn visit_map<A: MapAccess<'de>>(self, map: A) -> Result<(), A::Error> {
+        if self.ctx.names.facts(self.id).opaque {
+            let value = Value::deserialize(MapAccessDeserializer::new(map))?;
+            self.ctx.push(self.id, Leaf::Json(Box::new(value)));
+            return Ok(());
+        }
+        self.ctx.object(map)
+    }
+
+    fn visit_seq<A: SeqAccess<'de>>(self, mut seq: A) -> Result<(), A::Error> {
+        if self.ctx.names.facts(self.id).geo_point {
+            let value = Value::deserialize(SeqAccessDeserializer::new(seq))?;
+            self.ctx.tree(self.id, value);
+            return Ok(());
+        }
+        while seq.next_element_seed(Member { ctx: self.ctx, id: self.id })?.is_some() {}
+        Ok(())
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use serde_json::json;
+
+    fn flat(source: &str) -> Vec<(String, Vec<Value>)> {
+        let mut names = Names::default();
+        let doc = parse(source.as_bytes(), &mut names, Duplicates::Refuse).expect("parse");
+        let mut out: Vec<(String, Vec<Value>)> = doc
+            .fields()
+            .map(|(id, values)| (names.name(id).to_string(), values.iter().map(|l| doc.value(l)).collect()))
+            .collect();
+        out.sort_by(|a, b| a.0.cmp(&b.0));
+        out
+    }
+
+    fn error(source: &str) -> String {
+        parse(source.as_bytes(), &mut Names::default(), Duplicates::Refuse).expect_err(source).to_string()
+    }
+
+    #[test]
+    fn flattens_as_the_json_tree_does() {
+        let sources = [
+            r#"{"a":{"b":1,"c":[true,null,"x",[2.5,-3]]},"a.b":"y","n":null,"e":[],"o":{}}"#,
+            r#"{"source":{"geo":{"location":{"lat":1.5,"lon":2}}},"k":"\u00e9\"","big":18446744073709551615}"#,
+            r#"{"source":{"geo":{"location":[2,1.5]}},"destination.geo.location":[{"lat":1,"lon":2},[3,4]]}"#,
+            r#"{"kibana":{"alert":{"rule":{"parameters":{"x":{"y":1}}}}}}"#,
+        ];
+        for source in sources {
+            let expected: Vec<(String, Vec<Value>)> = ecs::ndjson::flatten(serde_json::from_str(source).expect("json"))
+                .expect("flatten")
+                .into_iter()
+                .collect();
+            assert_eq!(flat(source), expected, "{source}");
+        }
+    }
+
+    #[test]
+    fn leaves_keep_document_order_within_a_field() {
+        assert_eq!(
+            flat(r#"{"a":{"b":1},"c":2,"a.b":3}"#),
+            vec![("a.b".to_string(), vec![json!(1), json!(3)]), ("c".to_string(), vec![json!(2)])]
+        );
+    }
+
+    #[test]
+    fn refuses_what_elasticsearch_refuses() {
+        assert!(error("[1]").contains("expected a JSON object, found an array"));
+        assert!(error("1").contains("expected a JSON object, found a number"));
+        assert!(error(r#"{"a":1,"a":2}"#).contains("Duplicate field 'a'"));
+        assert!(error(r#"{"x":{"a":1,"a":2}}"#).contains("Duplicate field 'a'"));
+        assert!(error(r#"{"":1}"#).contains("empty string"));
+        assert!(error(r#"{"a":1} x"#).contains("trailing characters"));
+        assert!(error(r#"{"a":"#).contains("EOF"));
+        // kept, as several values, when replaying what was accepted
+        let mut names = Names::default();
+        let doc = parse(br#"{"a":1,"a":2}"#, &mut names, Duplicates::Keep).expect("parse");
+        assert_eq!(doc.get_named(&names, "a").iter().count(), 2);
+    }
+
+    #[test]
+    fn names_know_refusals_and_facts() {
+        let mut names = Names::default();
+        let id = names.intern("_id");
+        assert!(names.refusals[id as usize].as_deref().is_some_and(|r| r.contains("metadata field")));
+        let id = names.intern("a. .b");
+        assert!(names.refusals[id as usize].is_some());
+        let id = names.intern("source.geo.location");
+        assert!(names.facts(id).geo_point && names.facts(id).opaque);
+        assert_eq!(names.intern("source.geo.location"), id);
+        assert_eq!(names.len(), 3);
+    }
+}
