@@ -3,12 +3,14 @@
 use crate::analyzer::analyze_query;
 use crate::catalog::Catalog;
 use crate::ir::{Step, TypedQuery};
+use crate::optimizer::PruneFilters;
 use crate::planner::Planner;
 use crate::types::EsType;
 use crate::warnings::Warnings;
 use chrono::{DateTime, Utc};
 use datafusion::arrow::record_batch::RecordBatch;
 use datafusion::common::DataFusionError;
+use datafusion::execution::SessionStateBuilder;
 use datafusion::prelude::{SessionConfig, SessionContext};
 use esql_syntax::Diagnostic;
 use std::sync::Arc;
@@ -143,12 +145,22 @@ fn partitions(typed: &TypedQuery, options: &QueryOptions) -> usize {
 /// A DataFusion session configured for ES|QL plans, running on `partitions` partitions.
 pub fn session(partitions: usize) -> SessionContext {
     let config = SessionConfig::new().with_target_partitions(partitions.max(1)).with_batch_size(8192);
-    let ctx = SessionContext::new_with_config(config);
-    // These rules move struct field accesses (DISSECT/GROK outputs) below projections and fail
-    // on the qualified names of a FROM over several indices.
-    ctx.remove_optimizer_rule("push_down_leaf_projections");
-    ctx.remove_optimizer_rule("extract_leaf_expressions");
-    ctx
+    let state = SessionStateBuilder::new().with_config(config).with_default_features().build();
+    let mut rules = Vec::new();
+    for rule in state.optimizers() {
+        // These rules move struct field accesses (DISSECT/GROK outputs) below projections and
+        // fail on the qualified names of a FROM over several indices.
+        if matches!(rule.name(), "push_down_leaf_projections" | "extract_leaf_expressions") {
+            continue;
+        }
+        rules.push(Arc::clone(rule));
+        // Right after filters moved below the projections that read unmapped fields as null
+        // constants, so that the same optimizer pass drops what lies under a pruned filter.
+        if rule.name() == "push_down_filter" {
+            rules.push(Arc::new(PruneFilters) as _);
+        }
+    }
+    SessionContext::new_with_state(SessionStateBuilder::new_from_existing(state).with_optimizer_rules(rules).build())
 }
 
 /// Parses, analyzes, plans and runs `query` against `catalog`.
@@ -160,7 +172,35 @@ pub async fn execute(
     query: &str,
     options: &QueryOptions,
 ) -> Result<QueryOutput, QueryError> {
-    let typed = analyze(catalog.as_ref(), query, options)?;
+    let planned = plan(catalog.as_ref(), query, options).await?;
+    let batches = planned.df.collect().await.map_err(df_error)?;
+    let columns = planned.typed.columns.iter().map(|c| (c.name.clone(), c.ty)).collect();
+    Ok(QueryOutput { columns, batches, warnings: planned.warnings.messages() })
+}
+
+/// The plans DataFusion runs for `query`: the optimized logical plan, then the physical plan
+/// (with `EmptyExec` where a `WHERE` that can never hold was pruned). Nothing is executed, but
+/// warnings of constants folded while planning are not reported.
+///
+/// # Errors
+/// As [`execute`] before running.
+pub async fn explain(catalog: Arc<dyn Catalog>, query: &str, options: &QueryOptions) -> Result<String, QueryError> {
+    let planned = plan(catalog.as_ref(), query, options).await?;
+    let logical = planned.df.clone().into_optimized_plan().map_err(df_error)?.display_indent().to_string();
+    let physical = planned.df.create_physical_plan().await.map_err(df_error)?;
+    let physical = datafusion::physical_plan::displayable(physical.as_ref()).indent(true).to_string();
+    Ok(format!("logical plan:\n{logical}\nphysical plan:\n{physical}"))
+}
+
+struct Planned {
+    typed: TypedQuery,
+    df: datafusion::dataframe::DataFrame,
+    warnings: Arc<Warnings>,
+}
+
+/// Analyzes and plans `query` into a DataFusion frame (optimized when it runs).
+async fn plan(catalog: &dyn Catalog, query: &str, options: &QueryOptions) -> Result<Planned, QueryError> {
+    let typed = analyze(catalog, query, options)?;
     let warnings = Warnings::new();
     for w in &typed.warnings {
         warnings.add(w.clone());
@@ -170,9 +210,7 @@ pub async fn execute(
     let plan = planner.plan(&typed).map_err(|e| QueryError::Internal(format!("planning failed: {e}")))?;
     let ctx = session(partitions(&typed, options));
     let df = ctx.execute_logical_plan(plan).await.map_err(df_error)?;
-    let batches = df.collect().await.map_err(df_error)?;
-    let columns = typed.columns.iter().map(|c| (c.name.clone(), c.ty)).collect();
-    Ok(QueryOutput { columns, batches, warnings: warnings.messages() })
+    Ok(Planned { typed, df, warnings })
 }
 
 fn df_error(e: DataFusionError) -> QueryError {

@@ -12,6 +12,7 @@ pub mod extract;
 pub mod functions;
 pub mod ir;
 pub mod kql;
+pub mod optimizer;
 pub mod planner;
 pub mod render;
 pub mod types;
@@ -23,4 +24,4 @@ pub use datafusion;
 pub use esql_syntax as syntax;
 
 mod engine;
-pub use engine::{QueryError, QueryOptions, QueryOutput, UnmappedFields, Value, analyze, execute, session};
+pub use engine::{QueryError, QueryOptions, QueryOutput, UnmappedFields, Value, analyze, execute, explain, session};

@@ -1349,3 +1349,97 @@ fn parallel_execution_gives_the_same_results() {
     assert_eq!(on(2), one);
     assert_eq!(on(4), one);
 }
+
+fn nullify() -> QueryOptions {
+    QueryOptions { unmapped_fields: esql::UnmappedFields::Nullify, ..QueryOptions::default() }
+}
+
+fn run_nullify(catalog: &MemCatalog, q: &str) -> QueryOutput {
+    let rt = tokio::runtime::Builder::new_current_thread().build().unwrap();
+    rt.block_on(execute(Arc::new(catalog.clone()), q, &nullify())).unwrap_or_else(|e| panic!("{q}: {e}"))
+}
+
+fn explain_nullify(catalog: &MemCatalog, q: &str) -> String {
+    let rt = tokio::runtime::Builder::new_current_thread().build().unwrap();
+    rt.block_on(esql::explain(Arc::new(catalog.clone()), q, &nullify())).unwrap_or_else(|e| panic!("{q}: {e}"))
+}
+
+/// The physical plan part of an explanation.
+fn physical(explained: &str) -> &str {
+    explained.split_once("physical plan:").expect("explain prints the physical plan").1
+}
+
+#[test]
+fn filters_that_never_hold_on_unmapped_fields_read_nothing() {
+    let c = sample();
+    for q in [
+        "FROM logs-test-default | WHERE nope == \"x\"",
+        "FROM logs-test-default | WHERE host == \"h1\" AND nope == \"x\"",
+        "FROM logs-test-default | WHERE TO_LOWER(nope) RLIKE \"(.*)365(.*)\"",
+        "FROM logs-test-default | WHERE TO_INTEGER(nope) <= 3 AND host != \"h2\" | STATS c = COUNT(*) BY host",
+        "FROM logs-test-default | WHERE host LIKE \"h*\" AND (nope == \"POST\" OR TO_LOWER(nope) == \"get\")",
+        "FROM logs-test-default | WHERE nope IN (\"a\", \"b\") AND bytes > 0 | KEEP host",
+        "FROM logs-test-default | EVAL y = nope | WHERE y == \"x\" AND bytes > 0",
+        "FROM logs-test-default | MV_EXPAND tags | EVAL d = bytes + 1 \
+         | WHERE host == \"h1\" AND tags == \"a\" AND nope == \"x\" | STATS c = COUNT(*) BY d | SORT d",
+        "FROM logs-test-default | STATS c = COUNT(*) BY nope | WHERE nope == \"x\"",
+        "FROM logs-test-default | WHERE NOT (nope == \"x\") OR nope > 3",
+    ] {
+        let plan = explain_nullify(&c, q);
+        let physical = physical(&plan);
+        assert!(physical.contains("EmptyExec") && !physical.contains("DataSourceExec"), "{q}:\n{plan}");
+        assert_eq!(rows(&run_nullify(&c, q)), Vec::<Vec<String>>::new(), "{q}");
+    }
+    // A global STATS over nothing still answers its one row.
+    let q = "FROM logs-test-default | WHERE host == \"h1\" AND nope == \"x\" | STATS c = COUNT(*), s = SUM(bytes)";
+    assert!(!physical(&explain_nullify(&c, q)).contains("DataSourceExec"));
+    assert_eq!(rows(&run_nullify(&c, q)), [["0", "null"]]);
+}
+
+#[test]
+fn folded_nulls_keep_three_valued_logic() {
+    let c = sample();
+    let hosts = |q: &str| -> Vec<String> {
+        let out = run_nullify(&c, &format!("FROM logs-test-default | {q} | KEEP host, bytes"));
+        rows(&out).into_iter().map(|r| format!("{}:{}", r[0], r[1])).collect()
+    };
+    let all = ["h1:10", "h2:20", "h1:null"];
+    // `null OR x` is `x`.
+    assert_eq!(hosts("WHERE nope == \"x\" OR host == \"h1\""), ["h1:10", "h1:null"]);
+    assert_eq!(hosts("WHERE (nope >= 1 AND nope <= 3) OR (nope IS NULL AND bytes > 15)"), ["h2:20"]);
+    // `NOT null` is null, not true.
+    assert_eq!(hosts("WHERE NOT (nope == \"x\")"), Vec::<String>::new());
+    assert_eq!(hosts("WHERE NOT (nope == \"x\") OR bytes == 10"), ["h1:10"]);
+    // Under NOT, null is not false: NOT (null AND false) is true, NOT (null AND true) is null.
+    assert_eq!(hosts("WHERE NOT (nope == \"x\" AND host == \"h1\")"), ["h2:20"]);
+    // NOT (null OR true) is false, NOT (null OR false) is null.
+    assert_eq!(hosts("WHERE NOT (nope == \"x\" OR host == \"h1\")"), Vec::<String>::new());
+    // Inside a comparison or a function, null stays null.
+    assert_eq!(hosts("WHERE (nope == \"x\") == false"), Vec::<String>::new());
+    assert_eq!(hosts("WHERE (nope == \"x\" AND bytes > 0) != true"), Vec::<String>::new());
+    // IS NULL of a null-folded expression is true; COALESCE of null and a value is the value.
+    assert_eq!(hosts("WHERE TO_LOWER(nope) IS NULL"), all);
+    assert_eq!(hosts("WHERE TO_INTEGER(nope) IS NOT NULL"), Vec::<String>::new());
+    assert_eq!(hosts("WHERE COALESCE(nope, host) == \"h1\""), ["h1:10", "h1:null"]);
+    assert_eq!(hosts("WHERE CASE(nope == \"x\", false, bytes > 15)"), ["h2:20"]);
+    assert_eq!(hosts("WHERE nope IS NULL AND bytes < 15"), ["h1:10"]);
+}
+
+#[test]
+fn indices_without_the_filtered_field_are_not_read() {
+    let mut c = sample();
+    let fields = vec![FieldInfo { name: "host".into(), es_type: EsType::Keyword, multi: false }];
+    let batch = RecordBatch::try_new(
+        MemIndex::schema_for(&fields),
+        vec![Arc::new(StringArray::from(vec!["o1", "o2"])) as ArrayRef],
+    )
+    .unwrap();
+    c.add(Arc::new(MemIndex::new("logs-other-default", fields, vec![batch]).unwrap()));
+    let q = "FROM logs-* | WHERE bytes > 15 OR host == \"o2\" AND bytes IS NULL | KEEP host | SORT host";
+    assert_eq!(physical(&explain_nullify(&c, q)).matches("DataSourceExec").count(), 2);
+    assert_eq!(rows(&run_nullify(&c, q)), [["h2"], ["o2"]]);
+    let q = "FROM logs-* | WHERE bytes > 15 AND host != \"o1\" | KEEP host";
+    let plan = explain_nullify(&c, q);
+    assert_eq!(physical(&plan).matches("DataSourceExec").count(), 1, "{plan}");
+    assert_eq!(rows(&run_nullify(&c, q)), [["h2"]]);
+}
