@@ -38,10 +38,24 @@ impl Facts {
     }
 }
 
+/// Fields every document is asked for: `@timestamp` and the `data_stream.*` that name its index.
+pub(crate) const TIMESTAMP: usize = 0;
+pub(crate) const DATA_STREAM_TYPE: usize = 1;
+pub(crate) const DATA_STREAM_DATASET: usize = 2;
+pub(crate) const DATA_STREAM_NAMESPACE: usize = 3;
+const ASKED: [&str; 4] = ["@timestamp", "data_stream.type", "data_stream.dataset", "data_stream.namespace"];
+
 /// The field names met in a batch of documents, numbered in the order they were first met.
 #[derive(Debug, Default)]
 pub(crate) struct Names {
     ids: foldhash::HashMap<Box<str>, FieldId>,
+    /// The keys met under each name (and under the document itself), so that a key
+    /// is found by comparing it with the few keys of its object rather than by hashing its
+    /// whole dotted name.
+    children: Vec<Vec<(Box<str>, FieldId)>>,
+    root: Vec<(Box<str>, FieldId)>,
+    /// The numbers of the [`ASKED`] fields, once met.
+    asked: [Option<FieldId>; 4],
     names: Vec<Box<str>>,
     facts: Vec<Facts>,
     /// Per name, why a document may not hold it (a metadata field, an empty part).
@@ -72,9 +86,56 @@ impl Names {
         let id = FieldId::try_from(self.names.len()).expect("invariant: fewer than 2^32 field names in a batch");
         self.ids.insert(name.into(), id);
         self.names.push(name.into());
+        self.children.push(Vec::new());
         self.facts.push(Facts::of(name));
         self.refusals.push(refusal(name));
+        if let Some(i) = ASKED.iter().position(|a| *a == name) {
+            self.asked[i] = Some(id);
+        }
         id
+    }
+
+    /// The number of the member `key` of the object named `parent` (`None`: of the document).
+    /// `hint` is where the key is expected among its object's keys (documents of a batch mostly
+    /// share their keys' order); it is moved past the key found.
+    fn child(&mut self, parent: Option<FieldId>, key: &str, hint: &mut usize) -> FieldId {
+        /// Objects with more keys are looked up by their whole dotted name.
+        const SCANNED: usize = 32;
+        let keys = match parent {
+            Some(p) => &self.children[p as usize],
+            None => &self.root,
+        };
+        if let Some((k, id)) = keys.get(*hint)
+            && **k == *key
+        {
+            *hint += 1;
+            return *id;
+        }
+        if let Some(at) = keys.iter().position(|(k, _)| **k == *key) {
+            *hint = at + 1;
+            return keys[at].1;
+        }
+        let id = match parent {
+            Some(p) => {
+                let name = format!("{}.{key}", self.names[p as usize]);
+                self.intern(&name)
+            }
+            None => self.intern(key),
+        };
+        let keys = match parent {
+            Some(p) => &mut self.children[p as usize],
+            None => &mut self.root,
+        };
+        if keys.len() < SCANNED {
+            keys.push((key.into(), id));
+            *hint = keys.len();
+        }
+        id
+    }
+
+    /// The number of one of the fields every document is asked for ([`TIMESTAMP`], …), if met.
+    pub fn asked(&self, which: usize) -> Option<FieldId> {
+        self.asked[which]
     }
 
     /// The number of `name` if a document of the batch has it (as a leaf or an object).
@@ -149,6 +210,14 @@ impl Doc {
         Fields { leaves: &self.leaves }
     }
 
+    /// The values of field `id`, if met (empty when the document lacks it).
+    pub fn get_asked(&self, id: Option<FieldId>) -> Values<'_> {
+        match id {
+            Some(id) => self.get(id),
+            None => Values { leaves: &[] },
+        }
+    }
+
     /// The values of field `id` (empty when the document lacks it).
     pub fn get(&self, id: FieldId) -> Values<'_> {
         let start = self.leaves.partition_point(|(f, _)| *f < id);
@@ -157,6 +226,7 @@ impl Doc {
     }
 
     /// The values of the field `name`.
+    #[cfg(test)]
     pub fn get_named(&self, names: &Names, name: &str) -> Values<'_> {
         match names.get(name) {
             Some(id) => self.get(id),
@@ -258,9 +328,11 @@ pub(crate) enum Duplicates {
 /// object, has an empty key or a key twice in one object (with [`Duplicates::Refuse`]).
 pub(crate) fn parse(source: &[u8], names: &mut Names, duplicates: Duplicates) -> Result<Doc, serde_json::Error> {
     let mut doc = Doc { leaves: Vec::with_capacity(64), text: String::with_capacity(source.len() / 2) };
-    let mut path = String::with_capacity(128);
-    let mut ctx = Ctx { names, doc: &mut doc, path: &mut path, duplicates };
-    let mut de = serde_json::Deserializer::from_slice(source);
+    // one validation of the whole source, rather than one per string
+    let text = std::str::from_utf8(source)
+        .map_err(|e| <serde_json::Error as de::Error>::custom(format!("invalid UTF-8 at byte {}", e.valid_up_to())))?;
+    let mut ctx = Ctx { names, doc: &mut doc, duplicates };
+    let mut de = serde_json::Deserializer::from_str(text);
     Top { ctx: &mut ctx }.deserialize(&mut de)?;
     de.end()?;
     // group by field, keeping document order within each (a stable sort)
@@ -271,8 +343,6 @@ pub(crate) fn parse(source: &[u8], names: &mut Names, duplicates: Duplicates) ->
 struct Ctx<'a> {
     names: &'a mut Names,
     doc: &'a mut Doc,
-    /// The dotted name of the value being read.
-    path: &'a mut String,
     duplicates: Duplicates,
 }
 
@@ -288,21 +358,23 @@ impl Ctx<'_> {
         self.push(id, Leaf::Str(start, end));
     }
 
-    /// The members of an object at `self.path`, read one by one.
-    fn object<'de, A: MapAccess<'de>>(&mut self, mut map: A) -> Result<(), A::Error> {
-        let prefix = self.path.len();
+    /// The members of the object named `parent` (`None`: the document), read one by one.
+    fn object<'de, A: MapAccess<'de>>(&mut self, parent: Option<FieldId>, mut map: A) -> Result<(), A::Error> {
         let mut seen: Vec<FieldId> = Vec::new();
-        while map.next_key_seed(Key { path: self.path })?.is_some() {
-            let id = self.names.intern(self.path);
+        let mut hint = 0;
+        while let Some(id) = map.next_key_seed(Key { names: self.names, parent, hint: &mut hint })? {
             if self.duplicates == Duplicates::Refuse {
                 if seen.contains(&id) {
-                    let key = self.path[prefix..].trim_start_matches('.').to_string();
+                    let name = self.names.name(id);
+                    let key = match parent {
+                        Some(p) => &name[self.names.name(p).len() + 1..],
+                        None => name,
+                    };
                     return Err(de::Error::custom(format!("Duplicate field '{key}'")));
                 }
                 seen.push(id);
             }
             map.next_value_seed(Member { ctx: self, id })?;
-            self.path.truncate(prefix);
         }
         Ok(())
     }
@@ -323,14 +395,10 @@ impl Ctx<'_> {
                 }
             }
             Value::Object(map) if !self.names.facts(id).opaque => {
-                let prefix = self.path.len();
                 for (key, value) in map {
-                    // keys of a value already parsed are not empty (the parser refused those)
-                    self.path.push('.');
-                    self.path.push_str(&key);
-                    let id = self.names.intern(self.path);
+                    let name = format!("{}.{key}", self.names.name(id));
+                    let id = self.names.intern(&name);
                     self.tree(id, value);
-                    self.path.truncate(prefix);
                 }
             }
             Value::String(s) => self.push_str(id, &s),
@@ -375,7 +443,7 @@ impl<'de> Visitor<'de> for Top<'_, '_> {
     }
 
     fn visit_map<A: MapAccess<'de>>(self, map: A) -> Result<(), A::Error> {
-        self.ctx.object(map)
+        self.ctx.object(None, map)
     }
 
     fn visit_unit<E: de::Error>(self) -> Result<(), E> {
@@ -401,34 +469,32 @@ impl<'de> Visitor<'de> for Top<'_, '_> {
     }
 }
 
-/// An object's key, appended to the path.
-struct Key<'p> {
-    path: &'p mut String,
+/// An object's key, as the number of its dotted name.
+struct Key<'n, 'h> {
+    names: &'n mut Names,
+    parent: Option<FieldId>,
+    hint: &'h mut usize,
 }
 
-impl<'de> DeserializeSeed<'de> for Key<'_> {
-    type Value = ();
-    fn deserialize<D: Deserializer<'de>>(self, deserializer: D) -> Result<(), D::Error> {
+impl<'de> DeserializeSeed<'de> for Key<'_, '_> {
+    type Value = FieldId;
+    fn deserialize<D: Deserializer<'de>>(self, deserializer: D) -> Result<FieldId, D::Error> {
         deserializer.deserialize_str(self)
     }
 }
 
-impl<'de> Visitor<'de> for Key<'_> {
-    type Value = ();
+impl<'de> Visitor<'de> for Key<'_, '_> {
+    type Value = FieldId;
 
     fn expecting(&self, f: &mut fmt::Formatter) -> fmt::Result {
         f.write_str("a field name")
     }
 
-    fn visit_str<E: de::Error>(self, key: &str) -> Result<(), E> {
+    fn visit_str<E: de::Error>(self, key: &str) -> Result<FieldId, E> {
         if key.is_empty() {
             return Err(E::custom("field name cannot be an empty string"));
         }
-        if !self.path.is_empty() {
-            self.path.push('.');
-        }
-        self.path.push_str(key);
-        Ok(())
+        Ok(self.names.child(self.parent, key, self.hint))
     }
 }
 
@@ -485,7 +551,7 @@ impl<'de> Visitor<'de> for Member<'_, '_> {
             self.ctx.push(self.id, Leaf::Json(Box::new(value)));
             return Ok(());
         }
-        self.ctx.object(map)
+        self.ctx.object(Some(self.id), map)
     }
 
     fn visit_seq<A: SeqAccess<'de>>(self, mut seq: A) -> Result<(), A::Error> {
@@ -534,6 +600,29 @@ mod tests {
                 .collect();
             assert_eq!(flat(source), expected, "{source}");
         }
+    }
+
+    #[test]
+    fn keys_are_found_whatever_their_order_and_number() {
+        let mut names = Names::default();
+        let forward: serde_json::Map<String, Value> = (0..40).map(|i| (format!("k{i}"), json!({ "v": i }))).collect();
+        let mut sources = vec![Value::Object(forward.clone())];
+        sources.push(Value::Object(forward.into_iter().rev().collect()));
+        sources.push(json!({"k3": {"v": "x"}, "k3.v": 1, "z": {"k3": 2}}));
+        for source in &sources {
+            let bytes = serde_json::to_vec(source).expect("json");
+            let doc = parse(&bytes, &mut names, Duplicates::Refuse).expect("parse");
+            let mut got: Vec<(String, Vec<Value>)> = doc
+                .fields()
+                .map(|(id, values)| (names.name(id).to_string(), values.iter().map(|l| doc.value(l)).collect()))
+                .collect();
+            got.sort_by(|a, b| a.0.cmp(&b.0));
+            let expected: Vec<(String, Vec<Value>)> =
+                ecs::ndjson::flatten(source.clone()).expect("flatten").into_iter().collect();
+            assert_eq!(got, expected);
+        }
+        // one number per name, however it was reached
+        assert_eq!(names.names.iter().filter(|n| &***n == "k3.v").count(), 1);
     }
 
     #[test]

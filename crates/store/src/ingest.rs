@@ -118,12 +118,14 @@ pub(crate) struct Prepared {
     pub doc: Doc,
 }
 
-/// Parses one item's document (naming its fields in `names`) and decides its index.
+/// Parses one item's document (naming its fields in `names`) and decides its index (`valid`:
+/// the index names of the batch found valid so far).
 pub(crate) fn prepare(
     raw: RawItem,
     default_index: Option<&str>,
     item: usize,
     names: &mut Names,
+    valid: &mut HashSet<String>,
 ) -> (ItemResult, Option<Prepared>) {
     let mut result = ItemResult {
         line: raw.line,
@@ -149,14 +151,22 @@ pub(crate) fn prepare(
     let index = match &result.index {
         Some(index) => index.clone(),
         None => {
-            let first = |name: &str| doc.get_named(names, name).first().and_then(|v| doc.str(v));
-            data_stream_name(first("data_stream.type"), first("data_stream.dataset"), first("data_stream.namespace"))
+            let first = |which: usize| doc.get_asked(names.asked(which)).first().and_then(|v| doc.str(v));
+            data_stream_name(
+                first(doc::DATA_STREAM_TYPE),
+                first(doc::DATA_STREAM_DATASET),
+                first(doc::DATA_STREAM_NAMESPACE),
+            )
         }
     };
-    if let Err(e) = validate_index_name(&index) {
-        result.index = Some(index);
-        result.result = Err(DocumentError { kind: "invalid_index_name_exception", reason: e.to_string(), status: 400 });
-        return (result, None);
+    if !valid.contains(&index) {
+        if let Err(e) = validate_index_name(&index) {
+            result.index = Some(index);
+            result.result =
+                Err(DocumentError { kind: "invalid_index_name_exception", reason: e.to_string(), status: 400 });
+            return (result, None);
+        }
+        valid.insert(index.clone());
     }
     result.index = Some(index.clone());
     let prepared = Prepared { item, index, op: raw.op, id: raw.id, source, doc };
@@ -331,7 +341,7 @@ pub(crate) fn check(
 }
 
 fn check_timestamp(names: &Names, doc: &Doc) -> Result<(), DocumentError> {
-    let values = doc.get_named(names, TIME_FIELD);
+    let values = doc.get_asked(names.asked(doc::TIMESTAMP));
     let mut leaves = values.iter();
     match (leaves.next(), leaves.next()) {
         (None, _) => Err(DocumentError::illegal(format!("data stream timestamp field [{TIME_FIELD}] is missing"))),

@@ -572,9 +572,10 @@ impl Store {
         let mut results = Vec::with_capacity(raws.len());
         let mut prepared: Vec<Prepared> = Vec::new();
         let mut names = Names::default();
+        let mut valid = HashSet::new();
         for raw in raws {
             let item = results.len();
-            let (result, doc) = ingest::prepare(raw, default_index, item, &mut names);
+            let (result, doc) = ingest::prepare(raw, default_index, item, &mut names, &mut valid);
             results.push(result);
             prepared.extend(doc);
         }

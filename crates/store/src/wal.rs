@@ -288,55 +288,10 @@ fn decode_records(mut bytes: &[u8]) -> (Vec<WalRecord>, usize) {
     (records, used)
 }
 
-/// CRC-32C (Castagnoli) lookup tables for slicing-by-8.
-static CRC_TABLES: [[u32; 256]; 8] = crc_tables();
-
-const fn crc_tables() -> [[u32; 256]; 8] {
-    let mut tables = [[0u32; 256]; 8];
-    let mut i = 0;
-    while i < 256 {
-        let mut crc = i as u32;
-        let mut k = 0;
-        while k < 8 {
-            crc = if crc & 1 != 0 { (crc >> 1) ^ 0x82F6_3B78 } else { crc >> 1 };
-            k += 1;
-        }
-        tables[0][i] = crc;
-        i += 1;
-    }
-    let mut t = 1;
-    while t < 8 {
-        let mut i = 0;
-        while i < 256 {
-            let prev = tables[t - 1][i];
-            tables[t][i] = (prev >> 8) ^ tables[0][(prev & 0xff) as usize];
-            i += 1;
-        }
-        t += 1;
-    }
-    tables
-}
-
-/// Continues a CRC-32C over `bytes` (start with `!0`, finish with `^ !0`).
-pub(crate) fn crc32c_update(mut crc: u32, bytes: &[u8]) -> u32 {
-    let t = &CRC_TABLES;
-    let mut chunks = bytes.chunks_exact(8);
-    for c in &mut chunks {
-        let lo = crc ^ u32::from_le_bytes([c[0], c[1], c[2], c[3]]);
-        let hi = u32::from_le_bytes([c[4], c[5], c[6], c[7]]);
-        crc = t[7][(lo & 0xff) as usize]
-            ^ t[6][((lo >> 8) & 0xff) as usize]
-            ^ t[5][((lo >> 16) & 0xff) as usize]
-            ^ t[4][(lo >> 24) as usize]
-            ^ t[3][(hi & 0xff) as usize]
-            ^ t[2][((hi >> 8) & 0xff) as usize]
-            ^ t[1][((hi >> 16) & 0xff) as usize]
-            ^ t[0][(hi >> 24) as usize];
-    }
-    for &b in chunks.remainder() {
-        crc = (crc >> 8) ^ t[0][((crc ^ u32::from(b)) & 0xff) as usize];
-    }
-    crc
+/// Continues a CRC-32C (Castagnoli) over `bytes` (start with `!0`, finish with `^ !0`); the
+/// `crc32c` crate uses the processor's CRC instructions where it has them.
+pub(crate) fn crc32c_update(crc: u32, bytes: &[u8]) -> u32 {
+    !crc32c::crc32c_append(!crc, bytes)
 }
 
 #[cfg(test)]
