@@ -8,7 +8,7 @@ use datafusion::arrow::array::{ArrayRef, BooleanArray, Int64Array};
 use datafusion::arrow::row::{RowConverter, SortField};
 use datafusion::common::{DataFusionError, Result, ScalarValue};
 use datafusion::logical_expr::{EmitTo, Expr, GroupsAccumulator};
-use std::collections::HashSet;
+use std::collections::HashMap;
 use std::fmt;
 use std::sync::Arc;
 
@@ -63,41 +63,115 @@ pub(crate) enum Distinct {
     Count,
 }
 
-/// The distinct values of one group, in first-seen order, in Arrow's row format.
-#[derive(Debug, Default)]
-struct DistinctSet {
-    order: Vec<Arc<[u8]>>,
-    /// Built once the group has more than [`LINEAR_LIMIT`] values; below that, a scan of
-    /// `order` is faster than hashing (most groups of a `BY` hold a handful of values).
-    set: Option<HashSet<Arc<[u8]>, foldhash::fast::RandomState>>,
+/// Where a value lies in a [`DistinctGroups`]' arena: its bytes in Arrow's row format.
+#[derive(Debug, Clone, Copy)]
+struct Span {
+    start: u32,
+    len: u32,
 }
 
-/// Distinct values a group holds before it gets a hash set.
+/// The distinct values of one group, in first-seen order. Most groups of a `BY` hold one value
+/// (or a handful): one value costs no allocation, a few are compared one by one.
+#[derive(Debug, Default)]
+enum DistinctSet {
+    #[default]
+    Empty,
+    One(Span),
+    Many(Box<ManyValues>),
+}
+
+/// The values of a group with more than one.
+#[derive(Debug, Default)]
+struct ManyValues {
+    order: Vec<Span>,
+    /// Built once the group has more than [`LINEAR_LIMIT`] values; below that, a scan of
+    /// `order` is faster than hashing. Maps a value's hash to the last value (index in `order`)
+    /// with that hash; `chain` links each value to the previous one with the same hash.
+    index: Option<(HashMap<u64, u32, foldhash::fast::RandomState>, Vec<u32>)>,
+}
+
+/// The end of a hash chain.
+const NO_VALUE: u32 = u32::MAX;
+
+/// Distinct values a group holds before it gets a hash index.
 const LINEAR_LIMIT: usize = 16;
 
 impl DistinctSet {
-    fn add(&mut self, row: &[u8]) {
-        match &mut self.set {
-            Some(set) => {
-                if !set.contains(row) {
-                    let r: Arc<[u8]> = Arc::from(row);
-                    set.insert(r.clone());
-                    self.order.push(r);
-                }
-            }
-            None => {
-                if self.order.iter().any(|r| r.as_ref() == row) {
-                    return;
-                }
-                self.order.push(Arc::from(row));
-                if self.order.len() > LINEAR_LIMIT {
-                    let mut set = HashSet::with_capacity_and_hasher(self.order.len() * 2, Default::default());
-                    set.extend(self.order.iter().cloned());
-                    self.set = Some(set);
-                }
-            }
+    fn len(&self) -> usize {
+        match self {
+            DistinctSet::Empty => 0,
+            DistinctSet::One(_) => 1,
+            DistinctSet::Many(m) => m.order.len(),
         }
     }
+
+    fn spans(&self) -> &[Span] {
+        match self {
+            DistinctSet::Empty => &[],
+            DistinctSet::One(s) => std::slice::from_ref(s),
+            DistinctSet::Many(m) => &m.order,
+        }
+    }
+
+    /// About what the group holds in memory beyond its slot and its values' bytes.
+    fn heap_bytes(&self) -> usize {
+        match self {
+            DistinctSet::Many(m) => {
+                std::mem::size_of::<ManyValues>()
+                    + m.order.capacity() * std::mem::size_of::<Span>()
+                    + m.index.as_ref().map_or(0, |(map, chain)| map.capacity() * 24 + chain.capacity() * 4)
+            }
+            _ => 0,
+        }
+    }
+}
+
+impl ManyValues {
+    /// Whether `row` is among the values of `arena`.
+    fn contains(&self, arena: &[u8], row: &[u8], hash: u64) -> bool {
+        match &self.index {
+            Some((map, chain)) => {
+                let mut at = map.get(&hash).copied().unwrap_or(NO_VALUE);
+                while at != NO_VALUE {
+                    if bytes(arena, self.order[at as usize]) == row {
+                        return true;
+                    }
+                    at = chain[at as usize];
+                }
+                false
+            }
+            None => self.order.iter().any(|&s| bytes(arena, s) == row),
+        }
+    }
+
+    /// Adds a value known to be new.
+    fn push(&mut self, arena: &[u8], span: Span, hash: u64) {
+        self.order.push(span);
+        let at = (self.order.len() - 1) as u32;
+        match &mut self.index {
+            Some((map, chain)) => {
+                chain.push(map.insert(hash, at).unwrap_or(NO_VALUE));
+            }
+            None if self.order.len() > LINEAR_LIMIT => {
+                let mut map = HashMap::with_capacity_and_hasher(self.order.len() * 2, Default::default());
+                let mut chain = Vec::with_capacity(self.order.len() * 2);
+                for (i, &s) in self.order.iter().enumerate() {
+                    chain.push(map.insert(hash_of(bytes(arena, s)), i as u32).unwrap_or(NO_VALUE));
+                }
+                self.index = Some((map, chain));
+            }
+            None => {}
+        }
+    }
+}
+
+fn bytes(arena: &[u8], s: Span) -> &[u8] {
+    &arena[s.start as usize..(s.start + s.len) as usize]
+}
+
+fn hash_of(row: &[u8]) -> u64 {
+    use std::hash::BuildHasher;
+    foldhash::fast::FixedState::with_seed(0x5ac3).hash_one(row)
 }
 
 /// The distinct values of every group.
@@ -106,6 +180,13 @@ pub(crate) struct DistinctGroups {
     what: Distinct,
     converter: RowConverter,
     groups: Vec<DistinctSet>,
+    /// The bytes of every value kept, one after the other. Values of emitted groups stay until
+    /// every group is emitted.
+    arena: Vec<u8>,
+    /// The [`DistinctSet::heap_bytes`] of every group, kept up to date as values come and
+    /// groups go: DataFusion asks for [`GroupsAccumulator::size`] after every batch, and summing
+    /// over every group each time made aggregations with many groups quadratic.
+    heap: usize,
 }
 
 impl fmt::Debug for DistinctGroups {
@@ -117,7 +198,7 @@ impl fmt::Debug for DistinctGroups {
 impl DistinctGroups {
     pub(crate) fn new(ty: EsType, what: Distinct) -> Result<DistinctGroups> {
         let converter = RowConverter::new(vec![SortField::new(ty.arrow())])?;
-        Ok(DistinctGroups { ty, what, converter, groups: Vec::new() })
+        Ok(DistinctGroups { ty, what, converter, groups: Vec::new(), arena: Vec::new(), heap: 0 })
     }
 
     fn add(&mut self, a: &ArrayRef, group_indices: &[usize], filter: Option<&BooleanArray>) -> Result<()> {
@@ -127,28 +208,90 @@ impl DistinctGroups {
             if !passes(filter, i) {
                 continue;
             }
-            let Some(set) = self.groups.get_mut(g) else { return Err(internal("distinct group")) };
             for j in flat.row(i) {
-                set.add(rows.row(j).as_ref());
+                let row = rows.row(j);
+                self.add_value(g, row.as_ref())?;
             }
         }
         Ok(())
     }
 
+    /// Adds `row` to group `g` unless the group has it.
+    fn add_value(&mut self, g: usize, row: &[u8]) -> Result<()> {
+        let arena = &mut self.arena;
+        let Some(set) = self.groups.get_mut(g) else { return Err(internal("distinct group")) };
+        let store = |arena: &mut Vec<u8>| -> Result<Span> {
+            let start = u32::try_from(arena.len()).ok();
+            let len = u32::try_from(row.len()).ok();
+            match (start, len) {
+                (Some(start), Some(len)) if start.checked_add(len).is_some() => {
+                    arena.extend_from_slice(row);
+                    Ok(Span { start, len })
+                }
+                _ => Err(DataFusionError::ResourcesExhausted(
+                    "more than 4 GiB of distinct values in one aggregation".into(),
+                )),
+            }
+        };
+        match set {
+            DistinctSet::Empty => *set = DistinctSet::One(store(arena)?),
+            DistinctSet::One(first) => {
+                if bytes(arena, *first) == row {
+                    return Ok(());
+                }
+                let first = *first;
+                let span = store(arena)?;
+                let mut order = Vec::with_capacity(4);
+                order.extend([first, span]);
+                *set = DistinctSet::Many(Box::new(ManyValues { order, index: None }));
+                self.heap += set.heap_bytes();
+            }
+            DistinctSet::Many(m) => {
+                let hash = if m.index.is_some() || m.order.len() >= LINEAR_LIMIT { hash_of(row) } else { 0 };
+                if m.contains(arena, row, hash) {
+                    return Ok(());
+                }
+                let before = set.heap_bytes();
+                let DistinctSet::Many(m) = set else { unreachable!("matched above") };
+                let span = store(arena)?;
+                m.push(arena, span, hash);
+                self.heap = self.heap + set.heap_bytes() - before;
+            }
+        }
+        Ok(())
+    }
+
+    /// Removes the groups `emit_to` asks for.
+    fn take(&mut self, emit_to: EmitTo) -> Vec<DistinctSet> {
+        let groups = emit_to.take_needed(&mut self.groups);
+        let taken: usize = groups.iter().map(DistinctSet::heap_bytes).sum();
+        self.heap = self.heap.saturating_sub(taken);
+        groups
+    }
+
     /// The values of the groups as a multi-valued array (null where a group has none).
-    fn lists(&self, groups: &[DistinctSet]) -> Result<ArrayRef> {
+    fn lists(&mut self, groups: &[DistinctSet]) -> Result<ArrayRef> {
         let parser = self.converter.parser();
         let mut offsets = Vec::with_capacity(groups.len() + 1);
         offsets.push(0i32);
         let mut n = 0usize;
         for g in groups {
-            n += g.order.len();
+            n += g.len();
             offsets.push(i32::try_from(n).map_err(|_| DataFusionError::Execution("too many values".into()))?);
         }
-        let rows = groups.iter().flat_map(|g| g.order.iter().map(|r| parser.parse(r)));
+        let arena = &self.arena;
+        let rows = groups.iter().flat_map(|g| g.spans().iter().map(|&s| parser.parse(bytes(arena, s))));
         let values = self.converter.convert_rows(rows)?;
         let values = values.into_iter().next().ok_or_else(|| internal("distinct rows"))?;
+        self.release_arena();
         kernels::list_from_offsets(values, offsets, self.ty)
+    }
+
+    /// Frees the arena once every group is emitted.
+    fn release_arena(&mut self) {
+        if self.groups.is_empty() {
+            self.arena = Vec::new();
+        }
     }
 }
 
@@ -180,15 +323,18 @@ impl GroupsAccumulator for DistinctGroups {
     }
 
     fn evaluate(&mut self, emit_to: EmitTo) -> Result<ArrayRef> {
-        let groups = emit_to.take_needed(&mut self.groups);
+        let groups = self.take(emit_to);
         match self.what {
             Distinct::Values => self.lists(&groups),
-            Distinct::Count => Ok(Arc::new(Int64Array::from_iter_values(groups.iter().map(|g| g.order.len() as i64)))),
+            Distinct::Count => {
+                self.release_arena();
+                Ok(Arc::new(Int64Array::from_iter_values(groups.iter().map(|g| g.len() as i64))))
+            }
         }
     }
 
     fn state(&mut self, emit_to: EmitTo) -> Result<Vec<ArrayRef>> {
-        let groups = emit_to.take_needed(&mut self.groups);
+        let groups = self.take(emit_to);
         Ok(vec![self.lists(&groups)?])
     }
 
@@ -204,7 +350,9 @@ impl GroupsAccumulator for DistinctGroups {
 
     fn size(&self) -> usize {
         std::mem::size_of_val(self)
-            + self.groups.iter().map(|g| 64 + g.order.iter().map(|r| r.len() + 48).sum::<usize>()).sum::<usize>()
+            + self.groups.capacity() * std::mem::size_of::<DistinctSet>()
+            + self.arena.capacity()
+            + self.heap
     }
 }
 
@@ -247,6 +395,35 @@ mod tests {
         assert_eq!(out.len(), 1);
         let rest = v.evaluate(EmitTo::All).unwrap();
         assert_eq!(rest.as_list::<i32>().value(0).len(), 2);
+    }
+
+    #[test]
+    fn many_values_keep_order_past_the_hash_index() {
+        use datafusion::arrow::array::Int32Array;
+        let mut v = DistinctGroups::new(EsType::Integer, Distinct::Values).unwrap();
+        let mut c = DistinctGroups::new(EsType::Integer, Distinct::Count).unwrap();
+        // Group 0 gets 0..100 twice (shuffled the second time), group 1 a few values repeated.
+        let first: Vec<i32> = (0..100).collect();
+        let second: Vec<i32> = (0..100).map(|i| (i * 37) % 100).collect();
+        for batch in [&first, &second] {
+            let a: ArrayRef = Arc::new(Int32Array::from(batch.clone()));
+            let groups: Vec<usize> = batch.iter().map(|&x| if x % 10 == 3 { 1 } else { 0 }).collect();
+            v.update_batch(std::slice::from_ref(&a), &groups, None, 2).unwrap();
+            c.update_batch(std::slice::from_ref(&a), &groups, None, 2).unwrap();
+        }
+        assert_eq!(c.evaluate(EmitTo::All).unwrap().as_primitive::<Int64Type>(), &Int64Array::from(vec![90, 10]));
+        let lists = v.evaluate(EmitTo::First(1)).unwrap();
+        let g0 = lists.as_list::<i32>().value(0);
+        let expected: Vec<i32> = (0..100).filter(|x| x % 10 != 3).collect();
+        assert_eq!(g0.as_primitive::<datafusion::arrow::datatypes::Int32Type>().values().to_vec(), expected);
+        // The remaining group still reads its values after the first was emitted.
+        let a: ArrayRef = Arc::new(Int32Array::from(vec![3, 1000]));
+        v.update_batch(&[a], &[0, 0], None, 1).unwrap();
+        let rest = v.evaluate(EmitTo::All).unwrap();
+        let g1 = rest.as_list::<i32>().value(0);
+        let expected: Vec<i32> = (0..100).filter(|x| x % 10 == 3).chain([1000]).collect();
+        assert_eq!(g1.as_primitive::<datafusion::arrow::datatypes::Int32Type>().values().to_vec(), expected);
+        assert!(v.arena.is_empty(), "the arena is freed once every group is emitted");
     }
 
     #[test]
