@@ -116,6 +116,9 @@ pub(crate) struct Prepared {
     pub id: Option<String>,
     pub source: Vec<u8>,
     pub doc: Doc,
+    /// Why the document's `@timestamp` would not do for a data stream, if it would not (found
+    /// while the document is fresh in the cache; checked only for data streams).
+    pub timestamp: Option<DocumentError>,
 }
 
 /// Parses one item's document (naming its fields in `names`) and decides its index (`valid`:
@@ -125,7 +128,7 @@ pub(crate) fn prepare(
     default_index: Option<&str>,
     item: usize,
     names: &mut Names,
-    valid: &mut HashSet<String>,
+    valid: &mut Vec<String>,
 ) -> (ItemResult, Option<Prepared>) {
     let mut result = ItemResult {
         line: raw.line,
@@ -166,10 +169,11 @@ pub(crate) fn prepare(
                 Err(DocumentError { kind: "invalid_index_name_exception", reason: e.to_string(), status: 400 });
             return (result, None);
         }
-        valid.insert(index.clone());
+        valid.push(index.clone());
     }
     result.index = Some(index.clone());
-    let prepared = Prepared { item, index, op: raw.op, id: raw.id, source, doc };
+    let timestamp = check_timestamp(names, &doc).err();
+    let prepared = Prepared { item, index, op: raw.op, id: raw.id, source, doc, timestamp };
     (result, Some(prepared))
 }
 
@@ -254,7 +258,9 @@ pub(crate) fn check(
         if doc.op == Op::Index && doc.id.is_some() {
             return Err(DocumentError::illegal("only write ops with an op_type of create are allowed in data streams"));
         }
-        check_timestamp(names, &doc.doc)?;
+        if let Some(e) = &doc.timestamp {
+            return Err(e.clone());
+        }
     }
     let mut version = 1;
     if let Some(id) = &doc.id {
@@ -523,12 +529,18 @@ const FORMAT_2: u64 = u64::MAX;
 const FORMAT_3: u64 = u64::MAX - 1;
 
 /// Encodes a log record's payload.
-pub(crate) fn encode_record<'a>(entries: impl ExactSizeIterator<Item = &'a RecordEntry>) -> Vec<u8> {
+pub(crate) fn encode_record<'a>(entries: impl ExactSizeIterator<Item = &'a RecordEntry> + Clone) -> Vec<u8> {
     fn put_bytes(out: &mut Vec<u8>, b: &[u8]) {
         out.extend_from_slice(&(b.len() as u64).to_le_bytes());
         out.extend_from_slice(b);
     }
-    let mut out = Vec::new();
+    // the documents make most of the record: room for them at once, not by doubling
+    let documents: usize = entries
+        .clone()
+        .flat_map(|e| &e.docs)
+        .map(|(id, s)| 17 + s.len() + id.as_ref().map_or(0, |i| 8 + i.len()))
+        .sum();
+    let mut out = Vec::with_capacity(documents + 4096);
     out.extend_from_slice(&FORMAT_3.to_le_bytes());
     out.extend_from_slice(&(entries.len() as u64).to_le_bytes());
     for entry in entries {

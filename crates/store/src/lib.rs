@@ -530,7 +530,8 @@ impl Store {
     }
 
     /// Reads items from `reader` and commits them in batches, handing each batch's results to
-    /// `on_batch`.
+    /// `on_batch` once the batch is durable. A thread of its own waits for each batch's fsync
+    /// while the next batch is parsed and checked; at most two batches wait at a time.
     fn ingest_stream(
         &self,
         reader: impl BufRead,
@@ -540,39 +541,96 @@ impl Store {
     ) -> Result<(), StoreError> {
         let reader = input::decompress(reader).map_err(StoreError::io(INPUT_CONTEXT))?;
         let options = &self.inner.options;
-        let mut batch: Vec<RawItem> = Vec::new();
-        let mut size = 0usize;
-        for item in Items::new(reader, format, options.max_document_bytes) {
-            size += item.source.as_ref().map_or(0, Vec::len);
-            batch.push(item);
-            if size >= options.batch_bytes || batch.len() >= 100_000 {
-                on_batch(self.commit(std::mem::take(&mut batch), index, None)?)?;
-                size = 0;
+        std::thread::scope(|scope| {
+            let (to_sync, synced) = std::sync::mpsc::sync_channel::<Unsynced>(1);
+            let (to_report, reported) = std::sync::mpsc::channel::<Vec<ItemResult>>();
+            std::thread::Builder::new()
+                .name("saker-ingest-sync".into())
+                .spawn_scoped(scope, move || {
+                    for batch in synced {
+                        if to_report.send(self.await_durable(batch)).is_err() {
+                            break;
+                        }
+                    }
+                })
+                .map_err(StoreError::io("starting the log sync thread"))?;
+            let mut batch: Vec<RawItem> = Vec::new();
+            let mut size = 0usize;
+            let mut items = Items::new(reader, format, options.max_document_bytes);
+            loop {
+                let item = items.next();
+                let end = item.is_none();
+                if let Some(item) = item {
+                    size += item.source.as_ref().map_or(0, Vec::len);
+                    batch.push(item);
+                }
+                if (end && !batch.is_empty()) || size >= options.batch_bytes || batch.len() >= 100_000 {
+                    let unsynced = self.commit_unsynced(std::mem::take(&mut batch), index, None)?;
+                    size = 0;
+                    if to_sync.send(unsynced).is_err() {
+                        return Err(StoreError::Internal("the log sync thread stopped".into()));
+                    }
+                    while let Ok(results) = reported.try_recv() {
+                        on_batch(results)?;
+                    }
+                }
+                if end {
+                    break;
+                }
             }
-        }
-        if !batch.is_empty() {
-            on_batch(self.commit(batch, index, None)?)?;
-        }
-        Ok(())
+            drop(to_sync);
+            for results in reported {
+                on_batch(results)?;
+            }
+            Ok(())
+        })
     }
 
     /// Checks, logs and buffers one batch; returns once its documents are durable. With
     /// `expected`, each document must replace one with the version given for its `_id`.
-    ///
-    /// A record that replaces documents is made durable before it is applied, under the state
-    /// lock: queries see the old version until the new one is acknowledged, then only the new
-    /// one, never neither.
     fn commit(
         &self,
         raws: Vec<RawItem>,
         default_index: Option<&str>,
         expected: Option<&HashMap<String, u64>>,
     ) -> Result<Vec<ItemResult>, StoreError> {
+        let unsynced = self.commit_unsynced(raws, default_index, expected)?;
+        Ok(self.await_durable(unsynced))
+    }
+
+    /// The results of a batch once its log record is durable: every stored document's result
+    /// becomes an error when the log failed.
+    fn await_durable(&self, batch: Unsynced) -> Vec<ItemResult> {
+        let mut results = batch.results;
+        if let Some(seq) = batch.seq
+            && let Err(e) = self.inner.wal.wait_durable(seq)
+        {
+            for r in results.iter_mut().filter(|r| r.result.is_ok()) {
+                r.result = Err(DocumentError::store(&e));
+            }
+        }
+        results
+    }
+
+    /// Checks, logs and buffers one batch; its results count once [`Store::await_durable`]
+    /// says so. With `expected`, each document must replace one with the version given for its
+    /// `_id`.
+    ///
+    /// A record that replaces documents is made durable before it is applied, under the state
+    /// lock: queries see the old version until the new one is acknowledged, then only the new
+    /// one, never neither.
+    fn commit_unsynced(
+        &self,
+        raws: Vec<RawItem>,
+        default_index: Option<&str>,
+        expected: Option<&HashMap<String, u64>>,
+    ) -> Result<Unsynced, StoreError> {
         let inner = &*self.inner;
         let mut results = Vec::with_capacity(raws.len());
         let mut prepared: Vec<Prepared> = Vec::new();
         let mut names = Names::default();
-        let mut valid = HashSet::new();
+        // the few index names of a batch found valid
+        let mut valid = Vec::new();
         for raw in raws {
             let item = results.len();
             let (result, doc) = ingest::prepare(raw, default_index, item, &mut names, &mut valid);
@@ -580,16 +638,22 @@ impl Store {
             prepared.extend(doc);
         }
         if prepared.is_empty() {
-            return Ok(results);
+            return Ok(Unsynced { results, seq: None });
         }
         // group by index, keeping the input order within each
         let mut groups: Vec<(String, Vec<Prepared>)> = Vec::new();
         let mut positions: HashMap<String, usize> = HashMap::new();
+        let mut last = usize::MAX;
         for doc in prepared {
-            let pos = *positions.entry(doc.index.clone()).or_insert_with(|| {
-                groups.push((doc.index.clone(), Vec::new()));
-                groups.len() - 1
-            });
+            // documents mostly come in runs of one index
+            let pos = match groups.get(last) {
+                Some((name, _)) if *name == doc.index => last,
+                _ => *positions.entry(doc.index.clone()).or_insert_with(|| {
+                    groups.push((doc.index.clone(), Vec::new()));
+                    groups.len() - 1
+                }),
+            };
+            last = pos;
             groups[pos].1.push(doc);
         }
         let mut state = lock(&inner.state);
@@ -675,7 +739,7 @@ impl Store {
         };
         remove_unused(&mut state, &entries);
         if entries.is_empty() {
-            return Ok(results);
+            return Ok(Unsynced { results, seq: None });
         }
         let seq = state.next_seq;
         let payload = ingest::encode_record(entries.iter().map(|(e, _)| e));
@@ -689,10 +753,10 @@ impl Store {
                 results[item].result = Err(DocumentError::store(e));
             }
         };
-        if let Err(e) = inner.wal.append(seq, &payload) {
+        if let Err(e) = inner.wal.append(seq, payload) {
             fail(&mut results, &entries, &e);
             remove_unused(&mut state, &[]);
-            return Ok(results);
+            return Ok(Unsynced { results, seq: None });
         }
         state.next_seq += 1;
         let replacing = entries.iter().any(|(e, _)| !e.replaces.is_empty());
@@ -700,7 +764,7 @@ impl Store {
             // not applied: whether the record survives is decided when the log is next replayed
             fail(&mut results, &entries, &e);
             remove_unused(&mut state, &[]);
-            return Ok(results);
+            return Ok(Unsynced { results, seq: None });
         }
         let mut ordinal = 0u32;
         let mut added_bytes = 0;
@@ -726,12 +790,6 @@ impl Store {
         state.buffered_bytes += added_bytes;
         let full = state.buffered_bytes >= inner.options.flush_bytes;
         drop(state);
-        if let Err(e) = inner.wal.wait_durable(seq) {
-            for r in results.iter_mut().filter(|r| r.result.is_ok()) {
-                r.result = Err(DocumentError::store(&e));
-            }
-            return Ok(results);
-        }
         if full {
             if self.flusher.is_some() {
                 let mut signal = lock(&inner.signal);
@@ -741,7 +799,7 @@ impl Store {
                 inner.flush()?;
             }
         }
-        Ok(results)
+        Ok(Unsynced { results, seq: Some(seq) })
     }
 
     /// Writes every buffered document to Parquet segments and drops the log records they came
@@ -1062,7 +1120,7 @@ impl Store {
                 settings: Some(settings.clone()),
                 replaces: Vec::new(),
             };
-            inner.wal.append(seq, &ingest::encode_record(std::iter::once(&entry)))?;
+            inner.wal.append(seq, ingest::encode_record(std::iter::once(&entry)))?;
             index.settings = settings;
             index.dirty = true;
             state.next_seq += 1;
@@ -1130,6 +1188,12 @@ impl<R: Read> Read for Counting<R> {
         self.read.fetch_add(n as u64, Ordering::Relaxed);
         Ok(n)
     }
+}
+
+/// A committed batch's results, valid once its log record (`seq`, when it has one) is durable.
+struct Unsynced {
+    results: Vec<ItemResult>,
+    seq: Option<u64>,
 }
 
 fn lock<T>(mutex: &Mutex<T>) -> MutexGuard<'_, T> {

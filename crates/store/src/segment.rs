@@ -175,6 +175,19 @@ pub(crate) fn day_name(ms: Option<i64>) -> String {
         .unwrap_or_else(|| "undated".to_string())
 }
 
+/// True when the times ascend, nulls last.
+fn is_sorted(mut times: impl Iterator<Item = Option<i64>>) -> bool {
+    let mut last = i64::MIN;
+    for t in times.by_ref() {
+        match t {
+            Some(t) if t >= last => last = t,
+            Some(_) => return false,
+            None => return times.all(|t| t.is_none()),
+        }
+    }
+    true
+}
+
 /// Writes `batch` (in the stored schema) as segments under `index_dir`, one per day, each file
 /// made durable before this returns.
 pub(crate) fn write_segments(index_dir: &Path, batch: &RecordBatch, seq: u64) -> Result<Vec<SegmentMeta>, StoreError> {
@@ -183,6 +196,8 @@ pub(crate) fn write_segments(index_dir: &Path, batch: &RecordBatch, seq: u64) ->
     }
     let internal = |e: &dyn std::fmt::Display| StoreError::Internal(format!("sorting a flush by time: {e}"));
     let sorted = match time_column(batch) {
+        // already in time order (as logs mostly come): nothing to move
+        Some(times) if is_sorted(times.iter()) => batch.clone(),
         Some(times) => {
             let options = SortOptions { descending: false, nulls_first: false };
             let indices = sort_to_indices(times, Some(options), None).map_err(|e| internal(&e))?;

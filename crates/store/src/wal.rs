@@ -16,7 +16,7 @@
 
 use crate::error::StoreError;
 use std::fs::{File, OpenOptions};
-use std::io::Write;
+use std::io::{IoSlice, Write};
 use std::path::{Path, PathBuf};
 use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::{Arc, Condvar, Mutex, MutexGuard};
@@ -41,8 +41,8 @@ pub(crate) struct Wal {
 #[derive(Debug)]
 struct WalInner {
     file: Arc<File>,
-    /// Records appended but not yet written.
-    pending: Vec<u8>,
+    /// Records appended but not yet written: each one's header and payload.
+    pending: Vec<([u8; HEADER], Vec<u8>)>,
     /// The sequence number of the last appended record.
     last_seq: u64,
     /// True while a writer (the group-commit leader) writes and syncs outside the lock.
@@ -97,12 +97,13 @@ impl Wal {
 
     /// Queues a record. Callers append in sequence order (the store's state lock orders them);
     /// the record is durable once [`Wal::wait_durable`] returns.
-    pub fn append(&self, seq: u64, payload: &[u8]) -> Result<(), StoreError> {
+    pub fn append(&self, seq: u64, payload: Vec<u8>) -> Result<(), StoreError> {
+        let header = record_header(seq, &payload)?;
         let mut inner = self.lock();
         if let Some(failed) = &inner.failed {
             return Err(StoreError::WalFailed(failed.clone()));
         }
-        encode_record(&mut inner.pending, seq, payload)?;
+        inner.pending.push((header, payload));
         inner.last_seq = seq;
         Ok(())
     }
@@ -174,10 +175,18 @@ impl Wal {
     }
 }
 
-fn write_and_sync(file: &File, bytes: &[u8], fsync: bool) -> std::io::Result<()> {
+/// Writes the records (headers and payloads, without copying them together) and fsyncs.
+fn write_and_sync(file: &File, records: &[([u8; HEADER], Vec<u8>)], fsync: bool) -> std::io::Result<()> {
+    let mut slices: Vec<IoSlice> = records.iter().flat_map(|(h, p)| [IoSlice::new(h), IoSlice::new(p)]).collect();
+    let mut slices = &mut slices[..];
     let mut writer: &File = file;
-    if !bytes.is_empty() {
-        writer.write_all(bytes)?;
+    while !slices.is_empty() {
+        match writer.write_vectored(slices) {
+            Ok(0) => return Err(std::io::ErrorKind::WriteZero.into()),
+            Ok(n) => IoSlice::advance_slices(&mut slices, n),
+            Err(e) if e.kind() == std::io::ErrorKind::Interrupted => {}
+            Err(e) => return Err(e),
+        }
     }
     if fsync {
         file.sync_data()?;
@@ -225,16 +234,26 @@ pub(crate) fn list_files(dir: &Path) -> Result<Vec<(u64, PathBuf)>, StoreError> 
     Ok(files)
 }
 
-fn encode_record(out: &mut Vec<u8>, seq: u64, payload: &[u8]) -> Result<(), StoreError> {
+/// The bytes of a record before its payload: length, checksum, sequence number.
+const HEADER: usize = 16;
+
+fn record_header(seq: u64, payload: &[u8]) -> Result<[u8; HEADER], StoreError> {
     let len = payload.len() + 8;
     if len > MAX_RECORD {
         return Err(StoreError::Internal(format!("a write-ahead log record of {len} bytes is too large")));
     }
     let seq_bytes = seq.to_le_bytes();
     let crc = crc32c_update(crc32c_update(!0, &seq_bytes), payload) ^ !0;
-    out.extend_from_slice(&(len as u32).to_le_bytes());
-    out.extend_from_slice(&crc.to_le_bytes());
-    out.extend_from_slice(&seq_bytes);
+    let mut header = [0u8; HEADER];
+    header[..4].copy_from_slice(&(len as u32).to_le_bytes());
+    header[4..8].copy_from_slice(&crc.to_le_bytes());
+    header[8..].copy_from_slice(&seq_bytes);
+    Ok(header)
+}
+
+#[cfg(test)]
+fn encode_record(out: &mut Vec<u8>, seq: u64, payload: &[u8]) -> Result<(), StoreError> {
+    out.extend_from_slice(&record_header(seq, payload)?);
     out.extend_from_slice(payload);
     Ok(())
 }
@@ -350,7 +369,7 @@ mod tests {
                             let mut next = lock.lock().expect("lock");
                             let seq = *next;
                             *next += 1;
-                            wal.append(seq, format!("{i}-{k}").as_bytes()).expect("append");
+                            wal.append(seq, format!("{i}-{k}").into_bytes()).expect("append");
                             seq
                         };
                         wal.wait_durable(seq).expect("durable");
@@ -363,7 +382,7 @@ mod tests {
             t.join().expect("thread");
         }
         assert_eq!(wal.synced_seq(), 160);
-        wal.append(161, b"last").expect("append");
+        wal.append(161, b"last".to_vec()).expect("append");
         assert_eq!(wal.rotate(162).expect("rotate"), 161);
         let contents = read_all(dir.path()).expect("read");
         let seqs: Vec<u64> = contents.records.iter().map(|r| r.seq).collect();
