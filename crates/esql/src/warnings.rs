@@ -4,6 +4,7 @@
 //! naming the failing expression and then the exception text. At most 20 failures are recorded
 //! for each expression. Both are keyed by the expression's position in the query.
 
+use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::{Arc, Mutex};
 
 /// How many failures Elastic records per expression.
@@ -43,16 +44,21 @@ impl Warnings {
     }
 
     fn record_failure(&self, sink: &WarningSink, outcome: &str, exception: &str) {
+        // A function failing on every row of a large index calls this once per row.
+        if sink.full.load(Ordering::Relaxed) {
+            return;
+        }
         let mut inner = self.inner.lock().unwrap_or_else(|e| e.into_inner());
-        let key = (sink.position.clone(), sink.text.clone());
-        let count = match inner.counts.iter_mut().find(|(k, _)| *k == key) {
-            Some((_, c)) => c,
+        let at = inner.counts.iter().position(|((position, text), _)| *position == sink.position && *text == sink.text);
+        let count = match at {
+            Some(at) => &mut inner.counts[at].1,
             None => {
-                inner.counts.push((key, 0));
+                inner.counts.push(((sink.position.clone(), sink.text.clone()), 0));
                 &mut inner.counts.last_mut().expect("invariant: just pushed").1
             }
         };
         if *count >= MAX_FAILURES_PER_SOURCE {
+            sink.full.store(true, Ordering::Relaxed);
             return;
         }
         *count += 1;
@@ -76,17 +82,30 @@ pub struct WarningSink {
     warnings: Arc<Warnings>,
     position: String,
     text: String,
+    /// Set once the expression has recorded all the failures it may: later ones are dropped
+    /// without taking the lock.
+    full: Arc<AtomicBool>,
 }
 
 impl WarningSink {
     /// A sink for the expression written at `line:col` as `text`.
     pub fn new(warnings: Arc<Warnings>, line: usize, col: usize, text: impl Into<String>) -> WarningSink {
-        WarningSink { warnings, position: format!("Line {line}:{col}"), text: text.into() }
+        WarningSink {
+            warnings,
+            position: format!("Line {line}:{col}"),
+            text: text.into(),
+            full: Arc::new(AtomicBool::new(false)),
+        }
     }
 
     /// A sink that discards everything (for constant folding in tests and internal use).
     pub fn discard() -> WarningSink {
-        WarningSink { warnings: Warnings::new(), position: "Line 1:1".into(), text: String::new() }
+        WarningSink {
+            warnings: Warnings::new(),
+            position: "Line 1:1".into(),
+            text: String::new(),
+            full: Arc::new(AtomicBool::new(false)),
+        }
     }
 
     /// Records that one row evaluated to null because of `exception` (a Java-style exception
@@ -113,5 +132,37 @@ impl WarningSink {
     /// The position and text, for equality/hash of UDF instances.
     pub fn key(&self) -> (&str, &str) {
         (&self.position, &self.text)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn failures_are_capped_per_expression() {
+        let warnings = Warnings::new();
+        let a = WarningSink::new(warnings.clone(), 1, 5, "a + 1");
+        for _ in 0..1000 {
+            a.null_because("java.lang.ArithmeticException: integer overflow");
+        }
+        // Another sink for the same expression (another batch's copy) shares the count.
+        let again = WarningSink::new(warnings.clone(), 1, 5, "a + 1");
+        again.multi_value();
+        let b = WarningSink::new(warnings.clone(), 2, 1, "b");
+        b.multi_value();
+        assert_eq!(
+            warnings.messages(),
+            [
+                "Line 1:5: evaluation of [a + 1] failed, treating result as null. Only first 20 failures recorded.",
+                "Line 1:5: java.lang.ArithmeticException: integer overflow",
+                "Line 2:1: evaluation of [b] failed, treating result as null. Only first 20 failures recorded.",
+                "Line 2:1: java.lang.IllegalArgumentException: single-value function encountered multi-value",
+            ]
+        );
+        let counts = warnings.inner.lock().unwrap().counts.clone();
+        assert_eq!(counts.iter().map(|(_, c)| *c).collect::<Vec<_>>(), [MAX_FAILURES_PER_SOURCE, 1]);
+        assert!(a.full.load(Ordering::Relaxed) && again.full.load(Ordering::Relaxed));
+        assert!(!b.full.load(Ordering::Relaxed));
     }
 }
