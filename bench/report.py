@@ -26,16 +26,19 @@ def fmt(x, spec=".1f"):
 
 
 def ingest_table(results: dict) -> str:
-    rows = ["| events | NDJSON | engine | runs | median wall | MB/s | docs/s | peak RSS | output |",
-            "|---:|---:|---|---:|---:|---:|---:|---:|---:|"]
-    names = {"saker_fsync": "Saker `ingest`, WAL fsync on", "saker_nofsync": "Saker `ingest`, fsync off (eatmydata)",
+    rows = ["| events | NDJSON | engine | runs | median wall | MB/s | docs/s | median processor time | "
+            "MB per processor-second | peak RSS | output |",
+            "|---:|---:|---|---:|---:|---:|---:|---:|---:|---:|---:|"]
+    names = {"saker_fsync": "Saker `ingest`, WAL fsync on", "saker_nofsync": "Saker `ingest --no-fsync`",
              "duckdb": "DuckDB `read_ndjson_auto` → Parquet"}
 
     def line(size, res, mode, runs):
         wall = med([r["wall_s"] for r in runs])
+        cpu = med([r["cpu_s"] for r in runs if r.get("cpu_s")])
         mb = res["ndjson_bytes"] / 1e6
         return (f"| {int(size):,} | {mb:,.0f} MB | {names[mode]} | {len(runs)} | {wall:.1f} s | "
-                f"{mb / wall:.1f} | {res['docs'] / wall:,.0f} | {med([r['rss_mb'] for r in runs]):,.0f} MB | "
+                f"{mb / wall:.1f} | {res['docs'] / wall:,.0f} | {fmt(cpu)} s | "
+                f"{fmt(mb / cpu if cpu else None)} | {med([r['rss_mb'] for r in runs]):,.0f} MB | "
                 f"{med([r['out_bytes'] for r in runs]) / 1e6:,.0f} MB |")
 
     for size, res in sorted(results.get("ingest", {}).items(), key=lambda kv: int(kv[0])):

@@ -368,11 +368,14 @@ impl Ctx<'_> {
 
     /// The members of the object named `parent` (`None`: the document), read one by one.
     fn object<'de, A: MapAccess<'de>>(&mut self, parent: Option<FieldId>, mut map: A) -> Result<(), A::Error> {
-        let mut seen: Vec<FieldId> = Vec::new();
+        // the keys met so far, for duplicates: on the stack for the usual small objects
+        let mut first: [FieldId; 24] = [0; 24];
+        let mut count = 0;
+        let mut more: Vec<FieldId> = Vec::new();
         let mut hint = 0;
         while let Some(id) = map.next_key_seed(Key { names: self.names, parent, hint: &mut hint })? {
             if self.duplicates == Duplicates::Refuse {
-                if seen.contains(&id) {
+                if first[..count].contains(&id) || more.contains(&id) {
                     let name = self.names.name(id);
                     let key = match parent {
                         Some(p) => &name[self.names.name(p).len() + 1..],
@@ -380,7 +383,12 @@ impl Ctx<'_> {
                     };
                     return Err(de::Error::custom(format!("Duplicate field '{key}'")));
                 }
-                seen.push(id);
+                if count < first.len() {
+                    first[count] = id;
+                    count += 1;
+                } else {
+                    more.push(id);
+                }
             }
             map.next_value_seed(Member { ctx: self, id })?;
         }
@@ -647,6 +655,9 @@ mod tests {
         assert!(error("1").contains("expected a JSON object, found a number"));
         assert!(error(r#"{"a":1,"a":2}"#).contains("Duplicate field 'a'"));
         assert!(error(r#"{"x":{"a":1,"a":2}}"#).contains("Duplicate field 'a'"));
+        let many: String = (0..30).map(|i| format!("\"k{i}\":{i},")).collect();
+        assert!(error(&format!("{{{many}\"k27\":0}}")).contains("Duplicate field 'k27'"));
+        assert!(error(&format!("{{{many}\"k3\":0}}")).contains("Duplicate field 'k3'"));
         assert!(error(r#"{"":1}"#).contains("empty string"));
         assert!(error(r#"{"a":1} x"#).contains("trailing characters"));
         assert!(error(r#"{"a":"#).contains("EOF"));
