@@ -68,10 +68,18 @@ impl<'a> Planner<'a> {
                             "_score" => lit(0.0f64),
                             _ => match s.index.fields().iter().find(|f| f.name == c.name) {
                                 Some(f) if f.es_type == c.ty => {
-                                    let e = Expr::Column(DfColumn::new(
-                                        Some(TableReference::bare(alias.as_str())),
-                                        &c.name,
-                                    ));
+                                    let e = match s.index.constant(&c.name) {
+                                        // A `constant_keyword` reads the same value in every
+                                        // document: as a constant, a filter on it folds and
+                                        // skips the indices whose value differs.
+                                        Some(v) if c.ty == EsType::Keyword && !f.multi => {
+                                            lit(ScalarValue::Utf8(Some(v)))
+                                        }
+                                        _ => Expr::Column(DfColumn::new(
+                                            Some(TableReference::bare(alias.as_str())),
+                                            &c.name,
+                                        )),
+                                    };
                                     if c.multi && !f.multi { self.to_list(e, c.ty) } else { e }
                                 }
                                 _ => typed_null(c.ty, c.multi),

@@ -1443,3 +1443,32 @@ fn indices_without_the_filtered_field_are_not_read() {
     assert_eq!(physical(&plan).matches("DataSourceExec").count(), 1, "{plan}");
     assert_eq!(rows(&run_nullify(&c, q)), [["h2"]]);
 }
+
+#[test]
+fn filters_on_constant_keywords_read_only_the_matching_indices() {
+    let mut c = MemCatalog::new();
+    for (name, dataset, hosts) in [("logs-a-default", "a", vec!["a1", "a2"]), ("logs-b-default", "b", vec!["b1"])] {
+        let fields = vec![
+            FieldInfo { name: "data_stream.dataset".into(), es_type: EsType::Keyword, multi: false },
+            FieldInfo { name: "host".into(), es_type: EsType::Keyword, multi: false },
+        ];
+        let batch = RecordBatch::try_new(
+            MemIndex::schema_for(&fields),
+            vec![
+                Arc::new(StringArray::from(vec![dataset; hosts.len()])) as ArrayRef,
+                Arc::new(StringArray::from(hosts)) as ArrayRef,
+            ],
+        )
+        .unwrap();
+        let index = MemIndex::new(name, fields, vec![batch]).unwrap().with_constant("data_stream.dataset", dataset);
+        c.add(Arc::new(index));
+    }
+    let q = "FROM logs-* | WHERE data_stream.dataset == \"b\" AND host IS NOT NULL | KEEP host, data_stream.dataset";
+    let plan = explain_nullify(&c, q);
+    assert_eq!(physical(&plan).matches("DataSourceExec").count(), 1, "{plan}");
+    assert_eq!(rows(&run_nullify(&c, q)), [["b1", "b"]]);
+    let q = "FROM logs-* | WHERE data_stream.dataset == \"c\" OR nope == \"x\"";
+    assert!(!physical(&explain_nullify(&c, q)).contains("DataSourceExec"));
+    let q = "FROM logs-* | STATS n = COUNT(*) BY data_stream.dataset | SORT data_stream.dataset";
+    assert_eq!(rows(&run_nullify(&c, q)), [["2", "a"], ["1", "b"]]);
+}
