@@ -335,10 +335,19 @@ pub(crate) enum Duplicates {
 /// The parser's message (with its line and column) when the source is not JSON, is not an
 /// object, has an empty key or a key twice in one object (with [`Duplicates::Refuse`]).
 pub(crate) fn parse(source: &[u8], names: &mut Names, duplicates: Duplicates) -> Result<Doc, serde_json::Error> {
-    let mut doc = Doc { leaves: Vec::with_capacity(64), text: String::with_capacity(source.len() / 2) };
     // one validation of the whole source, rather than one per string
     let text = std::str::from_utf8(source)
         .map_err(|e| <serde_json::Error as de::Error>::custom(format!("invalid UTF-8 at byte {}", e.valid_up_to())))?;
+    if let Some(mut doc) = Fast::parse(text, names, duplicates) {
+        doc.leaves.sort_by_key(|(id, _)| *id);
+        return Ok(doc);
+    }
+    parse_with_serde(text, names, duplicates)
+}
+
+/// [`parse`] by `serde_json`: every document the fast reader leaves (and the errors).
+fn parse_with_serde(text: &str, names: &mut Names, duplicates: Duplicates) -> Result<Doc, serde_json::Error> {
+    let mut doc = Doc { leaves: Vec::with_capacity(64), text: String::with_capacity(text.len() / 2) };
     let mut ctx = Ctx { names, doc: &mut doc, duplicates };
     let mut de = serde_json::Deserializer::from_str(text);
     Top { ctx: &mut ctx }.deserialize(&mut de)?;
@@ -346,6 +355,277 @@ pub(crate) fn parse(source: &[u8], names: &mut Names, duplicates: Duplicates) ->
     // group by field, keeping document order within each (a stable sort)
     doc.leaves.sort_by_key(|(id, _)| *id);
     Ok(doc)
+}
+
+/// A reader for the documents logs are made of: objects, arrays, strings, integers, booleans
+/// and nulls. It gives up (`None`) on anything else (a fraction or exponent, a field kept whole,
+/// a duplicate key, invalid JSON, deep nesting), and [`parse_with_serde`] reads the document
+/// instead; so it never decides anything `serde_json` would decide otherwise.
+struct Fast<'s, 'n> {
+    /// The document, and its bytes.
+    t: &'s str,
+    s: &'s [u8],
+    i: usize,
+    names: &'n mut Names,
+    doc: Doc,
+    duplicates: Duplicates,
+}
+
+/// Deeper documents are left to `serde_json` (which refuses beyond 128 levels).
+const FAST_DEPTH: usize = 64;
+
+impl<'s, 'n> Fast<'s, 'n> {
+    fn parse(text: &'s str, names: &'n mut Names, duplicates: Duplicates) -> Option<Doc> {
+        let doc = Doc { leaves: Vec::with_capacity(64), text: String::with_capacity(text.len() / 2) };
+        let mut fast = Fast { t: text, s: text.as_bytes(), i: 0, names, doc, duplicates };
+        fast.ws();
+        if fast.peek()? != b'{' {
+            return None;
+        }
+        fast.object(None, 0)?;
+        fast.ws();
+        (fast.i == fast.s.len()).then_some(fast.doc)
+    }
+
+    fn peek(&self) -> Option<u8> {
+        self.s.get(self.i).copied()
+    }
+
+    fn ws(&mut self) {
+        while let Some(b' ' | b'\t' | b'\n' | b'\r') = self.peek() {
+            self.i += 1;
+        }
+    }
+
+    fn eat(&mut self, byte: u8) -> Option<()> {
+        self.ws();
+        (self.peek()? == byte).then(|| self.i += 1)
+    }
+
+    /// The object starting at `self.i`, named `parent`.
+    fn object(&mut self, parent: Option<FieldId>, depth: usize) -> Option<()> {
+        self.i += 1;
+        self.ws();
+        if self.peek()? == b'}' {
+            self.i += 1;
+            return Some(());
+        }
+        let mut first: [FieldId; 24] = [0; 24];
+        let mut count = 0;
+        let mut more: Vec<FieldId> = Vec::new();
+        let mut hint = 0;
+        let mut escaped = String::new();
+        loop {
+            self.eat(b'"')?;
+            let text = self.t;
+            let key: &str = match plain(&self.s[self.i..]) {
+                Some(len) => {
+                    // between ASCII quotes: on character boundaries of the valid text
+                    let key = text.get(self.i..self.i + len)?;
+                    self.i += len + 1;
+                    key
+                }
+                None => {
+                    // a key with escapes goes through the text buffer to be unescaped
+                    let start = self.doc.text.len();
+                    self.string()?;
+                    escaped.clear();
+                    escaped.push_str(&self.doc.text[start..]);
+                    self.doc.text.truncate(start);
+                    &escaped
+                }
+            };
+            if key.is_empty() {
+                return None;
+            }
+            let id = self.names.child(parent, key, &mut hint);
+            if self.duplicates == Duplicates::Refuse {
+                if first[..count].contains(&id) || more.contains(&id) {
+                    return None;
+                }
+                if count < first.len() {
+                    first[count] = id;
+                    count += 1;
+                } else {
+                    more.push(id);
+                }
+            }
+            self.eat(b':')?;
+            self.ws();
+            self.value(id, depth)?;
+            self.ws();
+            match self.peek()? {
+                b',' => self.i += 1,
+                b'}' => {
+                    self.i += 1;
+                    return Some(());
+                }
+                _ => return None,
+            }
+            self.ws();
+        }
+    }
+
+    /// The value at `self.i`, of the field `id`.
+    fn value(&mut self, id: FieldId, depth: usize) -> Option<()> {
+        match self.peek()? {
+            b'"' => {
+                self.i += 1;
+                let start = self.doc.text.len();
+                self.string()?;
+                let end = self.doc.text.len();
+                self.doc.leaves.push((id, Leaf::Str(offset(start), offset(end))));
+            }
+            b'{' => {
+                if depth >= FAST_DEPTH || self.names.facts(id).opaque {
+                    return None;
+                }
+                self.object(Some(id), depth + 1)?;
+            }
+            b'[' => {
+                if depth >= FAST_DEPTH || self.names.facts(id).geo_point {
+                    return None;
+                }
+                self.i += 1;
+                self.ws();
+                if self.peek()? == b']' {
+                    self.i += 1;
+                    return Some(());
+                }
+                loop {
+                    self.ws();
+                    self.value(id, depth + 1)?;
+                    self.ws();
+                    match self.peek()? {
+                        b',' => self.i += 1,
+                        b']' => {
+                            self.i += 1;
+                            break;
+                        }
+                        _ => return None,
+                    }
+                }
+            }
+            b't' => self.word(b"true", Some(Leaf::Bool(true)), id)?,
+            b'f' => self.word(b"false", Some(Leaf::Bool(false)), id)?,
+            b'n' => self.word(b"null", None, id)?,
+            b'-' | b'0'..=b'9' => self.number(id)?,
+            _ => return None,
+        }
+        Some(())
+    }
+
+    fn word(&mut self, word: &[u8], leaf: Option<Leaf>, id: FieldId) -> Option<()> {
+        if !self.s[self.i..].starts_with(word) {
+            return None;
+        }
+        self.i += word.len();
+        if let Some(leaf) = leaf {
+            self.doc.leaves.push((id, leaf));
+        }
+        Some(())
+    }
+
+    /// An integer; `None` for fractions, exponents and integers beyond 64 bits.
+    fn number(&mut self, id: FieldId) -> Option<()> {
+        let negative = self.peek()? == b'-';
+        if negative {
+            self.i += 1;
+        }
+        let start = self.i;
+        let mut n: u64 = 0;
+        while let Some(d @ b'0'..=b'9') = self.peek() {
+            n = n.checked_mul(10)?.checked_add(u64::from(d - b'0'))?;
+            self.i += 1;
+        }
+        let digits = self.i - start;
+        if digits == 0 || (digits > 1 && self.s[start] == b'0') {
+            return None;
+        }
+        if let Some(b'.' | b'e' | b'E') = self.peek() {
+            return None;
+        }
+        let leaf = if !negative {
+            Leaf::UInt(n)
+        } else if n == 0 {
+            // `-0`: serde_json reads a float
+            return None;
+        } else if n <= i64::MAX as u64 + 1 {
+            Leaf::Int((n as i64).wrapping_neg())
+        } else {
+            return None;
+        };
+        self.doc.leaves.push((id, leaf));
+        Some(())
+    }
+
+    /// The rest of a string (after its opening quote), appended to the text buffer unescaped.
+    fn string(&mut self) -> Option<()> {
+        loop {
+            let rest = &self.s[self.i..];
+            let stop = rest.iter().position(|&b| b == b'"' || b == b'\\' || b < 0x20)?;
+            // the stop byte is ASCII: a character boundary of the valid text
+            self.doc.text.push_str(self.t.get(self.i..self.i + stop)?);
+            self.i += stop + 1;
+            match rest[stop] {
+                b'"' => return Some(()),
+                b'\\' => self.escape()?,
+                _ => return None,
+            }
+        }
+    }
+
+    fn escape(&mut self) -> Option<()> {
+        let c = self.peek()?;
+        self.i += 1;
+        let ch = match c {
+            b'"' => '"',
+            b'\\' => '\\',
+            b'/' => '/',
+            b'b' => '\u{8}',
+            b'f' => '\u{c}',
+            b'n' => '\n',
+            b'r' => '\r',
+            b't' => '\t',
+            b'u' => {
+                let high = self.hex4()?;
+                let code = if (0xD800..0xDC00).contains(&high) {
+                    if !self.s[self.i..].starts_with(b"\\u") {
+                        return None;
+                    }
+                    self.i += 2;
+                    let low = self.hex4()?;
+                    if !(0xDC00..0xE000).contains(&low) {
+                        return None;
+                    }
+                    0x10000 + ((high - 0xD800) << 10) + (low - 0xDC00)
+                } else {
+                    high
+                };
+                char::from_u32(code)?
+            }
+            _ => return None,
+        };
+        self.doc.text.push(ch);
+        Some(())
+    }
+
+    fn hex4(&mut self) -> Option<u32> {
+        let digits = self.s.get(self.i..self.i + 4)?;
+        let mut code = 0;
+        for &d in digits {
+            code = code * 16 + char::from(d).to_digit(16)?;
+        }
+        self.i += 4;
+        Some(code)
+    }
+}
+
+/// The length of a string without escapes at the start of `rest` (after its opening quote), up
+/// to its closing quote; `None` when it has escapes, control characters or no end.
+fn plain(rest: &[u8]) -> Option<usize> {
+    let stop = rest.iter().position(|&b| b == b'"' || b == b'\\' || b < 0x20)?;
+    (rest[stop] == b'"').then_some(stop)
 }
 
 struct Ctx<'a> {
@@ -639,6 +919,122 @@ mod tests {
         }
         // one number per name, however it was reached
         assert_eq!(names.names.iter().filter(|n| &***n == "k3.v").count(), 1);
+    }
+
+    /// Random documents (and random damage to them), read by the fast reader and by serde_json:
+    /// whatever the fast reader accepts, serde_json reads the same; what it refuses, it leaves.
+    #[test]
+    fn the_fast_reader_agrees_with_serde_json() {
+        struct Rng(u64);
+        impl Rng {
+            fn next(&mut self, n: u64) -> u64 {
+                self.0 = self.0.wrapping_mul(6364136223846793005).wrapping_add(1442695040888963407);
+                (self.0 >> 33) % n
+            }
+        }
+        const KEYS: [&str; 10] = ["a", "b", "a.b", "source", "ip", "k\\u00e9y", "x.y.z", "dup", "e\\\"q", "location"];
+        const STRINGS: [&str; 12] = [
+            "plain",
+            "",
+            "tab\\there",
+            "quote\\\"d",
+            "back\\\\slash",
+            "\\u00e9t\\u00e9",
+            "\\ud83d\\ude00",
+            "\\ud83d",
+            "ctl\u{1}x",
+            "utf8 é ü 🙂",
+            "\\/\\b\\f\\n\\r",
+            "\\x",
+        ];
+        const NUMBERS: [&str; 14] = [
+            "0",
+            "-0",
+            "7",
+            "-12",
+            "01",
+            "1.5",
+            "-2e3",
+            "1E2",
+            "18446744073709551615",
+            "18446744073709551616",
+            "-9223372036854775808",
+            "-9223372036854775809",
+            "-",
+            "3.",
+        ];
+        fn value(rng: &mut Rng, depth: u32, out: &mut String) {
+            match rng.next(if depth > 3 { 5 } else { 7 }) {
+                0 => out.push_str(&format!("\"{}\"", STRINGS[rng.next(12) as usize])),
+                1 => out.push_str(NUMBERS[rng.next(14) as usize]),
+                2 => out.push_str(["true", "false", "null"][rng.next(3) as usize]),
+                3 | 4 => out.push_str(&format!("\"{}\"", STRINGS[rng.next(3) as usize])),
+                5 => {
+                    out.push('[');
+                    for i in 0..rng.next(4) {
+                        if i > 0 {
+                            out.push(',');
+                        }
+                        value(rng, depth + 1, out);
+                    }
+                    out.push(']');
+                }
+                _ => object(rng, depth + 1, out),
+            }
+        }
+        fn object(rng: &mut Rng, depth: u32, out: &mut String) {
+            out.push('{');
+            for i in 0..rng.next(5) {
+                if i > 0 {
+                    out.push_str([",", " , ", ",\n"][rng.next(3) as usize]);
+                }
+                out.push_str(&format!("\"{}\":", KEYS[rng.next(10) as usize]));
+                value(rng, depth, out);
+            }
+            out.push('}');
+        }
+        let leaves = |names: &Names, doc: &Doc| -> Vec<(String, Value)> {
+            let mut out = Vec::new();
+            for (id, values) in doc.fields() {
+                out.extend(values.iter().map(|l| (names.name(id).to_string(), doc.value(l))));
+            }
+            out
+        };
+        let mut rng = Rng(7);
+        let (mut fast_read, mut left) = (0, 0);
+        for round in 0..20_000 {
+            let mut text = String::new();
+            object(&mut rng, 0, &mut text);
+            if round % 3 == 0 && !text.is_empty() {
+                // damage: cut, or insert a stray byte
+                let at = rng.next(text.len() as u64) as usize;
+                if text.is_char_boundary(at) {
+                    if rng.next(2) == 0 {
+                        text.truncate(at);
+                    } else {
+                        text.insert(at, ['x', ',', '"', '}', ' '][rng.next(5) as usize]);
+                    }
+                }
+            }
+            for duplicates in [Duplicates::Refuse, Duplicates::Keep] {
+                let mut names = Names::default();
+                let fast = Fast::parse(&text, &mut names, duplicates).map(|mut d| {
+                    d.leaves.sort_by_key(|(id, _)| *id);
+                    d
+                });
+                let slow = parse_with_serde(&text, &mut names, duplicates);
+                match (fast, slow) {
+                    (Some(fast), Ok(slow)) => {
+                        fast_read += 1;
+                        assert_eq!(leaves(&names, &fast), leaves(&names, &slow), "{text}");
+                    }
+                    (Some(_), Err(e)) => panic!("the fast reader accepted what serde_json refuses ({e}): {text}"),
+                    (None, _) => left += 1,
+                }
+            }
+        }
+        // both paths were taken
+        assert!(fast_read > 10_000 && left > 5_000, "{fast_read} read fast, {left} left");
     }
 
     #[test]

@@ -182,18 +182,8 @@ pub(crate) fn prepare(
 /// fields, a key twice in one object (unless `duplicates` keeps them: documents replayed from
 /// the log were accepted before).
 pub(crate) fn parse_document(source: &[u8], names: &mut Names, duplicates: Duplicates) -> Result<Doc, DocumentError> {
-    let doc = match doc::parse(source, names, duplicates) {
-        Ok(doc) => doc,
-        Err(e) => {
-            if let Err(bad) = std::str::from_utf8(source) {
-                return Err(DocumentError::parsing(format!(
-                    "failed to parse: invalid UTF-8 at byte {}",
-                    bad.valid_up_to()
-                )));
-            }
-            return Err(DocumentError::parsing(format!("failed to parse: {e}")));
-        }
-    };
+    let doc =
+        doc::parse(source, names, duplicates).map_err(|e| DocumentError::parsing(format!("failed to parse: {e}")))?;
     for (id, _) in doc.fields() {
         if let Some(refusal) = names.refusal(id) {
             return Err(DocumentError::parsing(refusal.to_string()));
