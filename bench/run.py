@@ -366,7 +366,7 @@ def main() -> None:
     p.add_argument("--work", default="/tmp/bench", help="where data and stores go (deleted as they are done)")
     p.add_argument("--events", default="1000000,10000000", help="query benchmark sizes, comma-separated")
     p.add_argument("--chunk-events", type=int, default=1000000, help="events per `saker gen` run")
-    p.add_argument("--ingest-events", type=int, default=2000000,
+    p.add_argument("--ingest-events", type=int, default=1000000,
                    help="size of the ingest benchmark (0: none); every size's store is also built once")
     p.add_argument("--runs", type=int, default=3, help="ingest runs per engine")
     p.add_argument("--repeat", type=int, default=5, help="runs of each query, in one process per engine")

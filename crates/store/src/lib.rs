@@ -148,6 +148,10 @@ pub struct StoreOptions {
     pub compaction_min_segments: usize,
     /// One merge reads at most this many bytes of segments (256 MiB).
     pub compaction_max_bytes: u64,
+    /// One merge reads at most this many rows (262,144), and segments of more than half as many
+    /// are not merged: a merge holds its rows in memory, decompressed, so this bounds its memory
+    /// whatever the compression ratio.
+    pub compaction_max_rows: u64,
     /// The retention of data streams whose lifecycle is enabled without a `data_retention` of
     /// their own, as Elasticsearch's `data_streams.lifecycle.retention.default` (none).
     pub default_retention: Option<Duration>,
@@ -168,6 +172,7 @@ impl Default for StoreOptions {
             compaction_small_bytes: 32 << 20,
             compaction_min_segments: 8,
             compaction_max_bytes: 256 << 20,
+            compaction_max_rows: 256 * 1024,
             default_retention: None,
         }
     }
@@ -789,9 +794,15 @@ impl Store {
         }
         state.buffered_bytes += added_bytes;
         let full = state.buffered_bytes >= inner.options.flush_bytes;
+        // writers faster than the flusher wait for it: the buffer stays within a few flushes
+        let overfull = state.buffered_bytes >= inner.options.flush_bytes.saturating_mul(2);
         drop(state);
         if full {
             if self.flusher.is_some() {
+                if overfull {
+                    // the flush in progress, if any, is done once its lock is free
+                    drop(lock(&inner.flush_lock));
+                }
                 let mut signal = lock(&inner.signal);
                 signal.wanted = true;
                 inner.signal_cond.notify_all();

@@ -94,19 +94,25 @@ impl Inner {
                 Arc::new(index.replaced.iter().map(|(id, r)| (id.clone(), r.seq)).collect());
             let mut partitions: BTreeMap<&str, Vec<&SegmentMeta>> = BTreeMap::new();
             for meta in index.segments() {
-                if meta.bytes < options.compaction_small_bytes {
+                // small: any two of them fit in one merge
+                if meta.bytes < options.compaction_small_bytes
+                    && meta.rows.saturating_mul(2) <= options.compaction_max_rows
+                {
                     let partition = meta.path.rsplit_once('/').map_or("", |(dir, _)| dir);
                     partitions.entry(partition).or_default().push(meta);
                 }
             }
             for (partition, small) in partitions {
                 let mut inputs = Vec::new();
-                let mut bytes = 0u64;
+                let (mut bytes, mut rows) = (0u64, 0u64);
                 for meta in small {
-                    if inputs.len() >= 2 && bytes + meta.bytes > options.compaction_max_bytes {
+                    if rows + meta.rows > options.compaction_max_rows
+                        || (inputs.len() >= 2 && bytes + meta.bytes > options.compaction_max_bytes)
+                    {
                         break;
                     }
                     bytes += meta.bytes;
+                    rows += meta.rows;
                     inputs.push(meta.clone());
                 }
                 if inputs.len() >= options.compaction_min_segments.max(2) {
@@ -246,9 +252,11 @@ fn write_merged(merge: &Merge) -> Result<SegmentMeta, StoreError> {
             batches.push(conform(&batch, &merge.schema).map_err(|e| internal(&e))?);
         }
     }
-    let batch = concat_batches(&merge.schema, &batches).map_err(|e| internal(&e))?;
-    drop(batches);
-    let batch = sort_by_time(&batch).map_err(|e| internal(&e))?;
+    let batch = {
+        let unsorted = concat_batches(&merge.schema, &batches).map_err(|e| internal(&e))?;
+        drop(batches);
+        sort_by_time(&unsorted).map_err(|e| internal(&e))?
+    };
     let name = loop {
         let millis = std::time::SystemTime::now().duration_since(std::time::UNIX_EPOCH).unwrap_or_default().as_millis();
         let n = MERGE_COUNTER.fetch_add(1, Ordering::Relaxed);

@@ -520,6 +520,36 @@ fn deleted_indices_stay_deleted_across_flushes_restarts_and_replays() {
 }
 
 #[test]
+fn merges_read_a_bounded_number_of_rows() {
+    let data = tempfile::tempdir().expect("tempdir");
+    let options = StoreOptions { compaction_min_segments: 2, compaction_max_rows: 25, ..options() };
+    let store = Arc::new(Store::open_with(data.path(), options).expect("open"));
+    for round in 0..10i64 {
+        // 10 documents a flush, all of one day
+        let docs: Vec<Value> = (0..10).map(|k| event(round * 30 + k * 3, json!({}))).collect();
+        store.ingest_ndjson(None, ndjson(&docs).as_bytes()).expect("ingest");
+        store.flush().expect("flush");
+    }
+    let count = "FROM logs-test-default | STATS c = COUNT(*), s = SUM(event.sequence)";
+    let before = query(store.clone(), count);
+    assert_eq!(store.indices()[0].segments, 10);
+    // at most 25 rows a merge: two segments of 10 each time (a third would make 30), and the
+    // merged segments of 20 rows are no longer small
+    let mut merged = 0;
+    for _ in 0..10 {
+        let report = store.compact().expect("compact");
+        if report.merges == 0 {
+            break;
+        }
+        assert_eq!((report.merges, report.segments_merged), (1, 2), "{report:?}");
+        merged += 1;
+    }
+    assert_eq!(merged, 5);
+    assert_eq!(store.indices()[0].segments, 5);
+    assert_eq!(query(store.clone(), count), before);
+}
+
+#[test]
 fn small_flushes_are_merged_with_identical_results() {
     let data = tempfile::tempdir().expect("tempdir");
     let options = StoreOptions { compaction_min_segments: 4, ..options() };
