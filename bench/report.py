@@ -75,6 +75,10 @@ def query_table(results: dict, size: str) -> str:
     if total_d:
         rows.append(f"| **ten rules, sum of medians** | | {total_s:.1f} ms | | {total_d:.1f} ms | | "
                     f"{total_s / total_d:.2f}× | | | |")
+    ratios = [med(e["saker"]["runs_ms"]) / med(e["duckdb"]["runs_ms"])
+              for q, e in res.get("queries", {}).items() if q != "flagship" and "saker" in e and "duckdb" in e]
+    if ratios:
+        rows.append(f"| **ten rules, median of the ratios** | | | | | | {med(ratios):.2f}× | | | |")
     return "\n".join(rows)
 
 
