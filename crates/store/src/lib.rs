@@ -112,6 +112,7 @@ use std::fs::File;
 use std::io::{BufRead, BufReader, Read};
 use std::path::{Path, PathBuf};
 use std::sync::atomic::{AtomicU64, Ordering};
+use std::sync::mpsc::{Receiver, SyncSender};
 use std::sync::{Arc, Condvar, Mutex, MutexGuard};
 use std::thread::JoinHandle;
 use std::time::Duration;
@@ -535,8 +536,9 @@ impl Store {
     }
 
     /// Reads items from `reader` and commits them in batches, handing each batch's results to
-    /// `on_batch` once the batch is durable. A thread of its own waits for each batch's fsync
-    /// while the next batch is parsed and checked; at most two batches wait at a time.
+    /// `on_batch` once the batch is durable. When the input is more than one batch, a thread of
+    /// its own waits for each batch's fsync while the next batch is parsed and checked; at most
+    /// two batches wait at a time.
     fn ingest_stream(
         &self,
         reader: impl BufRead,
@@ -547,18 +549,9 @@ impl Store {
         let reader = input::decompress(reader).map_err(StoreError::io(INPUT_CONTEXT))?;
         let options = &self.inner.options;
         std::thread::scope(|scope| {
-            let (to_sync, synced) = std::sync::mpsc::sync_channel::<Unsynced>(1);
-            let (to_report, reported) = std::sync::mpsc::channel::<Vec<ItemResult>>();
-            std::thread::Builder::new()
-                .name("saker-ingest-sync".into())
-                .spawn_scoped(scope, move || {
-                    for batch in synced {
-                        if to_report.send(self.await_durable(batch)).is_err() {
-                            break;
-                        }
-                    }
-                })
-                .map_err(StoreError::io("starting the log sync thread"))?;
+            // started with the first full batch: input that fits one batch (most `_bulk`
+            // requests) waits for its fsync on this thread
+            let mut pipeline: Option<(SyncSender<Unsynced>, Receiver<Vec<ItemResult>>)> = None;
             let mut batch: Vec<RawItem> = Vec::new();
             let mut size = 0usize;
             let mut items = Items::new(reader, format, options.max_document_bytes);
@@ -572,20 +565,43 @@ impl Store {
                 if (end && !batch.is_empty()) || size >= options.batch_bytes || batch.len() >= 100_000 {
                     let unsynced = self.commit_unsynced(std::mem::take(&mut batch), index, None)?;
                     size = 0;
-                    if to_sync.send(unsynced).is_err() {
-                        return Err(StoreError::Internal("the log sync thread stopped".into()));
+                    if end && pipeline.is_none() {
+                        on_batch(self.await_durable(unsynced))?;
+                        break;
                     }
-                    while let Ok(results) = reported.try_recv() {
-                        on_batch(results)?;
+                    if pipeline.is_none() {
+                        let (to_sync, synced) = std::sync::mpsc::sync_channel::<Unsynced>(1);
+                        let (to_report, reported) = std::sync::mpsc::channel::<Vec<ItemResult>>();
+                        std::thread::Builder::new()
+                            .name("saker-ingest-sync".into())
+                            .spawn_scoped(scope, move || {
+                                for batch in synced {
+                                    if to_report.send(self.await_durable(batch)).is_err() {
+                                        break;
+                                    }
+                                }
+                            })
+                            .map_err(StoreError::io("starting the log sync thread"))?;
+                        pipeline = Some((to_sync, reported));
+                    }
+                    if let Some((to_sync, reported)) = &pipeline {
+                        if to_sync.send(unsynced).is_err() {
+                            return Err(StoreError::Internal("the log sync thread stopped".into()));
+                        }
+                        while let Ok(results) = reported.try_recv() {
+                            on_batch(results)?;
+                        }
                     }
                 }
                 if end {
                     break;
                 }
             }
-            drop(to_sync);
-            for results in reported {
-                on_batch(results)?;
+            if let Some((to_sync, reported)) = pipeline {
+                drop(to_sync);
+                for results in reported {
+                    on_batch(results)?;
+                }
             }
             Ok(())
         })
