@@ -411,22 +411,51 @@ fn typing_of(name: &str, docs: &[FlatDoc]) -> Typing {
             None => Typing::Unsupported,
         };
     }
+    let shapes = docs.iter().filter_map(|d| d.get(name)).flatten().map(|value| match value {
+        Value::String(_) => Shape::String,
+        Value::Bool(_) => Shape::Bool,
+        Value::Number(n) if n.is_i64() => Shape::Integer,
+        Value::Number(_) => Shape::Float,
+        Value::Null | Value::Array(_) | Value::Object(_) => Shape::Composite,
+    });
+    inferred_type(shapes).map_or(Typing::JsonText, Typing::Inferred)
+}
+
+/// The shape of one JSON leaf value, for typing a field that no table maps.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Shape {
+    /// A string.
+    String,
+    /// `true` or `false`.
+    Bool,
+    /// A number that fits an `i64`.
+    Integer,
+    /// Any other number.
+    Float,
+    /// An object or array kept whole.
+    Composite,
+}
+
+/// The type a field no table maps gets from the shapes of its values: `keyword`, `boolean`,
+/// `double` (any non-integer number) or `long`; `None` for a mix of kinds or a composite value,
+/// which is kept as the keyword of its JSON text.
+pub fn inferred_type(shapes: impl IntoIterator<Item = Shape>) -> Option<EsType> {
     let (mut strings, mut bools, mut ints, mut floats) = (false, false, false, false);
-    for value in docs.iter().filter_map(|d| d.get(name)).flatten() {
-        match value {
-            Value::String(_) => strings = true,
-            Value::Bool(_) => bools = true,
-            Value::Number(n) if n.is_i64() => ints = true,
-            Value::Number(_) => floats = true,
-            Value::Null | Value::Array(_) | Value::Object(_) => return Typing::JsonText,
+    for shape in shapes {
+        match shape {
+            Shape::String => strings = true,
+            Shape::Bool => bools = true,
+            Shape::Integer => ints = true,
+            Shape::Float => floats = true,
+            Shape::Composite => return None,
         }
     }
     match (strings, bools, ints || floats) {
-        (true, false, false) => Typing::Inferred(EsType::Keyword),
-        (false, true, false) => Typing::Inferred(EsType::Boolean),
-        (false, false, true) if floats => Typing::Inferred(EsType::Double),
-        (false, false, true) => Typing::Inferred(EsType::Long),
-        _ => Typing::JsonText,
+        (true, false, false) => Some(EsType::Keyword),
+        (false, true, false) => Some(EsType::Boolean),
+        (false, false, true) if floats => Some(EsType::Double),
+        (false, false, true) => Some(EsType::Long),
+        _ => None,
     }
 }
 

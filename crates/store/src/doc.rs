@@ -316,7 +316,7 @@ impl<'a> Values<'a> {
         self.leaves.first().map(|(_, l)| l)
     }
 
-    pub fn iter(&self) -> impl Iterator<Item = &'a Leaf> + 'a {
+    pub fn iter(self) -> impl Iterator<Item = &'a Leaf> + 'a {
         self.leaves.iter().map(|(_, l)| l)
     }
 }
@@ -675,8 +675,8 @@ impl Ctx<'_> {
         Ok(())
     }
 
-    /// A value kept whole, flattened the way a JSON tree is (for a geo_point field's array that
-    /// holds several points).
+    /// The items of a geo_point field's array that holds several points, flattened the way a
+    /// JSON tree is: a `[lon, lat]` array or an object (geo_point is kept whole) is one value.
     fn tree(&mut self, id: FieldId, value: Value) {
         match value {
             Value::Null => {}
@@ -688,13 +688,6 @@ impl Ctx<'_> {
             Value::Array(items) => {
                 for item in items {
                     self.tree(id, item);
-                }
-            }
-            Value::Object(map) if !self.names.facts(id).opaque => {
-                for (key, value) in map {
-                    let name = format!("{}.{key}", self.names.name(id));
-                    let id = self.names.intern(&name);
-                    self.tree(id, value);
                 }
             }
             Value::String(s) => self.push_str(id, &s),

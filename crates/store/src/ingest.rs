@@ -10,7 +10,7 @@ use crate::mapping::{FieldMapping, prefixes};
 use crate::names::{data_stream_name, validate_index_name};
 use crate::segment::TIME_FIELD;
 use crate::settings::IndexSettings;
-use ecs::ndjson::coerce_value;
+use ecs::ndjson::{Shape, coerce_value};
 use esql::types::EsType;
 use serde_json::{Value, json};
 use std::collections::{BTreeMap, BTreeSet, HashMap, HashSet};
@@ -455,25 +455,16 @@ fn mapping_of(names: &Names, id: FieldId, docs: &[Prepared]) -> &'static str {
     if let Some(mapping) = names.facts(id).table {
         return mapping;
     }
-    let (mut strings, mut bools, mut ints, mut floats) = (false, false, false, false);
-    for doc in docs {
-        for leaf in doc.doc.get(id).iter() {
-            match leaf {
-                Leaf::Str(..) => strings = true,
-                Leaf::Bool(_) => bools = true,
-                Leaf::Int(_) => ints = true,
-                Leaf::UInt(u) if i64::try_from(*u).is_ok() => ints = true,
-                Leaf::UInt(_) | Leaf::Float(_) => floats = true,
-                Leaf::Json(_) => return EsType::Keyword.name(),
-            }
-        }
-    }
-    match (strings, bools, ints || floats) {
-        (false, true, false) => EsType::Boolean.name(),
-        (false, false, true) if floats => EsType::Double.name(),
-        (false, false, true) => EsType::Long.name(),
-        _ => EsType::Keyword.name(),
-    }
+    let shapes = docs.iter().flat_map(|doc| doc.doc.get(id).iter()).map(|leaf| match leaf {
+        Leaf::Str(..) => Shape::String,
+        Leaf::Bool(_) => Shape::Bool,
+        Leaf::Int(_) => Shape::Integer,
+        Leaf::UInt(u) if i64::try_from(*u).is_ok() => Shape::Integer,
+        Leaf::UInt(_) | Leaf::Float(_) => Shape::Float,
+        Leaf::Json(_) => Shape::Composite,
+    });
+    // a mix of kinds, or a composite value, is the keyword of its JSON text
+    ecs::ndjson::inferred_type(shapes).unwrap_or(EsType::Keyword).name()
 }
 
 /// A generated document id: 20 URL-safe base64 characters of the log sequence number, the
