@@ -410,9 +410,7 @@ impl<'s, 'n> Fast<'s, 'n> {
             self.i += 1;
             return Some(());
         }
-        let mut first: [FieldId; 24] = [0; 24];
-        let mut count = 0;
-        let mut more: Vec<FieldId> = Vec::new();
+        let mut seen = Seen::default();
         let mut hint = 0;
         let mut escaped = String::new();
         loop {
@@ -439,16 +437,8 @@ impl<'s, 'n> Fast<'s, 'n> {
                 return None;
             }
             let id = self.names.child(parent, key, &mut hint);
-            if self.duplicates == Duplicates::Refuse {
-                if first[..count].contains(&id) || more.contains(&id) {
-                    return None;
-                }
-                if count < first.len() {
-                    first[count] = id;
-                    count += 1;
-                } else {
-                    more.push(id);
-                }
+            if self.duplicates == Duplicates::Refuse && !seen.insert(id) {
+                return None;
             }
             self.eat(b':')?;
             self.ws();
@@ -628,6 +618,31 @@ fn plain(rest: &[u8]) -> Option<usize> {
     (rest[stop] == b'"').then_some(stop)
 }
 
+/// The keys of one object met so far, to find duplicates: on the stack for the usual small
+/// objects.
+#[derive(Default)]
+struct Seen {
+    first: [FieldId; 24],
+    count: usize,
+    more: Vec<FieldId>,
+}
+
+impl Seen {
+    /// False when `id` was met already.
+    fn insert(&mut self, id: FieldId) -> bool {
+        if self.first[..self.count].contains(&id) || self.more.contains(&id) {
+            return false;
+        }
+        if self.count < self.first.len() {
+            self.first[self.count] = id;
+            self.count += 1;
+        } else {
+            self.more.push(id);
+        }
+        true
+    }
+}
+
 struct Ctx<'a> {
     names: &'a mut Names,
     doc: &'a mut Doc,
@@ -649,26 +664,16 @@ impl Ctx<'_> {
     /// The members of the object named `parent` (`None`: the document), read one by one.
     fn object<'de, A: MapAccess<'de>>(&mut self, parent: Option<FieldId>, mut map: A) -> Result<(), A::Error> {
         // the keys met so far, for duplicates: on the stack for the usual small objects
-        let mut first: [FieldId; 24] = [0; 24];
-        let mut count = 0;
-        let mut more: Vec<FieldId> = Vec::new();
+        let mut seen = Seen::default();
         let mut hint = 0;
         while let Some(id) = map.next_key_seed(Key { names: self.names, parent, hint: &mut hint })? {
-            if self.duplicates == Duplicates::Refuse {
-                if first[..count].contains(&id) || more.contains(&id) {
-                    let name = self.names.name(id);
-                    let key = match parent {
-                        Some(p) => &name[self.names.name(p).len() + 1..],
-                        None => name,
-                    };
-                    return Err(de::Error::custom(format!("Duplicate field '{key}'")));
-                }
-                if count < first.len() {
-                    first[count] = id;
-                    count += 1;
-                } else {
-                    more.push(id);
-                }
+            if self.duplicates == Duplicates::Refuse && !seen.insert(id) {
+                let name = self.names.name(id);
+                let key = match parent {
+                    Some(p) => &name[self.names.name(p).len() + 1..],
+                    None => name,
+                };
+                return Err(de::Error::custom(format!("Duplicate field '{key}'")));
             }
             map.next_value_seed(Member { ctx: self, id })?;
         }
