@@ -697,11 +697,15 @@ fn parse_iso8601(text: &str) -> Option<i128> {
     let mut pos = 0;
     let digits = |pos: &mut usize, n: usize| -> Option<u32> {
         let s = b.get(*pos..*pos + n)?;
-        if !s.iter().all(u8::is_ascii_digit) {
-            return None;
+        let mut value = 0u32;
+        for &d in s {
+            if !d.is_ascii_digit() {
+                return None;
+            }
+            value = value * 10 + u32::from(d - b'0');
         }
         *pos += n;
-        std::str::from_utf8(s).ok()?.parse().ok()
+        Some(value)
     };
     let year = digits(&mut pos, 4)? as i32;
     let (mut month, mut day, mut hour, mut minute, mut second, mut nanos) = (1, 1, 0, 0, 0, 0i128);
@@ -731,7 +735,7 @@ fn parse_iso8601(text: &str) -> Option<i128> {
                             if n == 0 || n > 9 {
                                 return None;
                             }
-                            let frac: i128 = text[start..pos].parse().ok()?;
+                            let frac = b[start..pos].iter().fold(0i128, |v, d| v * 10 + i128::from(d - b'0'));
                             nanos = frac * 10i128.pow(9 - n as u32);
                         }
                     }

@@ -33,6 +33,17 @@ pub(crate) fn build_batch(mapping: &mut Mapping, names: &Names, docs: Vec<NewDoc
     // (row, field) of every value dropped: malformed, or of a field the mapping lacks
     let mut ignored: Vec<(u32, FieldId)> = Vec::new();
     let mut scratch = String::new();
+    // each field's number of values and bytes of text, so that its buffers are allocated once
+    let mut sizes: Vec<(usize, usize)> = vec![(0, 0); names.len()];
+    for new in &docs {
+        for (id, values) in new.doc.fields() {
+            let size = &mut sizes[id as usize];
+            for leaf in values.iter() {
+                size.0 += 1;
+                size.1 += new.doc.text_len(leaf);
+            }
+        }
+    }
     for (row, new) in docs.iter().enumerate() {
         let row = u32::try_from(row).map_err(|_| ArrowError::InvalidArgumentError("too many documents".into()))?;
         for (id, values) in new.doc.fields() {
@@ -42,7 +53,7 @@ pub(crate) fn build_batch(mapping: &mut Mapping, names: &Names, docs: Vec<NewDoc
                     None => Slot::Unmapped,
                     Some(f) if !f.is_stored() => Slot::Skip,
                     Some(f) => {
-                        columns.push((id, ColumnBuf::new(f)));
+                        columns.push((id, ColumnBuf::new(f, sizes[id as usize])));
                         Slot::Column(columns.len() - 1)
                     }
                 };
@@ -89,7 +100,7 @@ pub(crate) fn build_batch(mapping: &mut Mapping, names: &Names, docs: Vec<NewDoc
             Arc::new(StringArray::from_iter_values(docs.iter().map(|d| d.id.as_str())))
         } else if name == IGNORED_FIELD {
             ignored.sort_by(|a, b| a.0.cmp(&b.0).then_with(|| names.name(a.1).cmp(names.name(b.1))));
-            let mut column = ColumnBuf::of(EsType::Keyword, "keyword");
+            let mut column = ColumnBuf::of(EsType::Keyword, "keyword", (ignored.len(), 0));
             for &(row, id) in &ignored {
                 column.push_str(names.name(id), row);
             }
@@ -144,22 +155,25 @@ enum Values {
 }
 
 impl ColumnBuf {
-    fn new(field: &FieldMapping) -> ColumnBuf {
-        ColumnBuf::of(field.es_type(), &field.mapping)
+    /// A column for `field`, with room for `size`: a number of values and bytes of their text.
+    fn new(field: &FieldMapping, size: (usize, usize)) -> ColumnBuf {
+        ColumnBuf::of(field.es_type(), &field.mapping, size)
     }
 
-    fn of(es_type: EsType, mapping: &str) -> ColumnBuf {
+    fn of(es_type: EsType, mapping: &str, (count, bytes): (usize, usize)) -> ColumnBuf {
         let values = match es_type {
-            EsType::Boolean => Values::Bool(Vec::new()),
-            EsType::Integer | EsType::Long | EsType::Date | EsType::DateNanos => Values::Int(Vec::new()),
-            EsType::UnsignedLong => Values::UInt(Vec::new()),
-            EsType::Double => Values::Double(Vec::new()),
-            EsType::Keyword | EsType::Text | EsType::GeoPoint => Values::Str(Vec::new(), Vec::new()),
-            EsType::Ip => Values::Ip(Vec::new()),
-            EsType::Version => Values::Bin(Vec::new(), Vec::new()),
+            EsType::Boolean => Values::Bool(Vec::with_capacity(count)),
+            EsType::Integer | EsType::Long | EsType::Date | EsType::DateNanos => Values::Int(Vec::with_capacity(count)),
+            EsType::UnsignedLong => Values::UInt(Vec::with_capacity(count)),
+            EsType::Double => Values::Double(Vec::with_capacity(count)),
+            EsType::Keyword | EsType::Text | EsType::GeoPoint => {
+                Values::Str(Vec::with_capacity(bytes), Vec::with_capacity(count))
+            }
+            EsType::Ip => Values::Ip(Vec::with_capacity(16 * count)),
+            EsType::Version => Values::Bin(Vec::with_capacity(bytes), Vec::with_capacity(count)),
             EsType::Null | EsType::DatePeriod | EsType::TimeDuration | EsType::Unsupported => Values::None,
         };
-        ColumnBuf { es_type, mapping: mapping.to_string(), rows: Vec::new(), values, multi_seen: false }
+        ColumnBuf { es_type, mapping: mapping.to_string(), rows: Vec::with_capacity(count), values, multi_seen: false }
     }
 
     fn push_str(&mut self, s: &str, row: u32) {
@@ -188,7 +202,9 @@ impl ColumnBuf {
                 }
                 None => false,
             },
-            (Values::Int(values), EsType::Date | EsType::DateNanos) if matches!(leaf, Leaf::Str(..)) => {
+            (Values::Int(values), EsType::Date | EsType::DateNanos)
+                if matches!(leaf, Leaf::Raw(..) | Leaf::Str(..)) =>
+            {
                 let nanos = doc.str(leaf).and_then(ecs::ndjson::parse_date_nanos);
                 let value = match self.es_type {
                     EsType::Date => nanos.and_then(|n| i64::try_from(n.div_euclid(1_000_000)).ok()),
@@ -381,7 +397,10 @@ mod tests {
                 .enumerate()
                 .map(|(i, v)| {
                     let source = serde_json::to_vec(&json!({ field: v })).expect("json");
-                    NewDoc { id: format!("d{i}"), doc: parse(&source, &mut names, Duplicates::Refuse).expect("parse") }
+                    NewDoc {
+                        id: format!("d{i}"),
+                        doc: parse(&source.into(), &mut names, Duplicates::Refuse).expect("parse"),
+                    }
                 })
                 .collect();
             let mut m = Mapping::default();
@@ -409,7 +428,10 @@ mod tests {
     fn ignored_names_are_sorted_per_document() {
         let mut names = Names::default();
         let source = br#"{"z":1,"a":"x","n":"bad","k":"y"}"#;
-        let docs = vec![NewDoc { id: "1".into(), doc: parse(source, &mut names, Duplicates::Refuse).expect("parse") }];
+        let docs = vec![NewDoc {
+            id: "1".into(),
+            doc: parse(&source[..].into(), &mut names, Duplicates::Refuse).expect("parse"),
+        }];
         let mut m = Mapping::default();
         m.add("n", &FieldMapping::new("long"));
         m.add("k", &FieldMapping::new("keyword"));

@@ -8,6 +8,7 @@
 //! read (`flattened`) keeps its whole value, objects included, as one leaf; so does a geo_point's
 //! `[lon, lat]` array.
 
+use crate::input::Source;
 use serde::Deserialize as _;
 use serde::de::value::{MapAccessDeserializer, SeqAccessDeserializer};
 use serde::de::{self, DeserializeSeed, Deserializer, MapAccess, SeqAccess, Visitor};
@@ -191,7 +192,9 @@ fn refusal(name: &str) -> Option<String> {
 /// One leaf value.
 #[derive(Debug, Clone, PartialEq)]
 pub(crate) enum Leaf {
-    /// A string: `start..end` of the document's [`Doc::text`].
+    /// A string without escapes: `start..end` of the document's source, where it was read.
+    Raw(u32, u32),
+    /// A string unescaped: `start..end` of the document's own text.
     Str(u32, u32),
     /// A negative integer.
     Int(i64),
@@ -209,7 +212,11 @@ pub(crate) enum Leaf {
 #[derive(Debug, Clone, Default, PartialEq)]
 pub(crate) struct Doc {
     leaves: Vec<(FieldId, Leaf)>,
+    /// Strings that had escapes, unescaped.
     text: String,
+    /// The source the document was read from, when a [`Leaf::Raw`] refers to it: valid UTF-8
+    /// (checked by [`parse`]), and each `Raw` range lies between ASCII quotes of it.
+    source: Source,
 }
 
 impl Doc {
@@ -250,8 +257,23 @@ impl Doc {
     /// The text of a string leaf.
     pub fn str(&self, leaf: &Leaf) -> Option<&str> {
         match *leaf {
+            Leaf::Raw(start, end) => {
+                let bytes = &self.source[start as usize..end as usize];
+                debug_assert!(std::str::from_utf8(bytes).is_ok());
+                // SAFETY: `parse` checked that the whole source is UTF-8, and a `Raw` range starts
+                // and ends next to ASCII quotes, so on character boundaries (see `Doc::source`).
+                Some(unsafe { std::str::from_utf8_unchecked(bytes) })
+            }
             Leaf::Str(start, end) => Some(&self.text[start as usize..end as usize]),
             _ => None,
+        }
+    }
+
+    /// The length of a string leaf's text (0 for other leaves).
+    pub fn text_len(&self, leaf: &Leaf) -> usize {
+        match *leaf {
+            Leaf::Raw(start, end) | Leaf::Str(start, end) => (end - start) as usize,
+            _ => 0,
         }
     }
 
@@ -261,7 +283,7 @@ impl Doc {
         use std::fmt::Write;
         scratch.clear();
         match leaf {
-            Leaf::Str(..) => return self.str(leaf),
+            Leaf::Raw(..) | Leaf::Str(..) => return self.str(leaf),
             Leaf::Int(i) => write!(scratch, "{i}").ok()?,
             Leaf::UInt(u) => write!(scratch, "{u}").ok()?,
             Leaf::Float(f) => write!(scratch, "{}", Number::from_f64(*f)?).ok()?,
@@ -274,7 +296,7 @@ impl Doc {
     /// A leaf as a JSON value.
     pub fn value(&self, leaf: &Leaf) -> Value {
         match leaf {
-            Leaf::Str(..) => Value::String(self.str(leaf).unwrap_or_default().to_string()),
+            Leaf::Raw(..) | Leaf::Str(..) => Value::String(self.str(leaf).unwrap_or_default().to_string()),
             Leaf::Int(i) => Value::from(*i),
             Leaf::UInt(u) => Value::from(*u),
             Leaf::Float(f) => Number::from_f64(*f).map_or(Value::Null, Value::Number),
@@ -334,11 +356,11 @@ pub(crate) enum Duplicates {
 /// # Errors
 /// The parser's message (with its line and column) when the source is not JSON, is not an
 /// object, has an empty key or a key twice in one object (with [`Duplicates::Refuse`]).
-pub(crate) fn parse(source: &[u8], names: &mut Names, duplicates: Duplicates) -> Result<Doc, serde_json::Error> {
+pub(crate) fn parse(source: &Source, names: &mut Names, duplicates: Duplicates) -> Result<Doc, serde_json::Error> {
     // one validation of the whole source, rather than one per string
     let text = std::str::from_utf8(source)
         .map_err(|e| <serde_json::Error as de::Error>::custom(format!("invalid UTF-8 at byte {}", e.valid_up_to())))?;
-    if let Some(mut doc) = Fast::parse(text, names, duplicates) {
+    if let Some(mut doc) = Fast::parse(source, text, names, duplicates) {
         doc.leaves.sort_by_key(|(id, _)| *id);
         return Ok(doc);
     }
@@ -347,7 +369,8 @@ pub(crate) fn parse(source: &[u8], names: &mut Names, duplicates: Duplicates) ->
 
 /// [`parse`] by `serde_json`: every document the fast reader leaves (and the errors).
 fn parse_with_serde(text: &str, names: &mut Names, duplicates: Duplicates) -> Result<Doc, serde_json::Error> {
-    let mut doc = Doc { leaves: Vec::with_capacity(64), text: String::with_capacity(text.len() / 2) };
+    let mut doc =
+        Doc { leaves: Vec::with_capacity(64), text: String::with_capacity(text.len() / 2), source: Source::default() };
     let mut ctx = Ctx { names, doc: &mut doc, duplicates };
     let mut de = serde_json::Deserializer::from_str(text);
     Top { ctx: &mut ctx }.deserialize(&mut de)?;
@@ -375,8 +398,11 @@ struct Fast<'s, 'n> {
 const FAST_DEPTH: usize = 64;
 
 impl<'s, 'n> Fast<'s, 'n> {
-    fn parse(text: &'s str, names: &'n mut Names, duplicates: Duplicates) -> Option<Doc> {
-        let doc = Doc { leaves: Vec::with_capacity(64), text: String::with_capacity(text.len() / 2) };
+    /// Reads `text`, which is `source` found valid UTF-8; the strings without escapes stay in
+    /// `source`, where they were read.
+    fn parse(source: &Source, text: &'s str, names: &'n mut Names, duplicates: Duplicates) -> Option<Doc> {
+        debug_assert_eq!(text.as_bytes(), &source[..]);
+        let doc = Doc { leaves: Vec::with_capacity(64), text: String::new(), source: source.clone() };
         let mut fast = Fast { t: text, s: text.as_bytes(), i: 0, names, doc, duplicates };
         fast.ws();
         if fast.peek()? != b'{' {
@@ -461,10 +487,15 @@ impl<'s, 'n> Fast<'s, 'n> {
         match self.peek()? {
             b'"' => {
                 self.i += 1;
-                let start = self.doc.text.len();
-                self.string()?;
-                let end = self.doc.text.len();
-                self.doc.leaves.push((id, Leaf::Str(offset(start), offset(end))));
+                if let Some(len) = plain(&self.s[self.i..]) {
+                    self.doc.leaves.push((id, Leaf::Raw(offset(self.i), offset(self.i + len))));
+                    self.i += len + 1;
+                } else {
+                    let start = self.doc.text.len();
+                    self.string()?;
+                    let end = self.doc.text.len();
+                    self.doc.leaves.push((id, Leaf::Str(offset(start), offset(end))));
+                }
             }
             b'{' => {
                 if depth >= FAST_DEPTH || self.names.facts(id).opaque {
@@ -553,7 +584,7 @@ impl<'s, 'n> Fast<'s, 'n> {
     fn string(&mut self) -> Option<()> {
         loop {
             let rest = &self.s[self.i..];
-            let stop = rest.iter().position(|&b| b == b'"' || b == b'\\' || b < 0x20)?;
+            let stop = string_stop(rest)?;
             // the stop byte is ASCII: a character boundary of the valid text
             self.doc.text.push_str(self.t.get(self.i..self.i + stop)?);
             self.i += stop + 1;
@@ -614,8 +645,35 @@ impl<'s, 'n> Fast<'s, 'n> {
 /// The length of a string without escapes at the start of `rest` (after its opening quote), up
 /// to its closing quote; `None` when it has escapes, control characters or no end.
 fn plain(rest: &[u8]) -> Option<usize> {
-    let stop = rest.iter().position(|&b| b == b'"' || b == b'\\' || b < 0x20)?;
+    let stop = string_stop(rest)?;
     (rest[stop] == b'"').then_some(stop)
+}
+
+/// The position of the first byte that ends a run of plain string content: a quote, a backslash
+/// or a control character. Eight bytes at a time.
+#[inline]
+fn string_stop(bytes: &[u8]) -> Option<usize> {
+    const ONES: u64 = 0x0101_0101_0101_0101;
+    const HIGHS: u64 = 0x8080_8080_8080_8080;
+    /// High bit set in each byte of `v` that is zero; exact for the lowest such byte, which is
+    /// all that is used.
+    #[inline]
+    fn zero_bytes(v: u64) -> u64 {
+        v.wrapping_sub(ONES) & !v & HIGHS
+    }
+    let mut at = 0;
+    while let Some(word) = bytes.get(at..at + 8) {
+        let v = u64::from_le_bytes(word.try_into().unwrap_or_default());
+        // a byte below 0x20 is one whose value minus 0x20 borrows without having had its high bit
+        let found = zero_bytes(v ^ (ONES * u64::from(b'"')))
+            | zero_bytes(v ^ (ONES * u64::from(b'\\')))
+            | (v.wrapping_sub(ONES * 0x20) & !v & HIGHS);
+        if found != 0 {
+            return Some(at + (found.trailing_zeros() / 8) as usize);
+        }
+        at += 8;
+    }
+    bytes[at..].iter().position(|&b| b == b'"' || b == b'\\' || b < 0x20).map(|i| at + i)
 }
 
 /// The keys of one object met so far, to find duplicates: on the stack for the usual small
@@ -625,14 +683,20 @@ struct Seen {
     first: [FieldId; 24],
     count: usize,
     more: Vec<FieldId>,
+    /// The largest key number met so far.
+    top: Option<FieldId>,
 }
 
 impl Seen {
     /// False when `id` was met already.
     fn insert(&mut self, id: FieldId) -> bool {
-        if self.first[..self.count].contains(&id) || self.more.contains(&id) {
+        // Keys mostly come in the order the batch first met them, so in increasing numbers: a
+        // key above every one met so far is new without a search.
+        if self.top.is_some_and(|top| id <= top) && (self.first[..self.count].contains(&id) || self.more.contains(&id))
+        {
             return false;
         }
+        self.top = self.top.max(Some(id));
         if self.count < self.first.len() {
             self.first[self.count] = id;
             self.count += 1;
@@ -866,7 +930,7 @@ mod tests {
 
     fn flat(source: &str) -> Vec<(String, Vec<Value>)> {
         let mut names = Names::default();
-        let doc = parse(source.as_bytes(), &mut names, Duplicates::Refuse).expect("parse");
+        let doc = parse(&Source::from(source.as_bytes()), &mut names, Duplicates::Refuse).expect("parse");
         let mut out: Vec<(String, Vec<Value>)> = doc
             .fields()
             .map(|(id, values)| (names.name(id).to_string(), values.iter().map(|l| doc.value(l)).collect()))
@@ -876,7 +940,9 @@ mod tests {
     }
 
     fn error(source: &str) -> String {
-        parse(source.as_bytes(), &mut Names::default(), Duplicates::Refuse).expect_err(source).to_string()
+        parse(&Source::from(source.as_bytes()), &mut Names::default(), Duplicates::Refuse)
+            .expect_err(source)
+            .to_string()
     }
 
     #[test]
@@ -905,7 +971,7 @@ mod tests {
         sources.push(json!({"k3": {"v": "x"}, "k3.v": 1, "z": {"k3": 2}}));
         for source in &sources {
             let bytes = serde_json::to_vec(source).expect("json");
-            let doc = parse(&bytes, &mut names, Duplicates::Refuse).expect("parse");
+            let doc = parse(&Source::from(bytes), &mut names, Duplicates::Refuse).expect("parse");
             let mut got: Vec<(String, Vec<Value>)> = doc
                 .fields()
                 .map(|(id, values)| (names.name(id).to_string(), values.iter().map(|l| doc.value(l)).collect()))
@@ -1016,7 +1082,7 @@ mod tests {
             }
             for duplicates in [Duplicates::Refuse, Duplicates::Keep] {
                 let mut names = Names::default();
-                let fast = Fast::parse(&text, &mut names, duplicates).map(|mut d| {
+                let fast = Fast::parse(&Source::from(text.as_bytes()), &text, &mut names, duplicates).map(|mut d| {
                     d.leaves.sort_by_key(|(id, _)| *id);
                     d
                 });
@@ -1033,6 +1099,31 @@ mod tests {
         }
         // both paths were taken
         assert!(fast_read > 10_000 && left > 5_000, "{fast_read} read fast, {left} left");
+    }
+
+    #[test]
+    fn string_ends_are_found_eight_bytes_at_a_time_as_one_at_a_time() {
+        let mut state = 11u64;
+        let mut byte = || {
+            state = state.wrapping_mul(6364136223846793005).wrapping_add(1442695040888963407);
+            // mostly letters, sometimes a byte that ends a run or one with the high bit
+            match (state >> 33) % 40 {
+                0 => b'"',
+                1 => b'\\',
+                2 => (state >> 40) as u8 % 0x20,
+                3 => 0x80 | (state >> 40) as u8,
+                4 => 0x20,
+                5 => 0x7f,
+                _ => b'a' + (state >> 40) as u8 % 26,
+            }
+        };
+        for len in 0..200 {
+            for _ in 0..50 {
+                let bytes: Vec<u8> = (0..len).map(|_| byte()).collect();
+                let naive = bytes.iter().position(|&b| b == b'"' || b == b'\\' || b < 0x20);
+                assert_eq!(string_stop(&bytes), naive, "{bytes:?}");
+            }
+        }
     }
 
     #[test]
@@ -1057,7 +1148,7 @@ mod tests {
         assert!(error(r#"{"a":"#).contains("EOF"));
         // kept, as several values, when replaying what was accepted
         let mut names = Names::default();
-        let doc = parse(br#"{"a":1,"a":2}"#, &mut names, Duplicates::Keep).expect("parse");
+        let doc = parse(&Source::from(&br#"{"a":1,"a":2}"#[..]), &mut names, Duplicates::Keep).expect("parse");
         assert_eq!(doc.get_named(&names, "a").iter().count(), 2);
     }
 

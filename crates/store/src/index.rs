@@ -295,7 +295,7 @@ mod tests {
             .into_iter()
             .map(|(id, value)| {
                 let source = serde_json::to_vec(&value).expect("json");
-                let doc = crate::doc::parse(&source, &mut names, crate::doc::Duplicates::Refuse).expect("parse");
+                let doc = crate::doc::parse(&source.into(), &mut names, crate::doc::Duplicates::Refuse).expect("parse");
                 NewDoc { id: id.to_string(), doc }
             })
             .collect();

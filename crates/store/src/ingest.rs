@@ -5,11 +5,12 @@
 use crate::doc::{self, Doc, Duplicates, FieldId, Leaf, Names, Values};
 use crate::error::DocumentError;
 use crate::index::IndexState;
-use crate::input::{Op, RawItem};
+use crate::input::{Op, RawItem, Source};
 use crate::mapping::{FieldMapping, prefixes};
 use crate::names::{data_stream_name, validate_index_name};
 use crate::segment::TIME_FIELD;
 use crate::settings::IndexSettings;
+use bytes::Bytes;
 use ecs::ndjson::{Shape, coerce_value};
 use esql::types::EsType;
 use serde_json::{Value, json};
@@ -114,7 +115,7 @@ pub(crate) struct Prepared {
     pub index: String,
     pub op: Op,
     pub id: Option<String>,
-    pub source: Vec<u8>,
+    pub source: Source,
     pub doc: Doc,
     /// Why the document's `@timestamp` would not do for a data stream, if it would not (found
     /// while the document is fresh in the cache; checked only for data streams).
@@ -181,7 +182,7 @@ pub(crate) fn prepare(
 /// mapping: invalid UTF-8 or JSON, a non-object, empty or dotted-empty field names, metadata
 /// fields, a key twice in one object (unless `duplicates` keeps them: documents replayed from
 /// the log were accepted before).
-pub(crate) fn parse_document(source: &[u8], names: &mut Names, duplicates: Duplicates) -> Result<Doc, DocumentError> {
+pub(crate) fn parse_document(source: &Source, names: &mut Names, duplicates: Duplicates) -> Result<Doc, DocumentError> {
     let doc =
         doc::parse(source, names, duplicates).map_err(|e| DocumentError::parsing(format!("failed to parse: {e}")))?;
     for (id, _) in doc.fields() {
@@ -299,6 +300,10 @@ pub(crate) fn check(
                 "object mapping for [{name}] tried to parse field [{name}] as object, but found a concrete value"
             )));
         }
+        // a field of the field table is never refused for the fields above it
+        if is_ecs {
+            continue;
+        }
         for prefix in prefixes(name) {
             let existing = index.mapping.fields.get(prefix).map(|f| f.mapping.clone()).or_else(|| {
                 names
@@ -306,9 +311,7 @@ pub(crate) fn check(
                     .is_some_and(|p| pending.leaves.contains(&p) || doc.doc.has(p))
                     .then(|| "a value".to_string())
             });
-            if let Some(existing) = existing
-                && !is_ecs
-            {
+            if let Some(existing) = existing {
                 return Err(DocumentError::parsing(format!(
                     "Could not dynamically add mapping for field [{name}]. Existing mapping for [{prefix}] must be of type object but found [{existing}]."
                 )));
@@ -456,7 +459,7 @@ fn mapping_of(names: &Names, id: FieldId, docs: &[Prepared]) -> &'static str {
         return mapping;
     }
     let shapes = docs.iter().flat_map(|doc| doc.doc.get(id).iter()).map(|leaf| match leaf {
-        Leaf::Str(..) => Shape::String,
+        Leaf::Raw(..) | Leaf::Str(..) => Shape::String,
         Leaf::Bool(_) => Shape::Bool,
         Leaf::Int(_) => Shape::Integer,
         Leaf::UInt(u) if i64::try_from(*u).is_ok() => Shape::Integer,
@@ -492,7 +495,7 @@ pub(crate) struct RecordEntry {
     pub index: String,
     pub changes: Vec<(String, FieldMapping)>,
     /// Each document's explicit `_id` (generated ones are derived again) and source.
-    pub docs: Vec<(Option<String>, Vec<u8>)>,
+    pub docs: Vec<(Option<String>, Source)>,
     /// The index's settings from this record on: given when the record creates the index (from
     /// its template) and when they change.
     pub settings: Option<IndexSettings>,
@@ -509,20 +512,58 @@ const FORMAT_2: u64 = u64::MAX;
 /// the documents they replace).
 const FORMAT_3: u64 = u64::MAX - 1;
 
-/// Encodes a log record's payload.
-pub(crate) fn encode_record<'a>(entries: impl ExactSizeIterator<Item = &'a RecordEntry> + Clone) -> Vec<u8> {
+/// The first eight bytes of a record payload in the fourth format: the documents' sources
+/// follow the entries as one blob of the input they were read from, each document giving where
+/// its source lies in it.
+const FORMAT_4: u64 = u64::MAX - 2;
+
+/// Encodes a log record's payload, as parts to be written one after the other: the entries,
+/// then the documents' sources as runs of the input blocks they lie in (not copied: a run
+/// covers the documents of a block and whatever lies between them, such as newlines, action
+/// lines and refused documents).
+pub(crate) fn encode_record<'a>(entries: impl ExactSizeIterator<Item = &'a RecordEntry> + Clone) -> Vec<Bytes> {
     fn put_bytes(out: &mut Vec<u8>, b: &[u8]) {
         out.extend_from_slice(&(b.len() as u64).to_le_bytes());
         out.extend_from_slice(b);
     }
-    // the documents make most of the record: room for them at once, not by doubling
-    let documents: usize = entries
-        .clone()
-        .flat_map(|e| &e.docs)
-        .map(|(id, s)| 17 + s.len() + id.as_ref().map_or(0, |i| 8 + i.len()))
-        .sum();
-    let mut out = Vec::with_capacity(documents + 4096);
-    out.extend_from_slice(&FORMAT_3.to_le_bytes());
+    /// A run: its block, the range of the block it covers, its offset in the blob.
+    struct Run<'b> {
+        block: &'b Bytes,
+        start: usize,
+        end: usize,
+        at: usize,
+    }
+    let mut runs: Vec<Run> = Vec::new();
+    // runs by the address of their block: the documents of a block are mostly consecutive,
+    // so the last run is tried first
+    let mut by_block: HashMap<usize, usize> = HashMap::new();
+    let run_of = |runs: &[Run], by_block: &HashMap<usize, usize>, block: &Bytes| -> Option<usize> {
+        match runs.last() {
+            Some(last) if last.block.as_ptr() == block.as_ptr() => Some(runs.len() - 1),
+            _ => by_block.get(&(block.as_ptr() as usize)).copied(),
+        }
+    };
+    for (_, source) in entries.clone().flat_map(|e| &e.docs) {
+        let range = source.range();
+        match run_of(&runs, &by_block, source.block()) {
+            Some(r) => {
+                runs[r].start = runs[r].start.min(range.start);
+                runs[r].end = runs[r].end.max(range.end);
+            }
+            None => {
+                by_block.insert(source.block().as_ptr() as usize, runs.len());
+                runs.push(Run { block: source.block(), start: range.start, end: range.end, at: 0 });
+            }
+        }
+    }
+    let mut blob = 0;
+    for run in &mut runs {
+        run.at = blob;
+        blob += run.end - run.start;
+    }
+    let docs = entries.clone().map(|e| e.docs.len()).sum::<usize>();
+    let mut out = Vec::with_capacity(docs * 20 + 4096);
+    out.extend_from_slice(&FORMAT_4.to_le_bytes());
     out.extend_from_slice(&(entries.len() as u64).to_le_bytes());
     for entry in entries {
         put_bytes(&mut out, entry.index.as_bytes());
@@ -547,7 +588,10 @@ pub(crate) fn encode_record<'a>(entries: impl ExactSizeIterator<Item = &'a Recor
                 }
                 None => out.push(0),
             }
-            put_bytes(&mut out, source);
+            let run = &runs[run_of(&runs, &by_block, source.block()).expect("invariant: every block has its run")];
+            let range = source.range();
+            out.extend_from_slice(&((run.at + range.start - run.start) as u64).to_le_bytes());
+            out.extend_from_slice(&(range.len() as u64).to_le_bytes());
         }
         match &entry.settings {
             Some(settings) => {
@@ -563,14 +607,18 @@ pub(crate) fn encode_record<'a>(entries: impl ExactSizeIterator<Item = &'a Recor
             out.extend_from_slice(&version.to_le_bytes());
         }
     }
-    out
+    out.extend_from_slice(&(blob as u64).to_le_bytes());
+    let mut parts = Vec::with_capacity(runs.len() + 1);
+    parts.push(Bytes::from(out));
+    parts.extend(runs.iter().map(|run| run.block.slice(run.start..run.end)));
+    parts
 }
 
 /// Decodes a log record's payload.
 ///
 /// # Errors
 /// When the payload is not what [`encode_record`] writes.
-pub(crate) fn decode_record(payload: &[u8]) -> Result<Vec<RecordEntry>, String> {
+pub(crate) fn decode_record(payload: &Bytes) -> Result<Vec<RecordEntry>, String> {
     struct Reader<'a>(&'a [u8]);
     impl<'a> Reader<'a> {
         fn take(&mut self, n: usize) -> Result<&'a [u8], String> {
@@ -611,11 +659,16 @@ pub(crate) fn decode_record(payload: &[u8]) -> Result<Vec<RecordEntry>, String> 
         }
     }
     let mut r = Reader(payload);
-    let format_3 = payload.get(..8).is_some_and(|head| head == FORMAT_3.to_le_bytes());
-    let format_2 = format_3 || payload.get(..8).is_some_and(|head| head == FORMAT_2.to_le_bytes());
+    let format = |f: u64| payload.get(..8).is_some_and(|head| head == f.to_le_bytes());
+    let format_4 = format(FORMAT_4);
+    let format_3 = format_4 || format(FORMAT_3);
+    let format_2 = format_3 || format(FORMAT_2);
     if format_2 {
         r.take(8)?;
     }
+    // a source is where it lies in `payload` (older formats) or in the blob (the fourth): its
+    // offset and length, checked against the blob once it is found
+    let at = |slice: &[u8]| slice.as_ptr() as usize - payload.as_ptr() as usize;
     let n = r.count()?;
     let mut entries = Vec::with_capacity(n);
     for _ in 0..n {
@@ -632,7 +685,15 @@ pub(crate) fn decode_record(payload: &[u8]) -> Result<Vec<RecordEntry>, String> 
         let mut docs = Vec::with_capacity(nd);
         for _ in 0..nd {
             let id = if r.flag()? { Some(r.string()?) } else { None };
-            docs.push((id, r.bytes()?.to_vec()));
+            let range = if format_4 {
+                let start = r.u64()?;
+                let len = r.u64()?;
+                (start, len)
+            } else {
+                let bytes = r.bytes()?;
+                (at(bytes) as u64, bytes.len() as u64)
+            };
+            docs.push((id, range));
         }
         let settings = if format_2 && r.flag()? {
             Some(serde_json::from_slice(r.bytes()?).map_err(|e| format!("bad index settings: {e}"))?)
@@ -647,12 +708,32 @@ pub(crate) fn decode_record(payload: &[u8]) -> Result<Vec<RecordEntry>, String> 
                 replaces.push((id, r.u64()?));
             }
         }
-        entries.push(RecordEntry { index, changes, docs, settings, replaces });
+        entries.push((index, changes, docs, settings, replaces));
     }
+    let (base, blob) = if format_4 {
+        let blob = r.len()?;
+        let bytes = r.take(blob)?;
+        (at(bytes), blob)
+    } else {
+        (0, payload.len())
+    };
     if !r.0.is_empty() {
         return Err(format!("{} bytes after the last entry", r.0.len()));
     }
-    Ok(entries)
+    let source = |(start, len): (u64, u64)| -> Result<Source, String> {
+        let (start, len) = (usize::try_from(start).unwrap_or(usize::MAX), usize::try_from(len).unwrap_or(usize::MAX));
+        match start.checked_add(len) {
+            Some(end) if end <= blob => Ok(Source::new(payload.clone(), base + start..base + end)),
+            _ => Err(format!("a source at {start} of {len} bytes is beyond the {blob} bytes of the record")),
+        }
+    };
+    entries
+        .into_iter()
+        .map(|(index, changes, docs, settings, replaces)| {
+            let docs = docs.into_iter().map(|(id, range)| Ok((id, source(range)?))).collect::<Result<_, String>>()?;
+            Ok(RecordEntry { index, changes, docs, settings, replaces })
+        })
+        .collect()
 }
 
 #[cfg(test)]
@@ -665,22 +746,22 @@ mod tests {
             RecordEntry {
                 index: "logs-a-default".into(),
                 changes: vec![("x".into(), FieldMapping::new("long")), ("c".into(), FieldMapping::constant("v"))],
-                docs: vec![(None, b"{\"x\":1}".to_vec()), (Some("id1".into()), b"{}".to_vec())],
+                docs: vec![(None, Source::from(&b"{\"x\":1}"[..])), (Some("id1".into()), Source::from(&b"{}"[..]))],
                 settings: None,
                 replaces: vec![("id1".into(), 3)],
             },
             RecordEntry {
                 index: "b".into(),
                 changes: vec![],
-                docs: vec![(None, b"{\"y\":2}".to_vec())],
+                docs: vec![(None, Source::from(&b"{\"y\":2}"[..]))],
                 settings: Some(IndexSettings { data_stream: true, ..IndexSettings::default() }),
                 replaces: vec![],
             },
         ];
-        let bytes = encode_record(entries.iter());
+        let bytes = Bytes::from(encode_record(entries.iter()).concat());
         assert_eq!(decode_record(&bytes).expect("decode"), entries);
         for cut in 0..bytes.len() {
-            assert!(decode_record(&bytes[..cut]).is_err(), "cut at {cut}");
+            assert!(decode_record(&bytes.slice(..cut)).is_err(), "cut at {cut}");
         }
         // a record of the first format (no settings): count, then entries
         let mut v1 = Vec::new();
@@ -692,17 +773,55 @@ mod tests {
         v1.push(0);
         v1.extend_from_slice(&2u64.to_le_bytes());
         v1.extend_from_slice(b"{}");
-        let decoded = decode_record(&v1).expect("first format");
+        let decoded = decode_record(&Bytes::from(v1)).expect("first format");
         assert_eq!(
             decoded,
             vec![RecordEntry {
                 index: "a".into(),
                 changes: vec![],
-                docs: vec![(None, b"{}".to_vec())],
+                docs: vec![(None, Source::from(&b"{}"[..]))],
                 settings: None,
                 replaces: vec![],
             }]
         );
+    }
+
+    #[test]
+    fn sources_are_written_as_runs_of_their_blocks() {
+        // two blocks of input lines; the entries take documents of both, interleaved
+        let one = Bytes::from_static(b"{\"a\":1}\n{\"a\":2}\nrefused\n{\"a\":3}\n");
+        let two = Bytes::from_static(b"{\"b\":1}\n{\"b\":2}\n");
+        let line = |block: &Bytes, n: usize| {
+            let starts: Vec<usize> = std::iter::once(0)
+                .chain(block.iter().enumerate().filter(|(_, b)| **b == b'\n').map(|(i, _)| i + 1))
+                .collect();
+            Source::new(block.clone(), starts[n]..starts[n + 1] - 1)
+        };
+        let entry = |index: &str, docs: Vec<Source>| RecordEntry {
+            index: index.into(),
+            changes: vec![],
+            docs: docs.into_iter().map(|d| (None, d)).collect(),
+            settings: None,
+            replaces: vec![],
+        };
+        let entries = vec![
+            entry("x", vec![line(&one, 0), line(&two, 1), line(&one, 3)]),
+            entry("y", vec![line(&two, 0), line(&one, 1)]),
+        ];
+        let parts = encode_record(entries.iter());
+        // the entries, then one run per block
+        assert_eq!(parts.len(), 3);
+        assert_eq!(parts[1], one.slice(..one.len() - 1));
+        assert_eq!(parts[2], two.slice(..two.len() - 1));
+        let decoded = decode_record(&Bytes::from(parts.concat())).expect("decode");
+        assert_eq!(decoded, entries);
+        // a source beyond the blob is refused
+        let mut bad = parts[0].to_vec();
+        let blob = (parts[1].len() + parts[2].len()) as u64;
+        bad.truncate(bad.len() - 8);
+        bad.extend_from_slice(&(blob - 1).to_le_bytes());
+        bad.extend_from_slice(&vec![b' '; blob as usize - 1]);
+        assert!(decode_record(&Bytes::from(bad)).is_err());
     }
 
     #[test]
@@ -724,11 +843,11 @@ mod tests {
         let expected = RecordEntry {
             index: "a".into(),
             changes: vec![],
-            docs: vec![(Some("x".into()), b"{}".to_vec())],
+            docs: vec![(Some("x".into()), Source::from(&b"{}"[..]))],
             settings: None,
             replaces: vec![],
         };
-        assert_eq!(decode_record(&v2).expect("second format"), vec![expected]);
+        assert_eq!(decode_record(&Bytes::from(v2)).expect("second format"), vec![expected]);
     }
 
     #[test]
@@ -745,8 +864,9 @@ mod tests {
 
     #[test]
     fn documents_refused_whatever_the_mapping() {
-        let kind =
-            |source: &[u8]| parse_document(source, &mut Names::default(), Duplicates::Refuse).err().map(|e| e.reason);
+        let kind = |source: &[u8]| {
+            parse_document(&source.into(), &mut Names::default(), Duplicates::Refuse).err().map(|e| e.reason)
+        };
         assert!(kind(b"{\"a\":1}").is_none());
         assert!(kind(b"{\"a\":").is_some_and(|r| r.contains("EOF")));
         assert!(kind(b"{\"a\":\"\xff\"}").is_some_and(|r| r.contains("invalid UTF-8 at byte 6")));

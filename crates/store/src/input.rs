@@ -1,13 +1,83 @@
 //! Reading ingest input: NDJSON (one document a line) or the Elasticsearch bulk format (action
 //! line, then source line), either of them gzip-compressed, as a stream of [`RawItem`]s.
 //!
+//! Input is read in large blocks, and each document's source is a range of its block
+//! ([`Source`]): parsing reads it, and the write-ahead log writes it, where it was read.
+//!
 //! Lines are read with a length cap, so a huge line costs one item, not the process's memory.
 //! Nothing here parses documents; that happens per item in [`crate::ingest`].
 
 use crate::error::DocumentError;
+use bytes::Bytes;
 use flate2::bufread::MultiGzDecoder;
 use serde_json::Value;
 use std::io::{BufRead, BufReader};
+use std::ops::Range;
+
+/// Input is read in blocks of this size (bigger when a line is longer).
+const BLOCK: usize = 4 << 20;
+
+/// A document's source: a range of the block of input it was read with, shared, not copied.
+#[derive(Clone, Default)]
+pub(crate) struct Source {
+    block: Bytes,
+    start: usize,
+    end: usize,
+}
+
+impl Source {
+    /// The bytes `range` of `block`.
+    ///
+    /// # Panics
+    /// When `range` is not within `block` (a bug of the caller).
+    pub fn new(block: Bytes, range: Range<usize>) -> Source {
+        assert!(range.start <= range.end && range.end <= block.len(), "invariant: a source lies within its block");
+        Source { block, start: range.start, end: range.end }
+    }
+
+    /// The block the source lies in.
+    pub fn block(&self) -> &Bytes {
+        &self.block
+    }
+
+    /// Where in its block the source lies.
+    pub fn range(&self) -> Range<usize> {
+        self.start..self.end
+    }
+}
+
+impl From<Vec<u8>> for Source {
+    fn from(bytes: Vec<u8>) -> Source {
+        let end = bytes.len();
+        Source { block: Bytes::from(bytes), start: 0, end }
+    }
+}
+
+impl From<&[u8]> for Source {
+    fn from(bytes: &[u8]) -> Source {
+        Source::from(bytes.to_vec())
+    }
+}
+
+impl std::ops::Deref for Source {
+    type Target = [u8];
+
+    fn deref(&self) -> &[u8] {
+        &self.block[self.start..self.end]
+    }
+}
+
+impl PartialEq for Source {
+    fn eq(&self, other: &Source) -> bool {
+        **self == **other
+    }
+}
+
+impl std::fmt::Debug for Source {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        write!(f, "{:?}", String::from_utf8_lossy(self))
+    }
+}
 
 /// The input formats.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -52,7 +122,7 @@ pub(crate) struct RawItem {
     pub index: Option<String>,
     /// `_id` of the action line.
     pub id: Option<String>,
-    pub source: Result<Vec<u8>, DocumentError>,
+    pub source: Result<Source, DocumentError>,
 }
 
 /// Wraps `reader` in a gzip decoder when its first bytes are the gzip magic number.
@@ -66,7 +136,7 @@ pub(crate) fn decompress<'a, R: BufRead + 'a>(mut reader: R) -> std::io::Result<
 }
 
 enum Line {
-    Text(Vec<u8>),
+    Text(Source),
     TooLong(usize),
     Failed(std::io::Error),
 }
@@ -78,53 +148,102 @@ struct Lines<R> {
     line: usize,
     done: bool,
     peeked: Option<(usize, Line)>,
+    /// The block being cut into lines, and where its next line starts.
+    block: Bytes,
+    pos: usize,
+    /// How much past `pos` is known to hold no newline.
+    scanned: usize,
+    /// The size of a new block ([`BLOCK`]).
+    block_size: usize,
 }
 
 impl<R: BufRead> Lines<R> {
+    fn new(reader: R, max: usize) -> Lines<R> {
+        Lines {
+            reader,
+            max,
+            line: 0,
+            done: false,
+            peeked: None,
+            block: Bytes::new(),
+            pos: 0,
+            scanned: 0,
+            block_size: BLOCK,
+        }
+    }
+
     fn read_line(&mut self) -> Option<(usize, Line)> {
         if let Some(peeked) = self.peeked.take() {
             return Some(peeked);
         }
-        if self.done {
-            return None;
-        }
-        self.line += 1;
-        let mut buf = Vec::new();
-        let mut len = 0usize;
+        // bytes of an overlong line dropped so far
+        let mut dropped = 0usize;
         loop {
-            let available = match self.reader.fill_buf() {
-                Ok(a) => a,
-                Err(e) if e.kind() == std::io::ErrorKind::Interrupted => continue,
-                Err(e) => {
-                    self.done = true;
-                    return Some((self.line, Line::Failed(e)));
+            let rest = &self.block[self.pos..];
+            if let Some(i) = memchr::memchr(b'\n', &rest[self.scanned..]) {
+                let end = self.pos + self.scanned + i;
+                let start = std::mem::replace(&mut self.pos, end + 1);
+                self.scanned = 0;
+                self.line += 1;
+                let len = dropped + end - start;
+                if len > self.max {
+                    return Some((self.line, Line::TooLong(len)));
                 }
-            };
-            if available.is_empty() {
-                self.done = true;
-                if len == 0 {
+                return Some((self.line, Line::Text(Source::new(self.block.clone(), start..end))));
+            }
+            self.scanned = rest.len();
+            if dropped + rest.len() > self.max {
+                // a line too long to keep: only its length counts from here on
+                dropped += rest.len();
+                self.pos = self.block.len();
+                self.scanned = 0;
+            }
+            if self.done {
+                let (start, end) = (self.pos, self.block.len());
+                self.pos = end;
+                self.scanned = 0;
+                if dropped + end - start == 0 {
                     return None;
                 }
-                break;
+                // the last line, without a newline
+                self.line += 1;
+                if dropped > 0 {
+                    return Some((self.line, Line::TooLong(dropped + end - start)));
+                }
+                return Some((self.line, Line::Text(Source::new(self.block.clone(), start..end))));
             }
-            let (chunk, found) = match memchr::memchr(b'\n', available) {
-                Some(i) => (&available[..i], Some(i + 1)),
-                None => (available, None),
-            };
-            len += chunk.len();
-            if len <= self.max {
-                buf.extend_from_slice(chunk);
-            }
-            let consumed = found.unwrap_or(chunk.len());
-            self.reader.consume(consumed);
-            if found.is_some() {
-                break;
+            if let Err(e) = self.fill() {
+                self.done = true;
+                self.pos = self.block.len();
+                self.scanned = 0;
+                self.line += 1;
+                return Some((self.line, Line::Failed(e)));
             }
         }
-        if len > self.max {
-            return Some((self.line, Line::TooLong(len)));
+    }
+
+    /// Reads a new block, starting with the unfinished line of the last one, until it is full
+    /// or the input ends.
+    fn fill(&mut self) -> std::io::Result<()> {
+        let rest = &self.block[self.pos..];
+        let mut next = vec![0u8; self.block_size.max(rest.len() * 2)];
+        next[..rest.len()].copy_from_slice(rest);
+        let mut filled = rest.len();
+        while filled < next.len() {
+            match self.reader.read(&mut next[filled..]) {
+                Ok(0) => {
+                    self.done = true;
+                    break;
+                }
+                Ok(n) => filled += n,
+                Err(e) if e.kind() == std::io::ErrorKind::Interrupted => {}
+                Err(e) => return Err(e),
+            }
         }
-        Some((self.line, Line::Text(buf)))
+        next.truncate(filled);
+        self.block = Bytes::from(next);
+        self.pos = 0;
+        Ok(())
     }
 
     /// The next line that is not blank.
@@ -152,7 +271,7 @@ pub(crate) struct Items<R> {
 impl<R: BufRead> Items<R> {
     /// Items of `reader` in `format`; lines longer than `max_document` bytes are refused.
     pub fn new(reader: R, format: Format, max_document: usize) -> Items<R> {
-        let lines = Lines { reader, max: max_document, line: 0, done: false, peeked: None };
+        let lines = Lines::new(reader, max_document);
         Items { lines, format, max_document }
     }
 
@@ -163,7 +282,7 @@ impl<R: BufRead> Items<R> {
         ))
     }
 
-    fn item(line: usize, op: Op, source: Result<Vec<u8>, DocumentError>) -> RawItem {
+    fn item(line: usize, op: Op, source: Result<Source, DocumentError>) -> RawItem {
         RawItem { line, op, index: None, id: None, source }
     }
 
@@ -401,6 +520,38 @@ mod tests {
             summary(&items(long.as_bytes(), Format::Ndjson, 100)),
             vec!["1:create:error document_too_large_exception", "2:create:{\"b\":1}"]
         );
+    }
+
+    #[test]
+    fn lines_across_blocks() {
+        // lines of every length around the block size and the cap, read in blocks of 16 bytes
+        let mut text = Vec::new();
+        let mut expected = Vec::new();
+        for (n, len) in [0usize, 1, 15, 16, 17, 3, 40, 41, 42, 0, 100, 7, 33].into_iter().enumerate() {
+            let line: Vec<u8> = (0..len).map(|i| b'a' + ((i + n) % 26) as u8).collect();
+            text.extend_from_slice(&line);
+            text.push(b'\n');
+            if len > 0 {
+                expected.push(if len > 41 {
+                    format!("{}:error {len}", n + 1)
+                } else {
+                    String::from_utf8(line).expect("ascii")
+                });
+            }
+        }
+        text.extend_from_slice(b"last");
+        expected.push("last".into());
+        let mut lines = Lines::new(text.as_slice(), 41);
+        lines.block_size = 16;
+        let mut got = Vec::new();
+        while let Some((n, line)) = lines.next_line() {
+            got.push(match line {
+                Line::Text(t) => String::from_utf8(t.to_vec()).expect("ascii"),
+                Line::TooLong(len) => format!("{n}:error {len}"),
+                Line::Failed(e) => panic!("{e}"),
+            });
+        }
+        assert_eq!(got, expected);
     }
 
     #[test]

@@ -559,7 +559,7 @@ impl Store {
                 let item = items.next();
                 let end = item.is_none();
                 if let Some(item) = item {
-                    size += item.source.as_ref().map_or(0, Vec::len);
+                    size += item.source.as_ref().map_or(0, |s| s.len());
                     batch.push(item);
                 }
                 if (end && !batch.is_empty()) || size >= options.batch_bytes || batch.len() >= 100_000 {
@@ -937,7 +937,7 @@ impl Store {
                     op: Op::Index,
                     index: Some(index.to_string()),
                     id: Some(id.clone()),
-                    source: Ok(source),
+                    source: Ok(source.into()),
                 });
                 expected.insert(id.clone(), version);
                 asked.push((id, fields));

@@ -98,13 +98,20 @@ pub fn validate_index_name(name: &str) -> Result<(), InvalidIndexName> {
 /// its `data_stream.*` fields, `logs`, `generic` and `default` when absent (as Elastic Agent's
 /// reroute defaults). `dataset` has `-` replaced by `_`, as the `reroute` processor sanitises it.
 pub fn data_stream_name(kind: Option<&str>, dataset: Option<&str>, namespace: Option<&str>) -> String {
-    let clean = |s: &str| s.replace('-', "_").to_lowercase();
-    format!(
-        "{}-{}-{}",
-        kind.map(clean).unwrap_or_else(|| "logs".to_string()),
-        dataset.map(clean).unwrap_or_else(|| "generic".to_string()),
-        namespace.map(clean).unwrap_or_else(|| "default".to_string())
-    )
+    let parts = [kind.unwrap_or("logs"), dataset.unwrap_or("generic"), namespace.unwrap_or("default")];
+    let mut name = String::with_capacity(parts.iter().map(|p| p.len() + 1).sum());
+    for (i, part) in parts.into_iter().enumerate() {
+        if i > 0 {
+            name.push('-');
+        }
+        // every document names its data stream: the usual ASCII names without a copy per step
+        if part.is_ascii() {
+            name.extend(part.bytes().map(|b| if b == b'-' { '_' } else { char::from(b.to_ascii_lowercase()) }));
+        } else {
+            name.push_str(&part.replace('-', "_").to_lowercase());
+        }
+    }
+    name
 }
 
 #[cfg(test)]
@@ -126,6 +133,13 @@ mod tests {
         assert_eq!(IndexKind::of("logs-a-b-c"), IndexKind::Plain);
         assert_eq!(IndexKind::of("events-a-b"), IndexKind::Plain);
         assert_eq!(IndexKind::of(".alerts-security.alerts-default"), IndexKind::Plain);
+    }
+
+    #[test]
+    fn data_stream_names() {
+        assert_eq!(data_stream_name(None, None, None), "logs-generic-default");
+        assert_eq!(data_stream_name(Some("Logs"), Some("my-App.X"), Some("PROD")), "logs-my_app.x-prod");
+        assert_eq!(data_stream_name(Some("logs"), Some("Émoi-Ü"), None), "logs-émoi_ü-default");
     }
 
     #[test]

@@ -15,6 +15,7 @@
 //! of the whole record.
 
 use crate::error::StoreError;
+use bytes::Bytes;
 use std::fs::{File, OpenOptions};
 use std::io::{IoSlice, Write};
 use std::path::{Path, PathBuf};
@@ -42,7 +43,7 @@ pub(crate) struct Wal {
 struct WalInner {
     file: Arc<File>,
     /// Records appended but not yet written: each one's header and payload.
-    pending: Vec<([u8; HEADER], Vec<u8>)>,
+    pending: Vec<([u8; HEADER], Vec<Bytes>)>,
     /// The sequence number of the last appended record.
     last_seq: u64,
     /// True while a writer (the group-commit leader) writes and syncs outside the lock.
@@ -55,7 +56,7 @@ struct WalInner {
 #[derive(Debug)]
 pub(crate) struct WalRecord {
     pub seq: u64,
-    pub payload: Vec<u8>,
+    pub payload: Bytes,
 }
 
 /// What reading the log found.
@@ -95,9 +96,10 @@ impl Wal {
         self.synced.load(Ordering::Acquire)
     }
 
-    /// Queues a record. Callers append in sequence order (the store's state lock orders them);
-    /// the record is durable once [`Wal::wait_durable`] returns.
-    pub fn append(&self, seq: u64, payload: Vec<u8>) -> Result<(), StoreError> {
+    /// Queues a record whose payload is the concatenation of `payload`'s parts (written where
+    /// they are, not copied together). Callers append in sequence order (the store's state lock
+    /// orders them); the record is durable once [`Wal::wait_durable`] returns.
+    pub fn append(&self, seq: u64, payload: Vec<Bytes>) -> Result<(), StoreError> {
         let header = record_header(seq, &payload)?;
         let mut inner = self.lock();
         if let Some(failed) = &inner.failed {
@@ -176,12 +178,18 @@ impl Wal {
 }
 
 /// Writes the records (headers and payloads, without copying them together) and fsyncs.
-fn write_and_sync(file: &File, records: &[([u8; HEADER], Vec<u8>)], fsync: bool) -> std::io::Result<()> {
-    let mut slices: Vec<IoSlice> = records.iter().flat_map(|(h, p)| [IoSlice::new(h), IoSlice::new(p)]).collect();
+fn write_and_sync(file: &File, records: &[([u8; HEADER], Vec<Bytes>)], fsync: bool) -> std::io::Result<()> {
+    /// At most this many slices per call (Linux refuses more than 1024).
+    const SLICES: usize = 1024;
+    let mut slices: Vec<IoSlice> = records
+        .iter()
+        .flat_map(|(h, parts)| std::iter::once(IoSlice::new(h)).chain(parts.iter().map(|p| IoSlice::new(p))))
+        .collect();
     let mut slices = &mut slices[..];
     let mut writer: &File = file;
     while !slices.is_empty() {
-        match writer.write_vectored(slices) {
+        let some = slices.len().min(SLICES);
+        match writer.write_vectored(&slices[..some]) {
             Ok(0) => return Err(std::io::ErrorKind::WriteZero.into()),
             Ok(n) => IoSlice::advance_slices(&mut slices, n),
             Err(e) if e.kind() == std::io::ErrorKind::Interrupted => {}
@@ -237,13 +245,13 @@ pub(crate) fn list_files(dir: &Path) -> Result<Vec<(u64, PathBuf)>, StoreError> 
 /// The bytes of a record before its payload: length, checksum, sequence number.
 const HEADER: usize = 16;
 
-fn record_header(seq: u64, payload: &[u8]) -> Result<[u8; HEADER], StoreError> {
-    let len = payload.len() + 8;
+fn record_header(seq: u64, payload: &[Bytes]) -> Result<[u8; HEADER], StoreError> {
+    let len = payload.iter().map(Bytes::len).sum::<usize>() + 8;
     if len > MAX_RECORD {
         return Err(StoreError::Internal(format!("a write-ahead log record of {len} bytes is too large")));
     }
     let seq_bytes = seq.to_le_bytes();
-    let crc = crc32c_update(crc32c_update(!0, &seq_bytes), payload) ^ !0;
+    let crc = payload.iter().fold(crc32c_update(!0, &seq_bytes), |crc, part| crc32c_update(crc, part)) ^ !0;
     let mut header = [0u8; HEADER];
     header[..4].copy_from_slice(&(len as u32).to_le_bytes());
     header[4..8].copy_from_slice(&crc.to_le_bytes());
@@ -253,7 +261,7 @@ fn record_header(seq: u64, payload: &[u8]) -> Result<[u8; HEADER], StoreError> {
 
 #[cfg(test)]
 fn encode_record(out: &mut Vec<u8>, seq: u64, payload: &[u8]) -> Result<(), StoreError> {
-    out.extend_from_slice(&record_header(seq, payload)?);
+    out.extend_from_slice(&record_header(seq, &[Bytes::copy_from_slice(payload)])?);
     out.extend_from_slice(payload);
     Ok(())
 }
@@ -266,7 +274,7 @@ fn encode_record(out: &mut Vec<u8>, seq: u64, payload: &[u8]) -> Result<(), Stor
 pub(crate) fn read_all(dir: &Path) -> Result<WalContents, StoreError> {
     let mut contents = WalContents::default();
     for (_, path) in list_files(dir)? {
-        let bytes = std::fs::read(&path).map_err(StoreError::io(format!("reading {}", path.display())))?;
+        let bytes = Bytes::from(std::fs::read(&path).map_err(StoreError::io(format!("reading {}", path.display())))?);
         if bytes.len() < MAGIC.len() {
             // created but never written: a crash right after creating the file
             continue;
@@ -274,7 +282,7 @@ pub(crate) fn read_all(dir: &Path) -> Result<WalContents, StoreError> {
         if &bytes[..MAGIC.len()] != MAGIC {
             return Err(StoreError::Corrupt { path, message: "not a Saker write-ahead log file".to_string() });
         }
-        let (records, end) = decode_records(&bytes[MAGIC.len()..]);
+        let (records, end) = decode_records(&bytes.slice(MAGIC.len()..));
         contents.records.extend(records);
         let ignored = (bytes.len() - MAGIC.len() - end) as u64;
         if ignored > 0 {
@@ -284,10 +292,12 @@ pub(crate) fn read_all(dir: &Path) -> Result<WalContents, StoreError> {
     Ok(contents)
 }
 
-/// Decodes records until the first invalid one; returns them and the number of bytes they used.
-fn decode_records(mut bytes: &[u8]) -> (Vec<WalRecord>, usize) {
+/// Decodes records until the first invalid one; returns them (their payloads are slices of
+/// `all`) and the number of bytes they used.
+fn decode_records(all: &Bytes) -> (Vec<WalRecord>, usize) {
     let mut records = Vec::new();
     let mut used = 0;
+    let mut bytes = &all[..];
     while let Some(header) = bytes.get(..8) {
         let len = u32::from_le_bytes([header[0], header[1], header[2], header[3]]) as usize;
         let crc = u32::from_le_bytes([header[4], header[5], header[6], header[7]]);
@@ -300,7 +310,7 @@ fn decode_records(mut bytes: &[u8]) -> (Vec<WalRecord>, usize) {
         }
         let mut seq = [0u8; 8];
         seq.copy_from_slice(&body[..8]);
-        records.push(WalRecord { seq: u64::from_le_bytes(seq), payload: body[8..].to_vec() });
+        records.push(WalRecord { seq: u64::from_le_bytes(seq), payload: all.slice(used + 16..used + 8 + len) });
         used += 8 + len;
         bytes = &bytes[8 + len..];
     }
@@ -336,22 +346,22 @@ mod tests {
         encode_record(&mut bytes, 3, b"three").expect("encode");
         // every truncation of the third record keeps exactly the first two
         for cut in whole..bytes.len() {
-            let (records, used) = decode_records(&bytes[..cut]);
+            let (records, used) = decode_records(&Bytes::copy_from_slice(&bytes[..cut]));
             assert_eq!(records.len(), 2, "cut at {cut}");
             assert_eq!(used, whole);
         }
-        let (records, _) = decode_records(&bytes);
+        let (records, _) = decode_records(&Bytes::from(bytes.clone()));
         assert_eq!(records.iter().map(|r| r.seq).collect::<Vec<_>>(), vec![1, 2, 3]);
         // a flipped bit in the second record ends the log after the first
         let mut corrupt = bytes.clone();
         corrupt[whole - 1] ^= 1;
-        let (records, _) = decode_records(&corrupt);
+        let (records, _) = decode_records(&Bytes::from(corrupt));
         assert_eq!(records.len(), 1);
         // an absurd length is not trusted
         let mut huge = bytes[..whole].to_vec();
         huge.extend_from_slice(&u32::MAX.to_le_bytes());
         huge.extend_from_slice(&[0; 12]);
-        assert_eq!(decode_records(&huge).0.len(), 2);
+        assert_eq!(decode_records(&Bytes::from(huge)).0.len(), 2);
     }
 
     #[test]
@@ -369,7 +379,7 @@ mod tests {
                             let mut next = lock.lock().expect("lock");
                             let seq = *next;
                             *next += 1;
-                            wal.append(seq, format!("{i}-{k}").into_bytes()).expect("append");
+                            wal.append(seq, vec![Bytes::from(format!("{i}-{k}"))]).expect("append");
                             seq
                         };
                         wal.wait_durable(seq).expect("durable");
@@ -382,12 +392,15 @@ mod tests {
             t.join().expect("thread");
         }
         assert_eq!(wal.synced_seq(), 160);
-        wal.append(161, b"last".to_vec()).expect("append");
+        // a payload of many parts (more than one write takes) is one record
+        let parts: Vec<Bytes> = (0..3000).map(|i| Bytes::from(format!("{i},"))).collect();
+        wal.append(161, parts.clone()).expect("append");
         assert_eq!(wal.rotate(162).expect("rotate"), 161);
         let contents = read_all(dir.path()).expect("read");
         let seqs: Vec<u64> = contents.records.iter().map(|r| r.seq).collect();
         assert_eq!(seqs, (1..=161).collect::<Vec<_>>());
         assert!(contents.torn.is_empty());
+        assert_eq!(contents.records.last().map(|r| r.payload.to_vec()), Some(parts.concat()));
         wal.remove_before(162).expect("remove");
         assert_eq!(list_files(dir.path()).expect("list").len(), 1);
         assert!(read_all(dir.path()).expect("read").records.is_empty());
