@@ -14,7 +14,7 @@ use bytes::Bytes;
 use ecs::ndjson::{Shape, coerce_value};
 use esql::types::EsType;
 use serde_json::{Value, json};
-use std::collections::{BTreeMap, BTreeSet, HashMap, HashSet};
+use std::collections::{BTreeMap, BTreeSet, HashMap};
 
 /// The outcome of one input item, as `_bulk` reports it.
 #[derive(Debug, Clone, PartialEq)]
@@ -224,9 +224,9 @@ pub(crate) fn known<'a>(index: &'a IndexState, names: &Names) -> Vec<Known<'a>> 
 #[derive(Debug, Default)]
 pub(crate) struct Pending {
     /// Fields the index does not map yet, held by documents accepted so far.
-    leaves: HashSet<FieldId>,
+    leaves: foldhash::HashSet<FieldId>,
     /// Names of the batch that are objects of such fields.
-    objects: HashSet<FieldId>,
+    objects: foldhash::HashSet<FieldId>,
     constants: BTreeMap<String, String>,
     /// The explicit `_id`s accepted so far, with the version each got.
     ids: HashMap<String, u64>,

@@ -14,8 +14,11 @@ use serde_json::Value;
 use std::io::{BufRead, BufReader};
 use std::ops::Range;
 
-/// Input is read in blocks of this size (bigger when a line is longer).
+/// Input is read in blocks of up to this size (bigger when a line is longer); the first block
+/// is [`FIRST_BLOCK`], and each next one twice the last, so that a small input (most `_bulk`
+/// requests) takes little memory.
 const BLOCK: usize = 4 << 20;
+const FIRST_BLOCK: usize = 64 << 10;
 
 /// A document's source: a range of the block of input it was read with, shared, not copied.
 #[derive(Clone, Default)]
@@ -153,7 +156,7 @@ struct Lines<R> {
     pos: usize,
     /// How much past `pos` is known to hold no newline.
     scanned: usize,
-    /// The size of a new block ([`BLOCK`]).
+    /// The size of the next block.
     block_size: usize,
 }
 
@@ -168,7 +171,7 @@ impl<R: BufRead> Lines<R> {
             block: Bytes::new(),
             pos: 0,
             scanned: 0,
-            block_size: BLOCK,
+            block_size: FIRST_BLOCK,
         }
     }
 
@@ -227,6 +230,7 @@ impl<R: BufRead> Lines<R> {
     fn fill(&mut self) -> std::io::Result<()> {
         let rest = &self.block[self.pos..];
         let mut next = vec![0u8; self.block_size.max(rest.len() * 2)];
+        self.block_size = (self.block_size * 2).min(BLOCK);
         next[..rest.len()].copy_from_slice(rest);
         let mut filled = rest.len();
         while filled < next.len() {

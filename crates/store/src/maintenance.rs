@@ -266,7 +266,7 @@ fn write_merged(merge: &Merge) -> Result<SegmentMeta, StoreError> {
         }
     };
     let max_seq = merge.inputs.iter().map(|s| s.max_seq).max().unwrap_or(0);
-    segment::write_segment(&merge.dir, &name, &batch, max_seq)
+    segment::write_segment(&merge.dir, &name, &batch, max_seq, segment::MERGE_LEVEL)
 }
 
 /// The rows of a segment's batch that are not older versions of replaced documents: a row is

@@ -9,6 +9,7 @@
 
 use crate::error::StoreError;
 use crate::wal::sync_dir;
+use crate::mapping::ID_FIELD;
 use esql::datafusion::arrow::array::{Array, ArrayRef, TimestampMillisecondArray};
 use esql::datafusion::arrow::compute::{SortOptions, sort_to_indices, take_record_batch};
 use esql::datafusion::arrow::datatypes::{DataType, TimeUnit};
@@ -17,6 +18,7 @@ use esql::datafusion::parquet::arrow::ArrowWriter;
 use esql::datafusion::parquet::basic::{Compression, ZstdLevel};
 use esql::datafusion::parquet::file::metadata::SortingColumn;
 use esql::datafusion::parquet::file::properties::{EnabledStatistics, WriterProperties};
+use esql::datafusion::parquet::schema::types::ColumnPath;
 use serde::{Deserialize, Serialize};
 use std::fs::File;
 use std::io::Write;
@@ -33,6 +35,12 @@ pub const MANIFEST: &str = "manifest.json";
 pub const MAPPING: &str = "mapping.json";
 
 const MS_PER_DAY: i64 = 86_400_000;
+
+/// The zstd level of the segments a flush writes: quick, since a flush keeps pace with ingest.
+pub(crate) const FLUSH_LEVEL: i32 = 1;
+
+/// The zstd level of the segments a merge writes, in the background: smaller files.
+pub(crate) const MERGE_LEVEL: i32 = 3;
 
 /// One segment as the manifest lists it.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
@@ -217,7 +225,7 @@ pub(crate) fn write_segments(index_dir: &Path, batch: &RecordBatch, seq: u64) ->
         let end = start + days[start..].iter().take_while(|d| **d == day).count();
         let part = sorted.slice(start, end - start);
         let rel = format!("segments/{}/{seq:020}-{}.parquet", day_name(day.map(|d| d * MS_PER_DAY)), out.len());
-        let meta = write_segment(index_dir, &rel, &part, seq)?;
+        let meta = write_segment(index_dir, &rel, &part, seq, FLUSH_LEVEL)?;
         out.push(meta);
         start = end;
     }
@@ -231,6 +239,7 @@ pub(crate) fn write_segment(
     rel: &str,
     batch: &RecordBatch,
     max_seq: u64,
+    level: i32,
 ) -> Result<SegmentMeta, StoreError> {
     let path = index_dir.join(rel);
     let dir = path.parent().ok_or_else(|| StoreError::Internal(format!("{} has no folder", path.display())))?;
@@ -242,10 +251,12 @@ pub(crate) fn write_segment(
         .index_of(TIME_FIELD)
         .ok()
         .map(|i| vec![SortingColumn { column_idx: i as i32, descending: false, nulls_first: false }]);
-    let zstd = ZstdLevel::try_new(3).map_err(|e| segment_error(e.to_string()))?;
+    let zstd = ZstdLevel::try_new(level).map_err(|e| segment_error(e.to_string()))?;
     let props = WriterProperties::builder()
         .set_compression(Compression::ZSTD(zstd))
         .set_dictionary_enabled(true)
+        // every `_id` differs: a dictionary would only be built to be dropped
+        .set_column_dictionary_enabled(ColumnPath::from(ID_FIELD), false)
         .set_statistics_enabled(EnabledStatistics::Page)
         .set_max_row_group_row_count(Some(128 * 1024))
         .set_sorting_columns(sorting)
