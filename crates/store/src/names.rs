@@ -99,19 +99,20 @@ pub fn validate_index_name(name: &str) -> Result<(), InvalidIndexName> {
 /// reroute defaults). `dataset` has `-` replaced by `_`, as the `reroute` processor sanitises it.
 pub fn data_stream_name(kind: Option<&str>, dataset: Option<&str>, namespace: Option<&str>) -> String {
     let parts = [kind.unwrap_or("logs"), dataset.unwrap_or("generic"), namespace.unwrap_or("default")];
-    let mut name = String::with_capacity(parts.iter().map(|p| p.len() + 1).sum());
+    let mut name: Vec<u8> = Vec::with_capacity(parts.iter().map(|p| p.len() + 1).sum());
     for (i, part) in parts.into_iter().enumerate() {
         if i > 0 {
-            name.push('-');
+            name.push(b'-');
         }
-        // every document names its data stream: the usual ASCII names without a copy per step
+        // every document names its data stream: the usual ASCII names byte by byte
         if part.is_ascii() {
-            name.extend(part.bytes().map(|b| if b == b'-' { '_' } else { char::from(b.to_ascii_lowercase()) }));
+            name.extend(part.bytes().map(|b| if b == b'-' { b'_' } else { b.to_ascii_lowercase() }));
         } else {
-            name.push_str(&part.replace('-', "_").to_lowercase());
+            name.extend_from_slice(part.replace('-', "_").to_lowercase().as_bytes());
         }
     }
-    name
+    // ASCII bytes mapped to ASCII, and whole strings: UTF-8
+    String::from_utf8(name).unwrap_or_else(|e| String::from_utf8_lossy(e.as_bytes()).into_owned())
 }
 
 #[cfg(test)]
