@@ -8,8 +8,8 @@
 //! fsync the folder).
 
 use crate::error::StoreError;
-use crate::wal::sync_dir;
 use crate::mapping::ID_FIELD;
+use crate::wal::sync_dir;
 use esql::datafusion::arrow::array::{Array, ArrayRef, TimestampMillisecondArray};
 use esql::datafusion::arrow::compute::{SortOptions, sort_to_indices, take_record_batch};
 use esql::datafusion::arrow::datatypes::{DataType, TimeUnit};

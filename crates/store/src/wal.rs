@@ -13,6 +13,12 @@
 //! durable. Reading stops at the first record that is short or fails its checksum: that is a
 //! write torn by a crash, and was never acknowledged, since acknowledgement waits for the fsync
 //! of the whole record.
+//!
+//! The newest file done with is kept as [`SPARE`], and the next new file is that file renamed
+//! and written over from its start: its pages are in memory already and its blocks on disk, so
+//! writing and syncing the log costs less than with a new file. What remains of its older
+//! records after the new ones is recognised by their sequence numbers (older than the file's
+//! first) and ignored.
 
 use crate::error::StoreError;
 use bytes::Bytes;
@@ -25,8 +31,18 @@ use std::sync::{Arc, Condvar, Mutex, MutexGuard};
 /// The first bytes of every log file (format version 1).
 pub const MAGIC: &[u8; 8] = b"SAKWAL01";
 
+/// The first bytes of a reused log file (see [`SPARE`]): what follows its records is what remains
+/// of older ones, not a torn write.
+pub const REUSED_MAGIC: &[u8; 8] = b"SAKWALR1";
+
 /// The largest record accepted when reading; anything larger is a torn or corrupt length.
 const MAX_RECORD: usize = 1 << 30;
+
+/// The name of the log file kept for reuse (see the module documentation).
+pub const SPARE: &str = "spare";
+
+/// A file done with larger than this is deleted rather than kept as the spare.
+const MAX_SPARE: u64 = 1 << 30;
 
 /// The write side of the log.
 #[derive(Debug)]
@@ -166,10 +182,24 @@ impl Wal {
         Ok(target)
     }
 
-    /// Deletes the files older than the current one (their records are in durable segments).
+    /// Deletes the files older than the current one (their records are in durable segments),
+    /// keeping the newest of them as the [`SPARE`] when there is none.
     pub fn remove_before(&self, first_seq: u64) -> Result<(), StoreError> {
-        for (seq, path) in list_files(&self.dir)? {
-            if seq < first_seq {
+        let spare = self.dir.join(SPARE);
+        let mut have_spare = spare.exists();
+        for (seq, path) in list_files(&self.dir)?.into_iter().rev() {
+            if seq >= first_seq {
+                continue;
+            }
+            let small = std::fs::metadata(&path).is_ok_and(|m| m.len() <= MAX_SPARE);
+            if !have_spare && small {
+                std::fs::rename(&path, &spare).map_err(StoreError::io(format!(
+                    "renaming {} to {}",
+                    path.display(),
+                    spare.display()
+                )))?;
+                have_spare = true;
+            } else {
                 std::fs::remove_file(&path).map_err(StoreError::io(format!("removing {}", path.display())))?;
             }
         }
@@ -206,12 +236,16 @@ fn file_name(first_seq: u64) -> String {
     format!("{first_seq:020}.wal")
 }
 
+/// A new log file for records from `first_seq` on: the [`SPARE`] renamed, written over from its
+/// start, when there is one; else a new file.
 fn new_file(dir: &Path, first_seq: u64) -> Result<File, StoreError> {
     let path = dir.join(file_name(first_seq));
     let context = || format!("creating the write-ahead log {}", path.display());
+    let spare = dir.join(SPARE);
+    let reused = spare.exists() && std::fs::rename(&spare, &path).is_ok();
     let mut file =
-        OpenOptions::new().create(true).truncate(true).write(true).open(&path).map_err(StoreError::io(context()))?;
-    file.write_all(MAGIC).map_err(StoreError::io(context()))?;
+        OpenOptions::new().create(true).truncate(!reused).write(true).open(&path).map_err(StoreError::io(context()))?;
+    file.write_all(if reused { REUSED_MAGIC } else { MAGIC }).map_err(StoreError::io(context()))?;
     file.sync_all().map_err(StoreError::io(context()))?;
     sync_dir(dir)?;
     Ok(file)
@@ -273,29 +307,33 @@ fn encode_record(out: &mut Vec<u8>, seq: u64, payload: &[u8]) -> Result<(), Stor
 /// When a file cannot be read or does not start with [`MAGIC`] (a foreign file).
 pub(crate) fn read_all(dir: &Path) -> Result<WalContents, StoreError> {
     let mut contents = WalContents::default();
-    for (_, path) in list_files(dir)? {
+    for (first_seq, path) in list_files(dir)? {
         let bytes = Bytes::from(std::fs::read(&path).map_err(StoreError::io(format!("reading {}", path.display())))?);
         if bytes.len() < MAGIC.len() {
             // created but never written: a crash right after creating the file
             continue;
         }
-        if &bytes[..MAGIC.len()] != MAGIC {
+        let reused = &bytes[..MAGIC.len()] == REUSED_MAGIC;
+        if &bytes[..MAGIC.len()] != MAGIC && !reused {
             return Err(StoreError::Corrupt { path, message: "not a Saker write-ahead log file".to_string() });
         }
-        let (records, end) = decode_records(&bytes.slice(MAGIC.len()..));
+        let (records, end) = decode_records(&bytes.slice(MAGIC.len()..), first_seq);
         contents.records.extend(records);
         let ignored = (bytes.len() - MAGIC.len() - end) as u64;
-        if ignored > 0 {
+        // what follows the records of a reused file is what remains of its older ones
+        if ignored > 0 && !reused {
             contents.torn.push((path, ignored));
         }
     }
     Ok(contents)
 }
 
-/// Decodes records until the first invalid one; returns them (their payloads are slices of
-/// `all`) and the number of bytes they used.
-fn decode_records(all: &Bytes) -> (Vec<WalRecord>, usize) {
-    let mut records = Vec::new();
+/// Decodes the records of a file whose first record is `first_seq`, until the first invalid one
+/// (short, failing its checksum, or older than the records before it: one of the older records of
+/// a reused file); returns them (their payloads are slices of `all`) and the number of bytes they
+/// used.
+fn decode_records(all: &Bytes, first_seq: u64) -> (Vec<WalRecord>, usize) {
+    let mut records: Vec<WalRecord> = Vec::new();
     let mut used = 0;
     let mut bytes = &all[..];
     while let Some(header) = bytes.get(..8) {
@@ -310,7 +348,12 @@ fn decode_records(all: &Bytes) -> (Vec<WalRecord>, usize) {
         }
         let mut seq = [0u8; 8];
         seq.copy_from_slice(&body[..8]);
-        records.push(WalRecord { seq: u64::from_le_bytes(seq), payload: all.slice(used + 16..used + 8 + len) });
+        let seq = u64::from_le_bytes(seq);
+        let expected = records.last().map_or(first_seq, |r| r.seq + 1);
+        if seq < expected {
+            break;
+        }
+        records.push(WalRecord { seq, payload: all.slice(used + 16..used + 8 + len) });
         used += 8 + len;
         bytes = &bytes[8 + len..];
     }
@@ -346,22 +389,59 @@ mod tests {
         encode_record(&mut bytes, 3, b"three").expect("encode");
         // every truncation of the third record keeps exactly the first two
         for cut in whole..bytes.len() {
-            let (records, used) = decode_records(&Bytes::copy_from_slice(&bytes[..cut]));
+            let (records, used) = decode_records(&Bytes::copy_from_slice(&bytes[..cut]), 1);
             assert_eq!(records.len(), 2, "cut at {cut}");
             assert_eq!(used, whole);
         }
-        let (records, _) = decode_records(&Bytes::from(bytes.clone()));
+        let (records, _) = decode_records(&Bytes::from(bytes.clone()), 1);
         assert_eq!(records.iter().map(|r| r.seq).collect::<Vec<_>>(), vec![1, 2, 3]);
         // a flipped bit in the second record ends the log after the first
         let mut corrupt = bytes.clone();
         corrupt[whole - 1] ^= 1;
-        let (records, _) = decode_records(&Bytes::from(corrupt));
+        let (records, _) = decode_records(&Bytes::from(corrupt), 1);
         assert_eq!(records.len(), 1);
         // an absurd length is not trusted
         let mut huge = bytes[..whole].to_vec();
         huge.extend_from_slice(&u32::MAX.to_le_bytes());
         huge.extend_from_slice(&[0; 12]);
-        assert_eq!(decode_records(&Bytes::from(huge)).0.len(), 2);
+        assert_eq!(decode_records(&Bytes::from(huge), 1).0.len(), 2);
+    }
+
+    #[test]
+    fn a_reused_file_keeps_only_its_new_records() {
+        let dir = tempfile::tempdir().expect("tempdir");
+        let record = |wal: &Wal, seq: u64, len: usize| {
+            wal.append(seq, vec![Bytes::from(vec![b'a' + (seq % 26) as u8; len])]).expect("append");
+            wal.wait_durable(seq).expect("durable");
+        };
+        let wal = Wal::create(dir.path(), 1, true).expect("create");
+        for seq in 1..=20 {
+            record(&wal, seq, 100);
+        }
+        assert_eq!(wal.rotate(21).expect("rotate"), 20);
+        record(&wal, 21, 10);
+        // the first file is done with: kept as the spare, not listed
+        wal.remove_before(21).expect("remove");
+        assert!(dir.path().join(SPARE).exists());
+        assert_eq!(list_files(dir.path()).expect("list").len(), 1);
+        // the next file is the spare written over: its first record is shorter than the old ones,
+        // the second as long, so one old record starts right after the new ones
+        assert_eq!(wal.rotate(22).expect("rotate"), 21);
+        assert!(!dir.path().join(SPARE).exists());
+        record(&wal, 22, 50);
+        record(&wal, 23, 100 - 50 - HEADER);
+        let contents = read_all(dir.path()).expect("read");
+        let seqs: Vec<u64> = contents.records.iter().map(|r| r.seq).collect();
+        assert_eq!(seqs, vec![21, 22, 23]);
+        assert!(contents.torn.is_empty(), "{:?}", contents.torn);
+        // a torn record in a reused file ends its records too
+        let path = dir.path().join(file_name(22));
+        let mut bytes = std::fs::read(&path).expect("read");
+        let at = MAGIC.len() + HEADER + 50 + 4;
+        bytes[at] ^= 0xff;
+        std::fs::write(&path, &bytes).expect("write");
+        let seqs: Vec<u64> = read_all(dir.path()).expect("read").records.iter().map(|r| r.seq).collect();
+        assert_eq!(seqs, vec![21, 22]);
     }
 
     #[test]

@@ -187,8 +187,11 @@ fn documents_survive_restarts_and_flushes() {
         .collect();
     assert_eq!(days.len(), 3, "{days:?}");
     store.flush().expect("flush");
-    let wal_files = std::fs::read_dir(data.path().join("wal")).expect("wal").count();
-    assert_eq!(wal_files, 1, "flushed log files are removed");
+    let wal_files = std::fs::read_dir(data.path().join("wal"))
+        .expect("wal")
+        .filter(|e| e.as_ref().is_ok_and(|e| e.file_name() != "spare"))
+        .count();
+    assert_eq!(wal_files, 1, "flushed log files are removed (but for the spare)");
     let stats = &store.indices()[0];
     assert_eq!((stats.docs, stats.buffered_docs, stats.segments), (150, 0, 6));
     assert_eq!(stats.min_time, Some(1_714_557_600_000));
