@@ -25,6 +25,7 @@
 //! <data>/lock                           held while a process has the store open
 //! <data>/templates.json                 the index templates (see [`templates`])
 //! <data>/wal/<first seq>.wal            the write-ahead log (see `wal`)
+//! <data>/wal/spare                      a log file done with, kept to be written over
 //! <data>/indices/<index>/mapping.json   the mapping (see [`mapping::Mapping`])
 //! <data>/indices/<index>/settings.json  data stream or not, lifecycle (see [`settings::IndexSettings`])
 //! <data>/indices/<index>/manifest.json  the segments (see [`segment::Manifest`])
