@@ -29,7 +29,9 @@ def ingest_table(results: dict) -> str:
     rows = ["| events | NDJSON | engine | runs | median wall | MB/s | docs/s | median processor time | "
             "MB per processor-second | peak RSS | output |",
             "|---:|---:|---|---:|---:|---:|---:|---:|---:|---:|---:|"]
-    names = {"saker_fsync": "Saker `ingest`, WAL fsync on", "saker_nofsync": "Saker `ingest --no-fsync`",
+    names = {"saker_fsync": "Saker `ingest`, WAL fsync on",
+             "saker_fsync_one_core": "Saker `ingest`, WAL fsync on, one core (`taskset -c 0`)",
+             "saker_nofsync": "Saker `ingest --no-fsync`",
              "duckdb": "DuckDB `read_ndjson_auto` → Parquet"}
 
     def line(size, res, mode, runs):
@@ -42,7 +44,7 @@ def ingest_table(results: dict) -> str:
                 f"{med([r['out_bytes'] for r in runs]) / 1e6:,.0f} MB |")
 
     for size, res in sorted(results.get("ingest", {}).items(), key=lambda kv: int(kv[0])):
-        for mode in ("saker_fsync", "saker_nofsync", "duckdb"):
+        for mode in ("saker_fsync", "saker_fsync_one_core", "saker_nofsync", "duckdb"):
             if res.get(mode):
                 rows.append(line(size, res, mode, res[mode]))
     for size, res in sorted(results.get("sizes", {}).items(), key=lambda kv: int(kv[0])):

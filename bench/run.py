@@ -5,7 +5,8 @@
     python3 bench/run.py --events 20000 --saker target/debug/saker --runs 1 --repeat 2   # a smoke test
 
 For each size: generate NDJSON (8 hours of Entra ID, M365, IDS, firewall and SSH events), ingest it
-into a fresh store with `saker ingest` (WAL fsync on; and with `--no-fsync`) beside DuckDB reading the same NDJSON and writing Parquet; promote
+into a fresh store with `saker ingest` (WAL fsync on; the same confined to one core with `taskset -c 0`;
+and with `--no-fsync`) beside DuckDB reading the same NDJSON and writing Parquet; promote
 the IDS alerts with the External Alerts rule (`saker rules run`) into `.alerts-security.*`; then
 run the flagship rule and ten of Elastic's ES|QL rules with `saker query` over the store, and the
 same queries written as SQL with DuckDB over the store's own Parquet segments, checking both give
@@ -179,6 +180,9 @@ class Bench:
             cmd = [self.saker, "-q", "ingest", "--data", str(target), *files]
             if mode == "saker_nofsync":
                 cmd.insert(3, "--no-fsync")
+            if mode == "saker_fsync_one_core":
+                # confined to one processor: the throughput of one core
+                cmd = ["taskset", "-c", "0", *cmd]
             r = timed(cmd, self.work)
             info = {"summary": r["stdout"].strip()}
         if r["rc"]:
@@ -194,7 +198,7 @@ class Bench:
         res = self.results.setdefault("ingest", {}).setdefault(str(events), {})
         info = self.data_info(self.chunks(events))
         res.update(docs=info["docs"], ndjson_bytes=info["ndjson_bytes"])
-        modes = ["saker_fsync", "saker_nofsync", "duckdb"]
+        modes = ["saker_fsync", "saker_fsync_one_core", "saker_nofsync", "duckdb"]
         for mode in modes:
             res[mode] = []
         for i in range(self.args.runs):

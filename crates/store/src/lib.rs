@@ -1189,6 +1189,7 @@ impl Drop for Store {
         for handle in [self.flusher.take(), self.maintainer.take()].into_iter().flatten() {
             let _ = handle.join();
         }
+        self.inner.wal.tidy();
     }
 }
 

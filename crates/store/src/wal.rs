@@ -58,6 +58,9 @@ pub(crate) struct Wal {
 #[derive(Debug)]
 struct WalInner {
     file: Arc<File>,
+    /// The current file is a reused one ([`SPARE`]), and the bytes written to it so far.
+    reused: bool,
+    written: u64,
     /// Records appended but not yet written: each one's header and payload.
     pending: Vec<([u8; HEADER], Vec<Bytes>)>,
     /// The sequence number of the last appended record.
@@ -87,12 +90,14 @@ pub(crate) struct WalContents {
 impl Wal {
     /// Starts a new log file whose first record will be `next_seq`.
     pub fn create(dir: &Path, next_seq: u64, fsync: bool) -> Result<Wal, StoreError> {
-        let file = new_file(dir, next_seq)?;
+        let (file, reused) = new_file(dir, next_seq)?;
         Ok(Wal {
             dir: dir.to_path_buf(),
             fsync,
             inner: Mutex::new(WalInner {
                 file: Arc::new(file),
+                reused,
+                written: MAGIC.len() as u64,
                 pending: Vec::new(),
                 last_seq: next_seq.saturating_sub(1),
                 syncing: false,
@@ -151,7 +156,10 @@ impl Wal {
             inner = self.lock();
             inner.syncing = false;
             match result {
-                Ok(()) => self.synced.store(target, Ordering::Release),
+                Ok(()) => {
+                    inner.written += record_bytes(&bytes);
+                    self.synced.store(target, Ordering::Release);
+                }
                 Err(e) => inner.failed = Some(e.to_string()),
             }
             self.synced_cond.notify_all();
@@ -175,11 +183,28 @@ impl Wal {
             self.synced_cond.notify_all();
             return Err(StoreError::WalFailed(e.to_string()));
         }
+        inner.written += record_bytes(&bytes);
         self.synced.store(target, Ordering::Release);
         self.synced_cond.notify_all();
-        let file = new_file(&self.dir, next_seq)?;
+        let (file, reused) = new_file(&self.dir, next_seq)?;
         inner.file = Arc::new(file);
+        inner.reused = reused;
+        inner.written = MAGIC.len() as u64;
         Ok(target)
+    }
+
+    /// Leaves the log as small as it can be when the store closes: the spare is deleted, and a
+    /// reused current file is cut after its records. Best effort: what it leaves is read the
+    /// same way.
+    pub fn tidy(&self) {
+        let inner = self.lock();
+        if inner.syncing || !inner.pending.is_empty() || inner.failed.is_some() {
+            return;
+        }
+        if inner.reused {
+            let _ = inner.file.set_len(inner.written);
+        }
+        let _ = std::fs::remove_file(self.dir.join(SPARE));
     }
 
     /// Deletes the files older than the current one (their records are in durable segments),
@@ -236,9 +261,14 @@ fn file_name(first_seq: u64) -> String {
     format!("{first_seq:020}.wal")
 }
 
-/// A new log file for records from `first_seq` on: the [`SPARE`] renamed, written over from its
-/// start, when there is one; else a new file.
-fn new_file(dir: &Path, first_seq: u64) -> Result<File, StoreError> {
+/// The bytes queued records take in a file.
+fn record_bytes(records: &[([u8; HEADER], Vec<Bytes>)]) -> u64 {
+    records.iter().map(|(_, parts)| (HEADER + parts.iter().map(Bytes::len).sum::<usize>()) as u64).sum()
+}
+
+/// A new log file for records from `first_seq` on, and whether it is reused: the [`SPARE`]
+/// renamed, written over from its start, when there is one; else a new file.
+fn new_file(dir: &Path, first_seq: u64) -> Result<(File, bool), StoreError> {
     let path = dir.join(file_name(first_seq));
     let context = || format!("creating the write-ahead log {}", path.display());
     let spare = dir.join(SPARE);
@@ -248,7 +278,7 @@ fn new_file(dir: &Path, first_seq: u64) -> Result<File, StoreError> {
     file.write_all(if reused { REUSED_MAGIC } else { MAGIC }).map_err(StoreError::io(context()))?;
     file.sync_all().map_err(StoreError::io(context()))?;
     sync_dir(dir)?;
-    Ok(file)
+    Ok((file, reused))
 }
 
 /// Fsyncs a directory, so that files created, renamed or removed in it stay so after a crash.
@@ -436,12 +466,27 @@ mod tests {
         assert!(contents.torn.is_empty(), "{:?}", contents.torn);
         // a torn record in a reused file ends its records too
         let path = dir.path().join(file_name(22));
+        assert!(path.exists());
         let mut bytes = std::fs::read(&path).expect("read");
         let at = MAGIC.len() + HEADER + 50 + 4;
         bytes[at] ^= 0xff;
         std::fs::write(&path, &bytes).expect("write");
         let seqs: Vec<u64> = read_all(dir.path()).expect("read").records.iter().map(|r| r.seq).collect();
         assert_eq!(seqs, vec![21, 22]);
+        // closing cuts a reused current file after its records and drops the spare
+        wal.rotate(24).expect("rotate");
+        wal.remove_before(24).expect("remove");
+        wal.rotate(25).expect("rotate");
+        record(&wal, 25, 10);
+        wal.remove_before(25).expect("remove");
+        assert!(dir.path().join(SPARE).exists());
+        wal.tidy();
+        assert!(!dir.path().join(SPARE).exists());
+        let current = dir.path().join(file_name(25));
+        assert_eq!(std::fs::metadata(&current).expect("file").len(), (MAGIC.len() + HEADER + 10) as u64);
+        let contents = read_all(dir.path()).expect("read");
+        assert_eq!(contents.records.iter().map(|r| r.seq).collect::<Vec<_>>(), vec![25]);
+        assert!(contents.torn.is_empty());
     }
 
     #[test]
