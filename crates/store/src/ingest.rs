@@ -117,9 +117,6 @@ pub(crate) struct Prepared {
     pub id: Option<String>,
     pub source: Source,
     pub doc: Doc,
-    /// Why the document's `@timestamp` would not do for a data stream, if it would not (found
-    /// while the document is fresh in the cache; checked only for data streams).
-    pub timestamp: Option<DocumentError>,
 }
 
 /// Parses one item's document (naming its fields in `names`) and decides its index (`valid`:
@@ -173,8 +170,7 @@ pub(crate) fn prepare(
         valid.push(index.clone());
     }
     result.index = Some(index.clone());
-    let timestamp = check_timestamp(names, &doc).err();
-    let prepared = Prepared { item, index, op: raw.op, id: raw.id, source, doc, timestamp };
+    let prepared = Prepared { item, index, op: raw.op, id: raw.id, source, doc };
     (result, Some(prepared))
 }
 
@@ -249,9 +245,7 @@ pub(crate) fn check(
         if doc.op == Op::Index && doc.id.is_some() {
             return Err(DocumentError::illegal("only write ops with an op_type of create are allowed in data streams"));
         }
-        if let Some(e) = &doc.timestamp {
-            return Err(e.clone());
-        }
+        check_timestamp(names, &doc.doc)?;
     }
     let mut version = 1;
     if let Some(id) = &doc.id {
