@@ -9,6 +9,7 @@
 //! `[lon, lat]` array.
 
 use crate::input::Source;
+use esql::functions::string::json_extract::json_escape;
 use serde::Deserialize as _;
 use serde::de::value::{MapAccessDeserializer, SeqAccessDeserializer};
 use serde::de::{self, DeserializeSeed, Deserializer, MapAccess, SeqAccess, Visitor};
@@ -600,14 +601,6 @@ impl<'s, 'n> Fast<'s, 'n> {
         let c = self.peek()?;
         self.i += 1;
         let ch = match c {
-            b'"' => '"',
-            b'\\' => '\\',
-            b'/' => '/',
-            b'b' => '\u{8}',
-            b'f' => '\u{c}',
-            b'n' => '\n',
-            b'r' => '\r',
-            b't' => '\t',
             b'u' => {
                 let high = self.hex4()?;
                 let code = if (0xD800..0xDC00).contains(&high) {
@@ -625,7 +618,7 @@ impl<'s, 'n> Fast<'s, 'n> {
                 };
                 char::from_u32(code)?
             }
-            _ => return None,
+            _ => json_escape(c)?,
         };
         self.doc.text.push(ch);
         Some(())

@@ -294,14 +294,6 @@ impl<'a> Reader<'a> {
                     let e = self.peek().ok_or(())?;
                     self.i += 1;
                     let c = match e {
-                        b'"' => '"',
-                        b'\\' => '\\',
-                        b'/' => '/',
-                        b'b' => '\u{8}',
-                        b'f' => '\u{c}',
-                        b'n' => '\n',
-                        b'r' => '\r',
-                        b't' => '\t',
                         b'u' => {
                             let hi = self.hex4()?;
                             if (0xD800..0xDC00).contains(&hi) && self.b.get(self.i..self.i + 2) == Some(b"\\u") {
@@ -319,7 +311,7 @@ impl<'a> Reader<'a> {
                                 char::from_u32(hi).unwrap_or('\u{fffd}')
                             }
                         }
-                        _ => return Err(()),
+                        _ => json_escape(e).ok_or(())?,
                     };
                     let mut buf = [0u8; 4];
                     out.extend_from_slice(c.encode_utf8(&mut buf).as_bytes());
@@ -562,6 +554,22 @@ pub fn extract<'a>(json: &'a str, path: &JsonPath) -> Result<Option<Cow<'a, str>
         Miss::Invalid => "invalid JSON input".to_string(),
         Miss::Missing => format!("path [{}] does not exist", path.original),
         Miss::OutOfBounds => "array index out of bounds".to_string(),
+    })
+}
+
+/// The character a JSON escape `\\<byte>` stands for, for the escapes of one character (all but
+/// `\\u`, whose four hex digits follow); `None` for `u` and for bytes that start no escape.
+pub fn json_escape(byte: u8) -> Option<char> {
+    Some(match byte {
+        b'"' => '"',
+        b'\\' => '\\',
+        b'/' => '/',
+        b'b' => '\u{8}',
+        b'f' => '\u{c}',
+        b'n' => '\n',
+        b'r' => '\r',
+        b't' => '\t',
+        _ => return None,
     })
 }
 
